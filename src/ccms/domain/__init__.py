@@ -1,0 +1,1 @@
+"""The pure domain of ccms: agents, CTI statuses, media types and identifier ranges."""

@@ -1,0 +1,223 @@
+"""Agents, their CTI events, and how an event changes an agent.
+
+This is the heart of ccms and it is pure: the store loads an :class:`AgentRecord`, calls
+:func:`apply_event` for each event in arrival order, and writes back what it returns.
+Every store backend shares this code, so they cannot disagree on the rules of
+``DECISIONS.md``:
+
+- each field takes its value from the newest event that carries it, by ``at``; among
+  events with equal ``at`` the one that arrived last wins;
+- a status event older than the current status start is kept in the history but does not
+  change the current status;
+- a change from signed out (0) or from an unknown agent to any other status is a sign-in
+  and sets the sign-in time; a change to 0 is a sign-out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from ccms.domain.status import SIGNED_OUT_LOGIN_DATE, STATUS_BY_CTI, CtiStatus
+
+CC_ID_RANGE = (1, 65535)
+VDN_RANGE = (1, 5000)
+WORK_NO_RANGE = (101, 59999)
+LARGE_WORK_NO_RANGE = (70000, 999999)
+SKILL_ID_RANGE = (1, 10000)
+REASON_RANGE = (0, 65535)
+
+
+def as_int(value: object) -> int | None:
+    """An identifier as the vendor's Java stack reads it: a JSON integer or a string of
+    ASCII decimal digits (``"101"``). Booleans, floats, ``null`` and anything else: ``None``.
+    """
+    if type(value) is int:
+        return value
+    if type(value) is str and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentKey:
+    cc_id: int
+    vdn: int
+    work_no: int
+
+
+@dataclass(frozen=True, slots=True)
+class AgentEvent:
+    """One CTI event about one agent, as validated by the intake.
+
+    ``None`` means "not carried by this event" for every optional field except
+    ``phone_number``, where the explicit ``has_phone_number`` says whether the event
+    carried the field (a CTI may clear a phone number by sending ``null``).
+    """
+
+    event_id: str
+    cc_id: int
+    vdn: int
+    work_no: int
+    at: int
+    cti_status: int | None = None
+    reason: int | None = None
+    name: str | None = None
+    phone_number: str | None = None
+    has_phone_number: bool = False
+    media_type: int | None = None
+    skills: tuple[int, ...] | None = None
+    calls: tuple[str, ...] | None = None
+
+    @property
+    def key(self) -> AgentKey:
+        return AgentKey(self.cc_id, self.vdn, self.work_no)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRecord:
+    """What the store keeps about one agent, with the time each field was last set.
+
+    ``status_at`` is the start of the current CTI status (``None`` for an agent
+    provisioned by attributes only, whose status start is unknown; its status then
+    counts from ``created_at``). ``status_event_at`` is the time of the newest status
+    event applied, which is later than ``status_at`` when a CTI repeats a status.
+    ``login_at`` is ``None`` while signed out.
+    """
+
+    cc_id: int
+    vdn: int
+    work_no: int
+    created_at: int
+    cti_status: int = CtiStatus.SIGNED_OUT
+    status_at: int | None = None
+    status_event_at: int | None = None
+    prev_status: int | None = None
+    prev_duration_ms: int | None = None
+    login_at: int | None = None
+    reason: int | None = None
+    reason_at: int | None = None
+    name: str | None = None
+    name_at: int | None = None
+    phone_number: str | None = None
+    phone_at: int | None = None
+    media_type: int = 0
+    media_at: int | None = None
+    skills: tuple[int, ...] = ()
+    skills_at: int | None = None
+    calls: tuple[str, ...] = ()
+    calls_at: int | None = None
+
+    @property
+    def key(self) -> AgentKey:
+        return AgentKey(self.cc_id, self.vdn, self.work_no)
+
+    @property
+    def state_start(self) -> int:
+        return self.created_at if self.status_at is None else self.status_at
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A history entry: a status event, applied to the current status or not."""
+
+    event_id: str
+    cc_id: int
+    vdn: int
+    work_no: int
+    at: int
+    cti_status: int
+    reason: int | None
+    applied: bool
+
+
+def _newer(at: int, field_at: int | None) -> bool:
+    return field_at is None or at >= field_at
+
+
+def apply_event(
+    record: AgentRecord | None, event: AgentEvent
+) -> tuple[AgentRecord, StatusChange | None]:
+    """Apply one event to an agent (``None``: not known yet).
+
+    Returns the new record and, when the event carries a status, its history entry.
+    """
+    fresh = record is None
+    if record is None:
+        record = AgentRecord(event.cc_id, event.vdn, event.work_no, created_at=event.at)
+    changes: dict[str, object] = {}
+    at = event.at
+    if event.name is not None and _newer(at, record.name_at):
+        changes["name"] = event.name
+        changes["name_at"] = at
+    if event.has_phone_number and _newer(at, record.phone_at):
+        changes["phone_number"] = event.phone_number
+        changes["phone_at"] = at
+    if event.media_type is not None and _newer(at, record.media_at):
+        changes["media_type"] = event.media_type
+        changes["media_at"] = at
+    if event.skills is not None and _newer(at, record.skills_at):
+        changes["skills"] = event.skills
+        changes["skills_at"] = at
+    if event.calls is not None and _newer(at, record.calls_at):
+        changes["calls"] = event.calls
+        changes["calls_at"] = at
+    history: StatusChange | None = None
+    if event.cti_status is not None:
+        applied = _newer(at, record.status_event_at)
+        history = StatusChange(
+            event.event_id,
+            event.cc_id,
+            event.vdn,
+            event.work_no,
+            at,
+            event.cti_status,
+            event.reason,
+            applied,
+        )
+        if applied:
+            _change_status(record, event, changes, fresh)
+    elif event.reason is not None and _newer(at, record.reason_at):
+        changes["reason"] = event.reason
+        changes["reason_at"] = at
+    if changes:
+        record = dataclasses.replace(record, **changes)  # type: ignore[arg-type]
+    return record, history
+
+
+def _change_status(
+    record: AgentRecord, event: AgentEvent, changes: dict[str, object], fresh: bool
+) -> None:
+    new = event.cti_status
+    assert new is not None
+    at = event.at
+    # The reason code belongs to the status it came with: a new status clears it.
+    changes["reason"] = event.reason
+    changes["reason_at"] = at
+    changes["status_event_at"] = at
+    if new == record.cti_status and record.status_at is not None:
+        return  # the same status again: not a change, the state keeps its start
+    if not fresh:
+        changes["prev_status"] = record.cti_status
+        changes["prev_duration_ms"] = max(0, at - record.state_start)
+    changes["cti_status"] = new
+    changes["status_at"] = at
+    was_signed_in = record.cti_status != CtiStatus.SIGNED_OUT
+    if new == CtiStatus.SIGNED_OUT:
+        changes["login_at"] = None
+    elif not was_signed_in:
+        changes["login_at"] = at
+
+
+def login_date(record: AgentRecord) -> int:
+    """``loginDate``: the current sign-in time in ms, or the vendor's placeholder."""
+    return SIGNED_OUT_LOGIN_DATE if record.login_at is None else record.login_at
+
+
+def current_state_seconds(record: AgentRecord, now_ms: int) -> int:
+    """``currentStateTime``: whole seconds in the current status, never negative."""
+    return max(0, (now_ms - record.state_start) // 1000)
+
+
+def status_of(record: AgentRecord) -> int:
+    return STATUS_BY_CTI[record.cti_status]

@@ -1,0 +1,1 @@
+"""CTI event intake: validation of event batches before they reach the store."""

@@ -1,0 +1,138 @@
+"""Validation of ``POST /ccms/v1/events`` bodies into domain events.
+
+A batch is atomic: the first invalid event rejects the whole batch with a message that
+names the event's index and field (``events[3].agentId must be ...``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ccms.domain.agent import (
+    CC_ID_RANGE,
+    LARGE_WORK_NO_RANGE,
+    REASON_RANGE,
+    SKILL_ID_RANGE,
+    VDN_RANGE,
+    WORK_NO_RANGE,
+    AgentEvent,
+    as_int,
+)
+from ccms.domain.media import MEDIA_TYPE_MAX
+from ccms.errors import InvalidParameterError
+
+MAX_EVENT_ID = 128
+MAX_NAME = 128
+MAX_PHONE = 32
+MAX_CALL_ID = 32
+MAX_SKILLS = 1000
+MAX_CALLS = 100
+MAX_AT = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+KNOWN_FIELDS = frozenset(
+    {"eventId", "ccId", "vdn", "agentId", "at", "ctiStatus", "reason", "name", "phoneNumber",
+     "mediaType", "skills", "calls"}
+)  # fmt: skip
+
+
+def _int(event: dict[str, Any], where: str, name: str, lo: int, hi: int) -> int:
+    value = as_int(event[name])
+    if value is None or not lo <= value <= hi:
+        raise InvalidParameterError(f"{where}.{name} must be an integer from {lo} to {hi}")
+    return value
+
+
+def _required_int(event: dict[str, Any], where: str, name: str, lo: int, hi: int) -> int:
+    if name not in event:
+        raise InvalidParameterError(f"{where}.{name} is required")
+    return _int(event, where, name, lo, hi)
+
+
+def _optional_int(event: dict[str, Any], where: str, name: str, lo: int, hi: int) -> int | None:
+    if name not in event:
+        return None
+    return _int(event, where, name, lo, hi)
+
+
+def _text(value: object, where: str, limit: int, allow_empty: bool) -> str:
+    if not isinstance(value, str) or len(value) > limit or (not value and not allow_empty):
+        low = 0 if allow_empty else 1
+        raise InvalidParameterError(f"{where} must be a string of {low} to {limit} characters")
+    return value
+
+
+def parse_event(event: object, index: int, large_work_numbers: bool) -> AgentEvent:
+    where = f"events[{index}]"
+    if not isinstance(event, dict):
+        raise InvalidParameterError(f"{where} must be a JSON object")
+    unknown = sorted(set(event) - KNOWN_FIELDS)
+    if unknown:
+        raise InvalidParameterError(f"{where}.{unknown[0]} is not a known event field")
+    if "eventId" not in event:
+        raise InvalidParameterError(f"{where}.eventId is required")
+    event_id = _text(event["eventId"], f"{where}.eventId", MAX_EVENT_ID, allow_empty=False)
+    cc_id = _required_int(event, where, "ccId", *CC_ID_RANGE)
+    vdn = _required_int(event, where, "vdn", *VDN_RANGE)
+    if "agentId" not in event:
+        raise InvalidParameterError(f"{where}.agentId is required")
+    work_no = as_int(event["agentId"])
+    lo, hi = WORK_NO_RANGE
+    big_lo, big_hi = LARGE_WORK_NO_RANGE
+    if work_no is None or (
+        not lo <= work_no <= hi and not (large_work_numbers and big_lo <= work_no <= big_hi)
+    ):
+        extra = f" or from {big_lo} to {big_hi}" if large_work_numbers else ""
+        raise InvalidParameterError(f"{where}.agentId must be an integer from {lo} to {hi}{extra}")
+    at = _required_int(event, where, "at", 0, MAX_AT)
+    cti_status = _optional_int(event, where, "ctiStatus", 0, 10)
+    reason = _optional_int(event, where, "reason", *REASON_RANGE)
+    media_type = _optional_int(event, where, "mediaType", 0, MEDIA_TYPE_MAX)
+    name = None
+    if "name" in event:
+        name = _text(event["name"], f"{where}.name", MAX_NAME, allow_empty=True)
+    has_phone = "phoneNumber" in event
+    phone = None
+    if has_phone and event["phoneNumber"] is not None:
+        phone = _text(event["phoneNumber"], f"{where}.phoneNumber", MAX_PHONE, allow_empty=True)
+    skills = None
+    if "skills" in event:
+        raw = event["skills"]
+        s_lo, s_hi = SKILL_ID_RANGE
+        message = (
+            f"{where}.skills must be a list of at most {MAX_SKILLS} integers from {s_lo} to {s_hi}"
+        )
+        if not isinstance(raw, list) or len(raw) > MAX_SKILLS:
+            raise InvalidParameterError(message)
+        values = [as_int(v) for v in raw]
+        if any(v is None or not s_lo <= v <= s_hi for v in values):
+            raise InvalidParameterError(message)
+        skills = tuple(sorted({v for v in values if v is not None}))
+    calls = None
+    if "calls" in event:
+        raw = event["calls"]
+        message = (
+            f"{where}.calls must be a list of at most {MAX_CALLS} strings of 1 to "
+            f"{MAX_CALL_ID} characters"
+        )
+        if not isinstance(raw, list) or len(raw) > MAX_CALLS:
+            raise InvalidParameterError(message)
+        if any(not isinstance(c, str) or not 1 <= len(c) <= MAX_CALL_ID for c in raw):
+            raise InvalidParameterError(message)
+        calls = tuple(raw)
+    return AgentEvent(
+        event_id, cc_id, vdn, work_no, at, cti_status, reason, name, phone, has_phone,
+        media_type, skills, calls,
+    )  # fmt: skip
+
+
+def parse_batch(
+    body: dict[str, Any], max_events: int, large_work_numbers: bool
+) -> list[AgentEvent]:
+    """The events of an intake body ``{"events": [...]}``, all valid, or an error."""
+    events = body.get("events")
+    if not isinstance(events, list):
+        raise InvalidParameterError("events is required and must be a list")
+    if not events:
+        raise InvalidParameterError("events must hold at least one event")
+    if len(events) > max_events:
+        raise InvalidParameterError(f"events must hold at most {max_events} events")
+    return [parse_event(e, i, large_work_numbers) for i, e in enumerate(events)]

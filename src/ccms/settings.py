@@ -1,0 +1,242 @@
+"""Settings: one frozen, typed object built from defaults < TOML file < ``CCMS_*`` < flags.
+
+Every setting is declared once in :data:`SETTINGS` with its name, type, default and help.
+That table feeds ``ccms serve --help`` and ``docs/settings.md``; a test fails when one is
+undocumented. ``environ`` is always passed in, never read from the process globally.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ccms.errors import CCMSError
+
+
+class SettingsError(CCMSError):
+    """A setting has a value ccms cannot use; the server refuses to start."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: type
+    default: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "CCMS_" + self.name.upper()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", str, "127.0.0.1", "Address to listen on."),
+    Setting("port", int, 28080, "TCP port to listen on (the vendor's CC-CMS port)."),
+    Setting(
+        "store",
+        str,
+        "sqlite:///ccms.db",
+        "Store URL: sqlite:///PATH (a file, created when missing) or postgresql://...",
+    ),
+    Setting(
+        "credentials",
+        str,
+        "",
+        "TOML file of access keys ([[access_key]] ak, sk, roles, scopes). Required by serve.",
+    ),
+    Setting("tls_cert", str, "", "PEM certificate file: serve HTTPS, as the vendor does."),
+    Setting("tls_key", str, "", "PEM private key file for --tls-cert."),
+    Setting("workers", int, 1, "Server processes sharing the store and the port."),
+    Setting(
+        "insecure_http",
+        bool,
+        False,
+        "Allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy).",
+    ),
+    Setting(
+        "large_work_numbers",
+        bool,
+        False,
+        "Also admit agent work numbers 70000..999999, as newer vendor versions do.",
+    ),
+    Setting(
+        "clock_skew",
+        int,
+        900,
+        "Seconds a signed request's timestamp may differ from the server clock.",
+    ),
+    Setting("max_body_bytes", int, 1_048_576, "Largest body accepted on query routes (HTTP 413)."),
+    Setting(
+        "max_events_body_bytes",
+        int,
+        8_388_608,
+        "Largest body accepted by POST /ccms/v1/events (HTTP 413).",
+    ),
+    Setting("max_events_per_batch", int, 10_000, "Most events in one intake request."),
+    Setting(
+        "rate_limit",
+        float,
+        0.0,
+        "Requests per second allowed per access key and process (0: no limit); HTTP 429 past it.",
+    ),
+    Setting("rate_burst", int, 100, "Requests an access key may send at once above --rate-limit."),
+    Setting(
+        "event_id_retention_days",
+        int,
+        7,
+        "Days an applied eventId is remembered for de-duplication.",
+    ),
+    Setting(
+        "sqlite_synchronous",
+        str,
+        "FULL",
+        "SQLite synchronous mode: FULL (an acknowledged batch survives power loss) or NORMAL.",
+    ),
+    Setting("sqlite_readers", int, 2, "SQLite reader connections for batch and list queries."),
+    Setting("log_level", str, "info", "Log level: debug, info, warning, error."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 28080
+    store: str = "sqlite:///ccms.db"
+    credentials: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
+    workers: int = 1
+    insecure_http: bool = False
+    large_work_numbers: bool = False
+    clock_skew: int = 900
+    max_body_bytes: int = 1_048_576
+    max_events_body_bytes: int = 8_388_608
+    max_events_per_batch: int = 10_000
+    rate_limit: float = 0.0
+    rate_burst: int = 100
+    event_id_retention_days: int = 7
+    sqlite_synchronous: str = "FULL"
+    sqlite_readers: int = 2
+    log_level: str = "info"
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.tls_cert)
+
+
+def _coerce(setting: Setting, value: object, source: str) -> object:
+    kind = setting.type
+    if isinstance(value, str) and kind is not str:
+        text = value.strip()
+        if kind is bool:
+            low = text.lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off", ""):
+                return False
+            raise SettingsError(f"{setting.name} ({source}) must be true or false, got {value!r}")
+        try:
+            return kind(text)
+        except ValueError:
+            raise SettingsError(
+                f"{setting.name} ({source}) must be {kind.__name__}, got {value!r}"
+            ) from None
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise SettingsError(f"{setting.name} ({source}) must be {kind.__name__}, got {value!r}")
+    return value
+
+
+def load_settings(
+    environ: Mapping[str, str],
+    overrides: Mapping[str, object] | None = None,
+    config_file: str | None = None,
+) -> Settings:
+    """Build settings: defaults < TOML ``config_file`` (or ``CCMS_CONFIG``) < env < overrides.
+
+    ``overrides`` are the command-line flags that were given (``None`` values are ignored).
+    """
+    values: dict[str, object] = {}
+    path = config_file or environ.get("CCMS_CONFIG")
+    if path:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"cannot read config file {path}: {exc}") from None
+        for key, value in data.items():
+            setting = _BY_NAME.get(key.replace("-", "_"))
+            if setting is None:
+                raise SettingsError(f"unknown setting {key!r} in {path}")
+            values[setting.name] = _coerce(setting, value, path)
+    for setting in SETTINGS:
+        if setting.env in environ:
+            values[setting.name] = _coerce(setting, environ[setting.env], setting.env)
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        values[key] = _coerce(_BY_NAME[key], value, _BY_NAME[key].flag)
+    settings = Settings(**values)  # type: ignore[arg-type]
+    _check(settings)
+    return settings
+
+
+def _check(s: Settings) -> None:
+    if not 0 < s.port < 65536:
+        raise SettingsError(f"port must be 1..65535, got {s.port}")
+    if s.workers < 1:
+        raise SettingsError(f"workers must be at least 1, got {s.workers}")
+    if bool(s.tls_cert) != bool(s.tls_key):
+        raise SettingsError("tls_cert and tls_key go together")
+    if s.sqlite_synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+        raise SettingsError("sqlite_synchronous must be FULL, NORMAL or EXTRA")
+    if s.clock_skew < 1:
+        raise SettingsError("clock_skew must be at least 1 second")
+    for name in ("max_body_bytes", "max_events_body_bytes", "max_events_per_batch"):
+        if getattr(s, name) < 1:
+            raise SettingsError(f"{name} must be positive")
+    if s.rate_limit < 0 or s.rate_burst < 1:
+        raise SettingsError("rate_limit must be >= 0 and rate_burst >= 1")
+    if s.sqlite_readers < 1:
+        raise SettingsError("sqlite_readers must be at least 1")
+
+
+def to_environ(settings: Settings) -> dict[str, str]:
+    """The ``CCMS_*`` variables that rebuild ``settings`` (for worker processes)."""
+    out = {}
+    for setting in SETTINGS:
+        value = getattr(settings, setting.name)
+        out[setting.env] = ("true" if value else "false") if setting.type is bool else str(value)
+    return out
+
+
+def defaults_match_table() -> bool:
+    """True when the dataclass defaults equal the table's (checked by a test)."""
+    fields = {f.name: f.default for f in dataclasses.fields(Settings)}
+    return fields == {s.name: s.default for s in SETTINGS}
+
+
+def settings_markdown() -> str:
+    """The settings table of ``docs/settings.md`` (a test keeps the two equal)."""
+    lines = [
+        "| setting | flag | environment | default | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for s in SETTINGS:
+        default = repr(s.default) if s.type is str else str(s.default).lower()
+        lines.append(f"| `{s.name}` | `{s.flag}` | `{s.env}` | `{default}` | {s.help} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(settings_markdown(), end="")

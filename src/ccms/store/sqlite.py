@@ -1,0 +1,384 @@
+"""The SQLite store: one file, WAL, one writer thread, reader connections.
+
+Writes (event batches) go through a queue to one writer thread that runs one transaction
+per batch; async callers await a future that is resolved only after ``COMMIT`` returned
+(with ``synchronous=FULL`` the WAL is on disk by then). Point reads (the hot query path)
+run on the caller's thread on a connection of its own: a primary-key lookup costs a few
+microseconds, less than handing it to another thread. Batch and list reads run on a small
+pool of reader threads so a large answer never stalls the event loop for long.
+
+Several processes (``ccms serve --workers N``) may share one file: SQLite serialises
+their writers with its file lock and ``BEGIN IMMEDIATE``.
+
+When the file disappears or cannot be written (disk full, I/O error), calls raise
+:class:`StoreUnavailableError` (HTTP 503). The store then reconnects by itself on a later
+call once the file is back; it never creates a new empty file except in :meth:`open`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import orjson
+
+from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, StatusChange, apply_event
+from ccms.errors import StoreUnavailableError
+from ccms.store.base import IngestResult
+from ccms.store.migrations import migrations
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_AGENT_COLUMNS = (
+    "cc_id, vdn, work_no, created_at, cti_status, status_at, status_event_at, prev_status,"
+    " prev_duration_ms, login_at, reason, reason_at, name, name_at, phone_number, phone_at,"
+    " media_type, media_at, skills, skills_at, calls, calls_at"
+)
+_SELECT_AGENT = f"SELECT {_AGENT_COLUMNS} FROM agent WHERE cc_id = ? AND vdn = ? AND work_no = ?"
+_SELECT_AGENTS = (
+    f"SELECT {_AGENT_COLUMNS} FROM agent WHERE cc_id = ? AND vdn = ?"
+    " AND work_no IN (SELECT value FROM json_each(?)) ORDER BY work_no"
+)
+_UPSERT_AGENT = f"INSERT OR REPLACE INTO agent ({_AGENT_COLUMNS}) VALUES ({', '.join('?' * 22)})"
+_FILE_CHECK_INTERVAL_S = 0.5
+_PRUNE_INTERVAL_S = 60.0
+_CHUNK = 500
+
+
+def _record(row: Sequence[Any]) -> AgentRecord:
+    values = list(row)
+    values[18] = tuple(orjson.loads(values[18]))
+    values[20] = tuple(orjson.loads(values[20]))
+    return AgentRecord(*values)
+
+
+def _row(r: AgentRecord) -> tuple[Any, ...]:
+    return (
+        r.cc_id, r.vdn, r.work_no, r.created_at, r.cti_status, r.status_at, r.status_event_at,
+        r.prev_status,
+        r.prev_duration_ms, r.login_at, r.reason, r.reason_at, r.name, r.name_at,
+        r.phone_number, r.phone_at, r.media_type, r.media_at, orjson.dumps(r.skills).decode(),
+        r.skills_at, orjson.dumps(r.calls).decode(), r.calls_at,
+    )  # fmt: skip
+
+
+def _unavailable(exc: BaseException) -> StoreUnavailableError:
+    log.error("SQLite store unavailable: %s", exc)
+    return StoreUnavailableError("the store is unavailable, try again later")
+
+
+class SQLiteStore:
+    def __init__(
+        self,
+        path: str,
+        *,
+        synchronous: str = "FULL",
+        readers: int = 2,
+        event_id_retention_days: int = 7,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = os.path.abspath(path)
+        self._synchronous = synchronous.upper()
+        self._readers = readers
+        self._retention_ms = event_id_retention_days * 86_400_000
+        self._clock = clock
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._identity: tuple[int, int] | None = None
+        self._generation = 0
+        self._checked_at = 0.0
+        self._pruned_at = 0.0
+        self._schema_version = max(v for v, _ in migrations("sqlite"))
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def open(self) -> None:
+        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        self._writer = threading.Thread(target=self._writer_main, name="ccms-sqlite-writer")
+        self._writer.daemon = True
+        self._writer.start()
+        self._pool = ThreadPoolExecutor(self._readers, thread_name_prefix="ccms-sqlite-reader")
+        await self._write(self._migrate, create=True)
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._jobs.put(None)
+            await asyncio.get_running_loop().run_in_executor(None, self._writer.join)
+            self._writer = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        self._drop_connections()
+
+    # -- connections -------------------------------------------------------------------
+
+    def _connect(self, create: bool = False) -> sqlite3.Connection:
+        """A connection to the file; never creates it unless ``create``."""
+        mode = "rwc" if create else "rw"
+        try:
+            conn = sqlite3.connect(
+                f"file:{self.path}?mode={mode}",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=10.0,
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={self._synchronous}")
+            conn.execute("PRAGMA busy_timeout=10000")
+            stat = os.stat(self.path)
+        except (sqlite3.Error, OSError) as exc:
+            raise _unavailable(exc) from None
+        identity = (stat.st_dev, stat.st_ino)
+        if self._identity != identity:
+            self._identity = identity
+            self._generation += 1
+        with self._conns_lock:
+            self._conns.append(conn)
+        return conn
+
+    def _drop_connections(self) -> None:
+        with self._conns_lock:
+            conns, self._conns = self._conns, []
+            self._generation += 1
+        for conn in conns:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
+    def _check_file(self) -> None:
+        """Raise when the file on disk is no longer the one the connections opened."""
+        if self._identity is None:
+            if not os.path.exists(self.path):
+                raise _unavailable(FileNotFoundError(self.path))
+            return  # not connected yet: the next connection records the file
+        try:
+            stat = os.stat(self.path)
+        except OSError as exc:
+            self._identity = None
+            self._drop_connections()
+            raise _unavailable(exc) from None
+        if (stat.st_dev, stat.st_ino) != self._identity:
+            self._identity = None
+            self._drop_connections()
+            raise _unavailable(RuntimeError(f"{self.path} was replaced"))
+
+    def _thread_conn(self) -> sqlite3.Connection:
+        local = self._local
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        if conn is None or local.generation != self._generation:
+            conn = self._connect()
+            local.conn = conn
+            local.generation = self._generation
+        return conn
+
+    # -- writer thread -----------------------------------------------------------------
+
+    def _writer_main(self) -> None:
+        conn: sqlite3.Connection | None = None
+        generation = -1
+        while True:
+            item = self._jobs.get()
+            if item is None:
+                return
+            fn, create, future, loop = item
+            try:
+                if conn is None or generation != self._generation:
+                    conn = self._connect(create=create)
+                    generation = self._generation
+                if not create:
+                    self._check_file()
+                result = fn(conn)
+            except sqlite3.Error as exc:
+                conn = None
+                self._drop_connections()
+                loop.call_soon_threadsafe(_resolve, future, None, _unavailable(exc))
+            except BaseException as exc:
+                if isinstance(exc, StoreUnavailableError):
+                    conn = None
+                loop.call_soon_threadsafe(_resolve, future, None, exc)
+            else:
+                loop.call_soon_threadsafe(_resolve, future, result, None)
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T], create: bool = False) -> T:
+        if self._writer is None:
+            raise StoreUnavailableError("the store is not open")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._jobs.put((fn, create, future, loop))
+        # The write goes on even if the caller is cancelled: shield the awaited future.
+        return await asyncio.shield(future)
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        for number, sql in migrations("sqlite"):
+            # Read the version inside the write lock: several workers may start at once.
+            conn.execute("BEGIN IMMEDIATE")
+            if conn.execute("PRAGMA user_version").fetchone()[0] >= number:
+                conn.execute("COMMIT")
+                continue
+            try:
+                for statement in _statements(sql):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            log.info("SQLite store %s migrated to version %d", self.path, number)
+
+    # -- reads -------------------------------------------------------------------------
+
+    def _read_check(self) -> None:
+        now = time.monotonic()
+        if now - self._checked_at > _FILE_CHECK_INTERVAL_S:
+            self._check_file()
+            self._checked_at = now
+
+    async def get_agent(self, cc_id: int, vdn: int, work_no: int) -> AgentRecord | None:
+        try:
+            self._read_check()
+            row = self._thread_conn().execute(_SELECT_AGENT, (cc_id, vdn, work_no)).fetchone()
+        except sqlite3.Error as exc:
+            self._drop_connections()
+            raise _unavailable(exc) from None
+        return None if row is None else _record(row)
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._pool is None:
+            raise StoreUnavailableError("the store is not open")
+        self._read_check()
+
+        def run() -> T:
+            try:
+                return fn(self._thread_conn())
+            except sqlite3.Error as exc:
+                self._drop_connections()
+                raise _unavailable(exc) from None
+
+        return await asyncio.get_running_loop().run_in_executor(self._pool, run)
+
+    async def get_agents(self, cc_id: int, vdn: int, work_nos: Sequence[int]) -> list[AgentRecord]:
+        ids = orjson.dumps(list(work_nos)).decode()
+
+        def run(conn: sqlite3.Connection) -> list[AgentRecord]:
+            return [_record(r) for r in conn.execute(_SELECT_AGENTS, (cc_id, vdn, ids))]
+
+        return await self._read(run)
+
+    async def history(self, cc_id: int, vdn: int, work_no: int, limit: int) -> list[StatusChange]:
+        def run(conn: sqlite3.Connection) -> list[StatusChange]:
+            rows = conn.execute(
+                "SELECT event_id, cc_id, vdn, work_no, at, cti_status, reason, applied"
+                " FROM status_history WHERE cc_id = ? AND vdn = ? AND work_no = ?"
+                " ORDER BY at DESC, id DESC LIMIT ?",
+                (cc_id, vdn, work_no, limit),
+            ).fetchall()
+            return [
+                StatusChange(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7])) for r in rows
+            ]
+
+        return await self._read(run)
+
+    async def ping(self) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute("SELECT 1 FROM agent LIMIT 1").fetchall()
+
+        await self._read(run)
+
+    # -- writes ------------------------------------------------------------------------
+
+    async def apply_events(self, events: Sequence[AgentEvent]) -> IngestResult:
+        events = list(events)
+        return await self._write(lambda conn: self._apply(conn, events))
+
+    def _apply(self, conn: sqlite3.Connection, events: list[AgentEvent]) -> IngestResult:
+        now_ms = int(self._clock() * 1000)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            seen = self._applied_ids(conn, [e.event_id for e in events])
+            records: dict[AgentKey, AgentRecord | None] = {}
+            changed: dict[AgentKey, AgentRecord] = {}
+            history: list[tuple[Any, ...]] = []
+            new_ids: list[tuple[str, int]] = []
+            duplicates = 0
+            for event in events:
+                if event.event_id in seen:
+                    duplicates += 1
+                    continue
+                seen.add(event.event_id)
+                new_ids.append((event.event_id, now_ms))
+                key = event.key
+                if key in records:
+                    current = records[key]
+                else:
+                    row = conn.execute(_SELECT_AGENT, (key.cc_id, key.vdn, key.work_no)).fetchone()
+                    current = None if row is None else _record(row)
+                record, change = apply_event(current, event)
+                records[key] = changed[key] = record
+                if change is not None:
+                    history.append(
+                        (change.cc_id, change.vdn, change.work_no, change.at, change.cti_status,
+                         change.reason, change.event_id, int(change.applied))
+                    )  # fmt: skip
+            conn.executemany("INSERT INTO applied_event VALUES (?, ?)", new_ids)
+            conn.executemany(
+                "INSERT INTO status_history (cc_id, vdn, work_no, at, cti_status, reason,"
+                " event_id, applied) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                history,
+            )
+            conn.executemany(_UPSERT_AGENT, [_row(r) for r in changed.values()])
+            self._maybe_prune(conn, now_ms)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return IngestResult(accepted=len(new_ids), duplicates=duplicates)
+
+    @staticmethod
+    def _applied_ids(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT event_id FROM applied_event WHERE event_id IN ({marks})", chunk
+            )
+            found.update(r[0] for r in rows)
+        return found
+
+    def _maybe_prune(self, conn: sqlite3.Connection, now_ms: int) -> None:
+        if now_ms / 1000 - self._pruned_at < _PRUNE_INTERVAL_S:
+            return
+        self._pruned_at = now_ms / 1000
+        conn.execute(
+            "DELETE FROM applied_event WHERE applied_at < ?", (now_ms - self._retention_ms,)
+        )
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements: comment lines dropped, split on ``;``."""
+    code = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
+    return [s.strip() for s in code.split(";") if s.strip()]
+
+
+def _resolve(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)

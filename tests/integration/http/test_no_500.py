@@ -1,0 +1,138 @@
+"""No input gives a 500: arbitrary JSON and bytes, signed and unsigned, on every route."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.conftest import Api, FrozenClock, test_keys
+
+from ccms.http import create_app
+from ccms.settings import load_settings
+from ccms.store.sqlite import SQLiteStore
+
+pytestmark = pytest.mark.integration
+
+ROUTES = [
+    "/rest/cmsapp/v1/openapi/agent/agentbyworkno",
+    "/rest/cmsapp/v1/openapi/agentgroup/agentbyworkno",
+    "/rest/cmsapp/v1/ping",
+    "/ccms/v1/events",
+    "/healthz",
+    "/metrics",
+    "/nowhere",
+]
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**63), 2**63), st.floats(allow_nan=False),
+    st.text(max_size=20), st.sampled_from(["101", "1", "0", "65535", "5000", "-1", "1e3"]),
+)  # fmt: skip
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=5)
+    ),
+    max_leaves=20,
+)
+field_names = st.sampled_from(
+    ["ccId", "vdn", "agentId", "queryParam", "events", "say", "eventId", "at", "ctiStatus",
+     "skills", "calls", "name", "phoneNumber", "mediaType", "reason"]
+)  # fmt: skip
+shaped = st.recursive(
+    st.dictionaries(field_names, json_values, max_size=6),
+    lambda inner: st.dictionaries(
+        field_names, st.one_of(inner, st.lists(inner, max_size=3)), max_size=4
+    ),
+    max_leaves=12,
+)
+ids = st.one_of(st.integers(-5, 70_000), st.sampled_from(["101", "1", "x"]), scalars)
+near_valid_event = st.fixed_dictionaries(
+    {"eventId": st.one_of(st.text(min_size=1, max_size=8), scalars), "ccId": ids, "vdn": ids,
+     "agentId": ids, "at": st.one_of(st.integers(-1, 2**63 - 1), scalars)},
+    optional={"ctiStatus": st.one_of(st.integers(-1, 12), scalars), "skills": json_values,
+              "calls": json_values, "name": json_values, "phoneNumber": json_values,
+              "mediaType": ids, "reason": ids},
+)  # fmt: skip
+near_valid = st.one_of(
+    st.lists(near_valid_event, min_size=1, max_size=4).map(lambda e: {"events": e}),
+    st.fixed_dictionaries({"ccId": ids, "vdn": ids, "agentId": ids}),
+    st.fixed_dictionaries({"ccId": ids, "vdn": ids, "agentId": ids}).map(
+        lambda q: {"queryParam": q}
+    ),
+)
+bodies = st.one_of(
+    near_valid.map(orjson.dumps),
+    shaped.map(orjson.dumps),
+    json_values.map(lambda v: orjson.dumps(v)),
+    st.binary(max_size=200),
+)
+
+
+class Harness:
+    """One app for the whole Hypothesis run of a test (a fresh store per test)."""
+
+    def __init__(self, db: Path) -> None:
+        self.clock = FrozenClock()
+        self.loop = asyncio.new_event_loop()
+        self.app = create_app(
+            load_settings({}), SQLiteStore(str(db), clock=self.clock), test_keys(), self.clock
+        )
+        self.loop.run_until_complete(self.app.startup())
+        self.http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url="http://testserver"
+        )
+        self.api = Api(self.http, self.clock)
+
+    def send(
+        self, method: str, path: str, body: bytes, signed: bool, content_type: str
+    ) -> httpx.Response:
+        headers = self.api.headers(path, body) if signed else {}
+        headers["content-type"] = content_type
+        return self.loop.run_until_complete(
+            self.http.request(method, path, content=body, headers=headers)
+        )
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.http.aclose())
+        self.loop.run_until_complete(self.app.shutdown())
+        self.loop.close()
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Any:
+    h = Harness(tmp_path / "fuzz.db")
+    yield h
+    h.close()
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=st.sampled_from(ROUTES),
+    body=bodies,
+    signed=st.booleans(),
+    method=st.sampled_from(["POST", "POST", "POST", "GET", "PUT"]),
+    content_type=st.sampled_from(
+        ["application/json", "application/json;charset=UTF-8", "text/plain"]
+    ),
+)
+def test_never_500_always_the_envelope(
+    harness: Harness, path: str, body: bytes, signed: bool, method: str, content_type: str
+) -> None:
+    response = harness.send(method, path, body, signed, content_type)
+    assert response.status_code < 500, response.text
+    if path == "/metrics" and response.status_code == 200:
+        return
+    answer = response.json()
+    assert isinstance(answer, dict)
+    assert answer["result"] in ("0", answer.get("resultCode"))
+    if response.status_code != 200 or answer["result"] != "0":
+        assert answer["resultCode"] in ("0100001", "0100002", "0101003")
+        assert isinstance(answer["resultDesc"], str)

@@ -1,0 +1,155 @@
+"""The store contract: what every backend must do, tested through the protocol only."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ccms.domain.agent import AgentEvent
+from ccms.domain.status import CtiStatus
+from ccms.store.base import Store
+
+pytestmark = [pytest.mark.integration, pytest.mark.anyio]
+
+T0 = 1_789_999_000_000
+
+
+def ev(
+    event_id: str, at: int, status: int | None = None, work_no: int = 101, **kw: object
+) -> AgentEvent:
+    return AgentEvent(event_id, 1, 1, work_no, at, status, **kw)  # type: ignore[arg-type]
+
+
+async def test_unknown_agent_is_none(store: Store) -> None:
+    assert await store.get_agent(1, 1, 101) is None
+    assert await store.get_agents(1, 1, [101, 102]) == []
+
+
+async def test_sign_in_sets_login_and_status(store: Store) -> None:
+    result = await store.apply_events([ev("a", T0, CtiStatus.IDLE, name="Ann", skills=(3, 1))])
+    assert (result.accepted, result.duplicates) == (1, 0)
+    record = await store.get_agent(1, 1, 101)
+    assert record is not None
+    assert record.cti_status == CtiStatus.IDLE
+    assert record.login_at == T0
+    assert record.status_at == T0
+    assert record.name == "Ann"
+    assert record.skills == (3, 1)
+
+
+async def test_tenants_are_separate(store: Store) -> None:
+    await store.apply_events([ev("a", T0, CtiStatus.IDLE)])
+    assert await store.get_agent(1, 2, 101) is None
+    assert await store.get_agent(2, 1, 101) is None
+
+
+async def test_status_change_keeps_previous_and_sign_in(store: Store) -> None:
+    await store.apply_events([ev("a", T0, CtiStatus.IDLE)])
+    await store.apply_events([ev("b", T0 + 5_000, CtiStatus.TALKING, calls=("c-1",))])
+    record = await store.get_agent(1, 1, 101)
+    assert record is not None
+    assert (record.cti_status, record.prev_status, record.prev_duration_ms) == (5, 1, 5_000)
+    assert record.login_at == T0
+    assert record.calls == ("c-1",)
+    await store.apply_events([ev("c", T0 + 9_000, CtiStatus.SIGNED_OUT, calls=())])
+    record = await store.get_agent(1, 1, 101)
+    assert record is not None
+    assert record.login_at is None
+    assert record.calls == ()
+    await store.apply_events([ev("d", T0 + 20_000, CtiStatus.BUSY, reason=12)])
+    record = await store.get_agent(1, 1, 101)
+    assert record is not None
+    assert record.login_at == T0 + 20_000
+    assert record.reason == 12
+
+
+async def test_duplicates_change_nothing(store: Store) -> None:
+    await store.apply_events([ev("a", T0, CtiStatus.IDLE)])
+    again = await store.apply_events(
+        [ev("a", T0 + 1000, CtiStatus.TALKING), ev("b", T0 + 1, name="B")]
+    )
+    assert (again.accepted, again.duplicates) == (1, 1)
+    record = await store.get_agent(1, 1, 101)
+    assert record is not None
+    assert record.cti_status == CtiStatus.IDLE
+    assert record.name == "B"
+    # the same id twice inside one batch: the first is applied, the second is a duplicate
+    inner = await store.apply_events([ev("c", T0 + 2, name="C"), ev("c", T0 + 3, name="D")])
+    assert (inner.accepted, inner.duplicates) == (1, 1)
+    record = await store.get_agent(1, 1, 101)
+    assert record is not None and record.name == "C"
+
+
+async def test_out_of_order_status_is_history_only(store: Store) -> None:
+    await store.apply_events([ev("a", T0, CtiStatus.IDLE), ev("b", T0 + 10_000, CtiStatus.TALKING)])
+    await store.apply_events([ev("late", T0 + 5_000, CtiStatus.BUSY)])
+    record = await store.get_agent(1, 1, 101)
+    assert record is not None
+    assert (record.cti_status, record.status_at, record.prev_status) == (5, T0 + 10_000, 1)
+    assert record.login_at == T0
+    history = await store.history(1, 1, 101, 10)
+    assert [(h.event_id, h.applied) for h in history] == [("b", True), ("late", False), ("a", True)]
+
+
+async def test_each_field_takes_the_newest_value(store: Store) -> None:
+    await store.apply_events(
+        [ev("a", T0 + 2_000, name="new", phone_number="2", has_phone_number=True)]
+    )
+    await store.apply_events(
+        [ev("b", T0 + 1_000, name="old", phone_number="1", has_phone_number=True, media_type=5)]
+    )
+    record = await store.get_agent(1, 1, 101)
+    assert record is not None
+    assert (record.name, record.phone_number, record.media_type) == ("new", "2", 5)
+
+
+async def test_equal_timestamps_arrival_order_wins(store: Store) -> None:
+    await store.apply_events([ev("a", T0, CtiStatus.IDLE, name="first")])
+    await store.apply_events([ev("b", T0, CtiStatus.REST, name="second", reason=3)])
+    record = await store.get_agent(1, 1, 101)
+    assert record is not None
+    assert (record.cti_status, record.name, record.reason) == (CtiStatus.REST, "second", 3)
+    await store.apply_events([ev("c", T0, name="third"), ev("d", T0, name="fourth")])
+    record = await store.get_agent(1, 1, 101)
+    assert record is not None and record.name == "fourth"
+
+
+async def test_phone_number_can_be_cleared(store: Store) -> None:
+    await store.apply_events([ev("a", T0, phone_number="123", has_phone_number=True)])
+    await store.apply_events([ev("b", T0 + 1, phone_number=None, has_phone_number=True)])
+    record = await store.get_agent(1, 1, 101)
+    assert record is not None and record.phone_number is None
+
+
+async def test_concurrent_batches_on_one_agent_apply_all(store: Store) -> None:
+    batches = [
+        [
+            ev(f"{n}-{i}", T0 + n * 100 + i, CtiStatus.IDLE if i % 2 else CtiStatus.BUSY)
+            for i in range(20)
+        ]
+        for n in range(8)
+    ]
+    results = await asyncio.gather(*(store.apply_events(b) for b in batches))
+    assert sum(r.accepted for r in results) == 160
+    record = await store.get_agent(1, 1, 101)
+    assert record is not None
+    assert record.status_at == T0 + 7 * 100 + 19  # the newest event wins whatever the order
+    assert record.cti_status == CtiStatus.IDLE
+    assert len(await store.history(1, 1, 101, 1000)) == 160
+
+
+async def test_get_agents_in_one_call(store: Store) -> None:
+    await store.apply_events([ev(str(n), T0, CtiStatus.IDLE, work_no=n) for n in (105, 101, 103)])
+    records = await store.get_agents(1, 1, [103, 101, 104, 105])
+    assert [r.work_no for r in records] == [101, 103, 105]
+
+
+async def test_reopen_keeps_everything(store: Store) -> None:
+    await store.apply_events([ev("a", T0, CtiStatus.IDLE, name="Ann")])
+    await store.close()
+    await store.open()
+    record = await store.get_agent(1, 1, 101)
+    assert record is not None and record.name == "Ann"
+    again = await store.apply_events([ev("a", T0, CtiStatus.IDLE)])
+    assert again.duplicates == 1

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ccms.settings import (
+    SETTINGS,
+    Settings,
+    SettingsError,
+    defaults_match_table,
+    load_settings,
+    to_environ,
+)
+
+pytestmark = pytest.mark.unit
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
+
+
+def test_table_and_dataclass_agree() -> None:
+    assert defaults_match_table()
+
+
+def test_every_setting_is_documented() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    missing = [
+        s.name
+        for s in SETTINGS
+        if f"`{s.name}`" not in text or s.env not in text or s.flag not in text
+    ]
+    assert missing == []
+
+
+def test_precedence_defaults_file_env_flags(tmp_path: Path) -> None:
+    config = tmp_path / "ccms.toml"
+    config.write_text('port = 1000\nhost = "0.0.0.0"\nworkers = 3\n', encoding="utf-8")
+    environ = {"CCMS_CONFIG": str(config), "CCMS_PORT": "2000", "CCMS_WORKERS": "2"}
+    settings = load_settings(environ, {"port": 3000, "workers": None})
+    assert (settings.host, settings.port, settings.workers) == ("0.0.0.0", 3000, 2)
+    assert settings.clock_skew == Settings().clock_skew
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"CCMS_PORT": "x"}, "port"),
+        ({"CCMS_PORT": "70000"}, "port"),
+        ({"CCMS_INSECURE_HTTP": "maybe"}, "true or false"),
+        ({"CCMS_WORKERS": "0"}, "workers"),
+        ({"CCMS_TLS_CERT": "c.pem"}, "go together"),
+        ({"CCMS_SQLITE_SYNCHRONOUS": "OFF"}, "synchronous"),
+    ],
+)
+def test_bad_values_are_refused(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings(environ)
+
+
+def test_unknown_key_in_file_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "ccms.toml"
+    config.write_text("prot = 1\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match="unknown setting 'prot'"):
+        load_settings({}, config_file=str(config))
+
+
+def test_environ_round_trip() -> None:
+    settings = load_settings({}, {"port": 9, "large_work_numbers": True, "rate_limit": 2.5})
+    assert load_settings(to_environ(settings)) == settings
+
+
+def test_docs_table_is_generated_from_the_settings() -> None:
+    from ccms.settings import settings_markdown
+
+    assert settings_markdown() in DOCS.read_text(encoding="utf-8")
