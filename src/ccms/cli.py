@@ -147,7 +147,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         print(f"ccms: {exc.message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        return 130
+        # serve and demo shut down gracefully on Ctrl-C / SIGINT before this is raised
+        return 0 if args.command in ("serve", "demo") else 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -203,8 +203,10 @@ class SQLiteStore:
                     self._check_file()
                 result = fn(conn)
             except sqlite3.Error as exc:
+                # Disk full, I/O error, lock timeout: SQLite rolled the batch back. Start
+                # the next batch on a fresh connection; readers keep theirs.
+                self._forget(conn)
                 conn = None
-                self._drop_connections()
                 loop.call_soon_threadsafe(_resolve, future, None, _unavailable(exc))
             except BaseException as exc:
                 if isinstance(exc, StoreUnavailableError):
@@ -212,6 +214,16 @@ class SQLiteStore:
                 loop.call_soon_threadsafe(_resolve, future, None, exc)
             else:
                 loop.call_soon_threadsafe(_resolve, future, result, None)
+
+    def _forget(self, conn: sqlite3.Connection | None) -> None:
+        """Close one connection after an error, leaving the others open."""
+        if conn is None:
+            return
+        with self._conns_lock:
+            if conn in self._conns:
+                self._conns.remove(conn)
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()
 
     async def _write(self, fn: Callable[[sqlite3.Connection], T], create: bool = False) -> T:
         if self._writer is None:
@@ -248,11 +260,13 @@ class SQLiteStore:
             self._checked_at = now
 
     async def get_agent(self, cc_id: int, vdn: int, work_no: int) -> AgentRecord | None:
+        self._read_check()
+        conn = self._thread_conn()
         try:
-            self._read_check()
-            row = self._thread_conn().execute(_SELECT_AGENT, (cc_id, vdn, work_no)).fetchone()
+            row = conn.execute(_SELECT_AGENT, (cc_id, vdn, work_no)).fetchone()
         except sqlite3.Error as exc:
-            self._drop_connections()
+            self._local.conn = None
+            self._forget(conn)
             raise _unavailable(exc) from None
         return None if row is None else _record(row)
 
@@ -262,10 +276,12 @@ class SQLiteStore:
         self._read_check()
 
         def run() -> T:
+            conn = self._thread_conn()
             try:
-                return fn(self._thread_conn())
+                return fn(conn)
             except sqlite3.Error as exc:
-                self._drop_connections()
+                self._local.conn = None
+                self._forget(conn)
                 raise _unavailable(exc) from None
 
         return await asyncio.get_running_loop().run_in_executor(self._pool, run)

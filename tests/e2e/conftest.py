@@ -1,0 +1,137 @@
+"""A real ``ccms serve`` process on loopback, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from ccms.auth import format_timestamp, sign
+from tests.conftest import ADMIN_AK, ADMIN_SK
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+CREDENTIALS = f"""
+[[access_key]]
+ak = "{ADMIN_AK}"
+sk = "{ADMIN_SK}"
+roles = ["admin"]
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(check: Any, timeout: float = 15.0, interval: float = 0.05) -> Any:
+    """Poll ``check`` until it returns a truthy value or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = check()
+        except (httpx.HTTPError, OSError):
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+class Server:
+    """One ``ccms serve`` subprocess; ``start`` may be called again after ``kill``."""
+
+    def __init__(self, workdir: Path, *extra: str, port: int | None = None) -> None:
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.db = workdir / "ccms.db"
+        self.extra = list(extra)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = workdir / f"server-{self.port}.log"
+        creds = workdir / "credentials.toml"
+        creds.write_text(CREDENTIALS, encoding="utf-8")
+        self.credentials = creds
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "ccms", "serve", "--port", str(self.port),
+            "--store", f"sqlite:///{self.db}", "--credentials", str(self.credentials),
+            "--log-level", "warning", *self.extra,
+        ]  # fmt: skip
+
+    def start(self, wait: bool = True) -> Server:
+        env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                self.command(), cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        if wait:
+            wait_until(lambda: httpx.get(self.url + "/healthz", timeout=1).status_code == 200)
+        return self
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return int(self.proc.returncode)
+
+    def post(self, path: str, payload: Any) -> httpx.Response:
+        body = orjson.dumps(payload)
+        stamp = format_timestamp(datetime.now(UTC))
+        host = f"127.0.0.1:{self.port}"
+        headers = {
+            "content-type": "application/json",
+            "authorization": sign(ADMIN_AK, ADMIN_SK, "POST", path, {"host": host}, body, stamp),
+        }
+        return httpx.post(self.url + path, content=body, headers=headers, timeout=10)
+
+    def agent(self, work_no: int, vdn: int = 1) -> httpx.Response:
+        return self.post(
+            "/rest/cmsapp/v1/openapi/agent/agentbyworkno",
+            {"queryParam": {"ccId": 1, "vdn": vdn, "agentId": work_no}},
+        )
+
+    def events(self, events: list[dict[str, Any]]) -> httpx.Response:
+        return self.post("/ccms/v1/events", {"events": events})
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[Any]:
+    servers: list[Server] = []
+
+    def make(*extra: str, workdir: Path | None = None, port: int | None = None) -> Server:
+        server = Server(workdir or tmp_path, *extra, port=port)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        if server.proc is not None and server.proc.poll() is None:
+            server.proc.kill()
+            server.proc.wait(5)

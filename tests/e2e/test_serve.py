@@ -1,0 +1,148 @@
+"""``ccms serve`` as a real process: durability, store failures, workers, start-up rules."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import SRC, Server, wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def batch(prefix: str, count: int, status: int = 1, first: int = 101) -> list[dict[str, Any]]:
+    now = int(time.time() * 1000)
+    return [
+        {"eventId": f"{prefix}-{n}", "ccId": 1, "vdn": 1, "agentId": first + n, "at": now,
+         "ctiStatus": status, "name": f"{prefix} {n}"}
+        for n in range(count)
+    ]  # fmt: skip
+
+
+def test_acknowledged_events_survive_sigkill(server_factory: Any) -> None:
+    server: Server = server_factory().start()
+    acknowledged = []
+    for round_no in range(5):
+        events = batch(f"r{round_no}", 200, status=1 + round_no % 3, first=101 + round_no * 200)
+        response = server.events(events)
+        assert response.json()["resultDesc"] == {"accepted": 200, "duplicates": 0}
+        acknowledged.extend(events)
+    server.kill()  # right after the last answer
+    server.start()
+    for event in acknowledged[::37] + acknowledged[-3:]:
+        body = server.agent(event["agentId"]).json()
+        assert body["resultCode"] == "0100000", body
+        assert body["resultDesc"]["citStatus"] == event["ctiStatus"]
+        assert body["resultDesc"]["name"] == event["name"]
+    # the whole of the last batch is known as applied: posting it again changes nothing
+    again = server.events(acknowledged[-200:]).json()["resultDesc"]
+    assert again == {"accepted": 0, "duplicates": 200}
+    assert server.stop() == 0
+
+
+def test_store_file_removed_gives_503_then_recovers(server_factory: Any, tmp_path: Path) -> None:
+    server: Server = server_factory().start()
+    assert server.events(batch("a", 3))
+    aside = tmp_path / "aside"
+    aside.mkdir()
+    names = [p.name for p in tmp_path.glob("ccms.db*")]
+    for name in names:
+        os.rename(tmp_path / name, aside / name)
+
+    def unavailable() -> bool:
+        response = server.agent(101)
+        return response.status_code == 503 and response.json()["resultCode"] == "0100001"
+
+    wait_until(unavailable)
+    response = server.events(batch("b", 2))
+    assert response.status_code == 503
+    assert response.json() == {
+        "result": "0100001",
+        "resultCode": "0100001",
+        "resultDesc": "the store is unavailable, try again later",
+    }
+    assert server.post("/healthz", {}).status_code == 405
+    for name in names:
+        os.rename(aside / name, tmp_path / name)
+    wait_until(lambda: server.agent(101).status_code == 200)
+    assert server.agent(101).json()["resultDesc"]["name"] == "a 0"
+    assert server.events(batch("b", 2)).json()["resultDesc"]["accepted"] == 2
+    assert not (tmp_path / "ccms.db").is_symlink()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="prlimit on another process is Linux only")
+def test_disk_full_gives_503_then_recovers(server_factory: Any, tmp_path: Path) -> None:
+    server: Server = server_factory("--sqlite-synchronous", "FULL").start()
+    assert server.proc is not None
+    pid = server.proc.pid
+    assert server.events(batch("warm", 5)).json()["resultCode"] == "0100000"
+    wal = tmp_path / "ccms.db-wal"
+    limit = wal.stat().st_size + 4096  # the WAL may grow by one page at the most
+    soft, hard = resource.prlimit(pid, resource.RLIMIT_FSIZE)
+    resource.prlimit(pid, resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        big = batch("full", 2000, first=1000)
+        response = server.events(big)
+        assert response.status_code == 503, response.text
+        assert response.json()["resultCode"] == "0100001"
+        # reads still answer while writes cannot
+        read = server.agent(101)
+        assert read.status_code == 200, (read.text, server.log.read_text())
+        assert read.json()["resultDesc"]["name"] == "warm 0"
+    finally:
+        resource.prlimit(pid, resource.RLIMIT_FSIZE, (soft, hard))
+    # the failed batch left nothing behind, and the retry applies all of it
+    assert server.agent(1000).json()["resultCode"] == "0100001"
+    response = wait_until(lambda: (r := server.events(big)).status_code == 200 and r)
+    assert response.json()["resultDesc"] == {"accepted": 2000, "duplicates": 0}
+    assert server.agent(1000).json()["resultDesc"]["name"] == "full 0"
+
+
+def test_two_workers_share_the_store_and_the_port(server_factory: Any) -> None:
+    server: Server = server_factory("--workers", "2").start()
+    assert server.events(batch("w", 50)).json()["resultDesc"]["accepted"] == 50
+    # whichever worker answers, it reads what the other wrote
+    for n in range(40):
+        assert server.agent(101 + n % 50).json()["resultCode"] == "0100000"
+    metrics = wait_until(lambda: (t := __import__("httpx").get(server.url + "/metrics").text) and t)
+    assert 'route="agent/agentbyworkno"' in metrics
+    assert server.stop() == 0
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": SRC}
+    return subprocess.run(
+        [sys.executable, "-m", "ccms", *args], cwd=cwd, env=env, capture_output=True, text=True,
+        timeout=30, check=False,
+    )  # fmt: skip
+
+
+def test_plain_http_on_a_public_address_is_refused(tmp_path: Path) -> None:
+    creds = tmp_path / "c.toml"
+    creds.write_text('[[access_key]]\nak="a"\nsk="0123456789abcdefXYZ"\n', encoding="utf-8")
+    result = run_cli("serve", "--host", "0.0.0.0", "--credentials", str(creds), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "refusing plain HTTP on 0.0.0.0" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_placeholder_secret_is_refused(tmp_path: Path) -> None:
+    creds = tmp_path / "c.toml"
+    creds.write_text('[[access_key]]\nak="a"\nsk="a-long-random-secret"\n', encoding="utf-8")
+    result = run_cli("serve", "--credentials", str(creds), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "placeholder or short secret" in result.stderr
+    assert not (tmp_path / "ccms.db").exists()
+
+
+def test_missing_credentials_is_refused(tmp_path: Path) -> None:
+    result = run_cli("serve", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "credentials file is required" in result.stderr
