@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from tests.conftest import ADMIN_AK, ADMIN_SK
 
 from ccms.auth import format_timestamp, sign
-from tests.conftest import ADMIN_AK, ADMIN_SK
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 CREDENTIALS = f"""

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.e2e.conftest import SRC, Server
 
 pytestmark = pytest.mark.e2e

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.e2e.conftest import SRC, Server, wait_until
 
 pytestmark = pytest.mark.e2e
