@@ -9,20 +9,22 @@ reproduce. This module imports no HTTP library: the server and the client both u
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl
 
 from ccms.errors import AuthenticationError, CCMSError, PermissionDeniedError
 
 AUTH_VERSION = "auth-v2"
 ROLES = ("query", "ingest", "admin")
-_TS_FORMATS = ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ")
+_TS_PATTERN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z")
 # Secrets that must never run a server: documentation samples and obvious placeholders.
 _PLACEHOLDER_WORDS = ("change-me", "changeme", "placeholder", "a-long-random-secret", "xxxx")
 MIN_SECRET_LENGTH = 16
@@ -32,13 +34,26 @@ class CredentialsError(CCMSError):
     """The credentials file is missing, unreadable or holds a key ccms refuses."""
 
 
+_UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+# Each byte (as a latin-1 code point) to itself or to its %XX form: str.translate does
+# the whole percent-encoding in C, several times faster than urllib.parse.quote.
+_PERCENT = {b: f"%{b:02X}" for b in range(256) if b not in _UNRESERVED}
+
+
 def normalize(value: str | bytes) -> str:
     """RFC 3986 percent-encoding of the UTF-8 bytes, uppercase hex (the demo's PathUtils)."""
-    return quote(value, safe="")
+    data = value.encode() if isinstance(value, str) else value
+    return data.decode("latin-1").translate(_PERCENT)
 
 
 def _hex_hmac(key: str, msg: str) -> str:
-    return hmac.new(key.encode(), msg.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key.encode(), msg.encode(), hashlib.sha256).hex()
+
+
+@functools.lru_cache(maxsize=4096)
+def _signing_key(sk: str, prefix: str) -> str:
+    """Clients sign many requests a second with one prefix: cache its signing key."""
+    return _hex_hmac(sk, prefix)
 
 
 def format_timestamp(moment: datetime, millis: bool = False) -> str:
@@ -49,12 +64,15 @@ def format_timestamp(moment: datetime, millis: bool = False) -> str:
 
 
 def parse_timestamp(text: str) -> datetime:
-    for fmt in _TS_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-    raise ValueError(text)
+    """``yyyy-MM-ddTHH:mm:ssZ`` or ``yyyy-MM-ddTHH:mm:ss.SSSZ``; anything else: ValueError."""
+    return datetime.fromtimestamp(_epoch_seconds(text), UTC)
+
+
+@functools.lru_cache(maxsize=4096)
+def _epoch_seconds(text: str) -> float:
+    if not _TS_PATTERN.fullmatch(text):
+        raise ValueError(text)
+    return datetime.fromisoformat(text).timestamp()
 
 
 def _canonical_query(query: Sequence[tuple[str, str]]) -> str:
@@ -227,7 +245,7 @@ class Verifier:
         if key is None:
             raise AuthenticationError("unknown access key")
         try:
-            moment = parse_timestamp(stamp).timestamp()
+            moment = _epoch_seconds(stamp)
         except ValueError:
             raise AuthenticationError(
                 "Authorization timestamp is not yyyy-MM-ddTHH:mm:ssZ"
@@ -241,7 +259,7 @@ class Verifier:
                 raise AuthenticationError(f"signed header {name!r} is missing from the request")
             values.append((name, value))
         query = parse_qsl(query_string, keep_blank_values=True) if query_string else []
-        signing_key = _hex_hmac(key.sk, prefix)
+        signing_key = _signing_key(key.sk, prefix)
         forms = (False,) if query else (False, True)
         for empty_query_line in forms:
             canonical = canonical_request(

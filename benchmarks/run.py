@@ -1,0 +1,633 @@
+"""ccms benchmarks: run by ``make bench``, never by ``make test``.
+
+Writes ``benchmarks/RESULTS.md`` (the report) and ``benchmarks/results.json`` (raw figures).
+Every figure is measured here, in this run; nothing is typed in by hand. Load comes from
+wrk on loopback only, and every run is bounded in time.
+
+    python benchmarks/run.py [--quick] [--only query,intake,scale,profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from ccms import __version__
+from ccms.auth import format_timestamp, sign
+from ccms.domain.agent import AgentEvent
+from ccms.store.sqlite import SQLiteStore
+
+AK = "bench"
+QUERY_PATH = "/rest/cmsapp/v1/openapi/agent/agentbyworkno"
+EVENTS_PATH = "/ccms/v1/events"
+COMMANDS: list[str] = []
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 60.0) -> float:
+    """Poll until ``check`` is true; returns the seconds it took."""
+    start = time.monotonic()
+    while True:
+        try:
+            if check():
+                return time.monotonic() - start
+        except (httpx.HTTPError, OSError):
+            pass
+        if time.monotonic() - start > timeout:
+            raise RuntimeError("timed out waiting for the server")
+        time.sleep(0.01)
+
+
+def work_no(n: int) -> int:
+    """The n-th agent (0-based) of a store: work numbers 101.., spread over VDNs of 50,000."""
+    return 101 + n % 50_000
+
+
+def vdn_of(n: int) -> int:
+    return 1 + n // 50_000
+
+
+class Server:
+    def __init__(self, command: list[str], port: int, workdir: Path, health: str) -> None:
+        self.command = command
+        self.port = port
+        self.workdir = workdir
+        self.health = health
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.startup_s = 0.0
+
+    def __enter__(self) -> Server:
+        COMMANDS.append(" ".join(self.command))
+        started = time.monotonic()
+        self.proc = subprocess.Popen(
+            self.command, cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        url = f"http://127.0.0.1:{self.port}{self.health}"
+        wait_for(lambda: httpx.get(url, timeout=1).status_code == 200)
+        self.startup_s = time.monotonic() - started
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def worker_rss_mb(self) -> list[float]:
+        """RSS of each serving process: the workers when there are any, else the server."""
+        assert self.proc is not None
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        pids = [int(p) for p in children.read_text().split()] if children.exists() else []
+        pids = [p for p in pids if _is_python(p)] or [self.proc.pid]
+        return [_rss_mb(p) for p in pids]
+
+
+def _is_python(pid: int) -> bool:
+    try:
+        return b"python" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def ccms_server(
+    workdir: Path, db: Path, creds: Path, workers: int, extra: list[str] | None = None
+) -> Server:
+    port = free_port()
+    command = [
+        str(Path(sys.executable).parent / "ccms"), "serve", "--port", str(port),
+        "--store", f"sqlite:///{db}", "--credentials", str(creds), "--workers", str(workers),
+        "--log-level", "warning", *(extra or []),
+    ]  # fmt: skip
+    return Server(command, port, workdir, "/healthz")
+
+
+def baseline_server(workdir: Path, workers: int) -> Server:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "baseline_app:app", "--app-dir", str(HERE),
+        "--port", str(port), "--workers", str(workers), "--http", "httptools", "--loop", "uvloop",
+        "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    return Server(command, port, workdir, "/")
+
+
+def signed(sk: str, path: str, host: str, payload: Any) -> tuple[bytes, str]:
+    body = orjson.dumps(payload)
+    stamp = format_timestamp(datetime.now(UTC))
+    return body, sign(AK, sk, "POST", path, {"host": host}, body, stamp)
+
+
+def post_events(url: str, sk: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+    host = httpx.URL(url).netloc.decode()
+    body, authorization = signed(sk, EVENTS_PATH, host, {"events": events})
+    headers = {"content-type": "application/json", "authorization": authorization}
+    answer: dict[str, Any] = httpx.post(
+        url + EVENTS_PATH, content=body, headers=headers, timeout=60
+    ).json()
+    if answer.get("resultCode") != "0100000":
+        raise RuntimeError(f"intake failed: {answer}")
+    return answer
+
+
+def agent_events(count: int, prefix: str, at: int) -> Iterator[dict[str, Any]]:
+    for n in range(count):
+        yield {
+            "eventId": f"{prefix}-{n}", "ccId": 1, "vdn": vdn_of(n), "agentId": work_no(n),
+            "at": at, "ctiStatus": 1 + n % 8, "name": f"Agent {work_no(n)}",
+            "phoneNumber": f"+8610555{work_no(n):05d}", "mediaType": 5, "skills": [1 + n % 4],
+        }  # fmt: skip
+
+
+def load_through_intake(url: str, sk: str, count: int) -> float:
+    """Post ``count`` agents through the intake in batches of 1,000; returns seconds."""
+    started = time.monotonic()
+    batch: list[dict[str, Any]] = []
+    for event in agent_events(count, "load", int(time.time() * 1000) - 60_000):
+        batch.append(event)
+        if len(batch) == 1000:
+            post_events(url, sk, batch)
+            batch = []
+    if batch:
+        post_events(url, sk, batch)
+    return time.monotonic() - started
+
+
+def requests_file(path: Path, sk: str, host: str, agents: int, count: int = 2000) -> Path:
+    """Pre-signed queries for random agents, valid for the clock-skew window (900 s)."""
+    rng = __import__("random").Random(7)
+    lines = []
+    for _ in range(count):
+        n = rng.randrange(agents)
+        payload = {"queryParam": {"ccId": 1, "vdn": vdn_of(n), "agentId": work_no(n)}}
+        body, authorization = signed(sk, QUERY_PATH, host, payload)
+        lines.append(f"{authorization}\t{body.decode()}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def check_requests(url: str, requests: Path, sample: int = 20) -> None:
+    """The pre-signed requests must be answered with success, or the figures mean nothing."""
+    host = httpx.URL(url).netloc.decode()
+    for line in requests.read_text().splitlines()[:sample]:
+        authorization, body = line.split("\t", 1)
+        headers = {"content-type": "application/json", "authorization": authorization, "host": host}
+        answer = httpx.post(url + QUERY_PATH, content=body, headers=headers).json()
+        if answer.get("resultCode", "0100000") != "0100000":
+            raise RuntimeError(f"pre-signed request failed: {answer}")
+
+
+def run_wrk(url: str, requests: Path, seconds: int, connections: int = 32) -> dict[str, float]:
+    env = {
+        **os.environ, "CCMS_BENCH_REQUESTS": str(requests), "CCMS_BENCH_PATH": QUERY_PATH,
+        "CCMS_BENCH_HOST": httpx.URL(url).netloc.decode(),
+    }  # fmt: skip
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "-s",
+        str(HERE / "signed.lua"),
+        url,
+    ]
+    COMMANDS.append(" ".join(command))
+    output = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=seconds + 60, check=True
+    )
+    line = next(x for x in output.stdout.splitlines() if x.startswith("CCMS_RESULT "))
+    raw = json.loads(line.removeprefix("CCMS_RESULT "))
+    if raw["socket_errors"] or raw["non_2xx"]:
+        raise RuntimeError(f"wrk saw errors: {raw}")
+    return {
+        "rps": raw["requests"] / (raw["duration_us"] / 1e6),
+        "p50_ms": raw["p50_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "requests": raw["requests"],
+    }
+
+
+def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(r[key] for r in runs) for key in ("rps", "p50_ms", "p99_ms")}
+
+
+# -- sections ------------------------------------------------------------------------------
+
+
+def bench_query(
+    work: Path, sk: str, creds: Path, rounds: int, seconds: int, agents: int
+) -> dict[str, Any]:
+    log(f"query: loading {agents} agents through the intake")
+    db = work / "query.db"
+    with ccms_server(work, db, creds, workers=1) as server:
+        load_s = load_through_intake(f"http://127.0.0.1:{server.port}", sk, agents)
+    runs: dict[str, list[dict[str, float]]] = {"baseline": [], "ccms": []}
+    for round_no in range(rounds):
+        for name in ("baseline", "ccms"):  # alternating, so drift hits both alike
+            server = (
+                baseline_server(work, 2) if name == "baseline" else ccms_server(work, db, creds, 2)
+            )
+            with server:
+                url = f"http://127.0.0.1:{server.port}"
+                requests = requests_file(
+                    work / f"requests-{name}.txt", sk, httpx.URL(url).netloc.decode(), agents
+                )
+                if name == "ccms":
+                    check_requests(url, requests)
+                run_wrk(url, requests, 2)  # warm-up
+                result = run_wrk(url, requests, seconds)
+                runs[name].append(result)
+                log(
+                    f"query round {round_no + 1} {name}: {result['rps']:.0f} req/s, p50 {result['p50_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms"
+                )
+    base, ours = median_of(runs["baseline"]), median_of(runs["ccms"])
+    return {
+        "agents": agents, "load_seconds": load_s, "rounds": rounds, "seconds": seconds,
+        "connections": 32, "workers": 2, "runs": runs, "baseline": base, "ccms": ours,
+        "ratio": ours["rps"] / base["rps"],
+    }  # fmt: skip
+
+
+async def _poster(url: str, sk: str, batch: int, deadline: float, offset: int, step: int) -> int:
+    host = httpx.URL(url).netloc.decode()
+    sent = 0
+    n = offset
+    async with httpx.AsyncClient(timeout=60) as client:
+        while time.monotonic() < deadline:
+            events = []
+            for _ in range(batch):
+                events.append({"eventId": f"i{n}", "ccId": 1, "vdn": 1, "agentId": 101 + n % 10_000,
+                               "at": 1_790_000_000_000 + n, "ctiStatus": 1 + n % 7})  # fmt: skip
+                n += step
+            body, authorization = signed(sk, EVENTS_PATH, host, {"events": events})
+            headers = {"content-type": "application/json", "authorization": authorization}
+            answer = (await client.post(url + EVENTS_PATH, content=body, headers=headers)).json()
+            if answer["resultCode"] != "0100000":
+                raise RuntimeError(answer)
+            sent += answer["resultDesc"]["accepted"]
+    return sent
+
+
+def bench_intake(work: Path, sk: str, creds: Path, seconds: int) -> list[dict[str, Any]]:
+    results = []
+    for batch in (1, 100, 1000):
+        for posters in (1, 4):
+            db = work / f"intake-{batch}-{posters}.db"
+            with ccms_server(work, db, creds, workers=1) as server:
+                url = f"http://127.0.0.1:{server.port}"
+
+                async def run(
+                    url: str = url, batch: int = batch, posters: int = posters
+                ) -> tuple[int, float]:
+                    started = time.monotonic()
+                    deadline = started + seconds
+                    counts = await asyncio.gather(
+                        *(_poster(url, sk, batch, deadline, i, posters) for i in range(posters))
+                    )
+                    return sum(counts), time.monotonic() - started
+
+                accepted, elapsed = asyncio.run(run())
+            with sqlite3.connect(db) as conn:  # acknowledged means committed: count them
+                stored = conn.execute("SELECT count(*) FROM applied_event").fetchone()[0]
+            if stored != accepted:
+                raise RuntimeError(f"{accepted} acknowledged but {stored} stored")
+            rate = accepted / elapsed
+            log(f"intake batch {batch} x {posters} posters: {rate:.0f} events/s")
+            results.append({"batch": batch, "posters": posters, "events": accepted,
+                            "seconds": elapsed, "events_per_s": rate})  # fmt: skip
+    return results
+
+
+async def _build_store(db: Path, agents: int) -> float:
+    started = time.monotonic()
+    store = SQLiteStore(str(db), synchronous="NORMAL")
+    await store.open()
+    at = int(time.time() * 1000) - 60_000
+    batch: list[AgentEvent] = []
+    for n in range(agents):
+        batch.append(AgentEvent(f"s{n}", 1, vdn_of(n), work_no(n), at, 1 + n % 8, None,
+                                f"Agent {work_no(n)}", f"+8610555{work_no(n):05d}", True, 5, (1 + n % 4,)))  # fmt: skip
+        if len(batch) == 20_000:
+            await store.apply_events(batch)
+            batch = []
+    if batch:
+        await store.apply_events(batch)
+    await store.close()
+    return time.monotonic() - started
+
+
+def bench_scale(
+    work: Path, sk: str, creds: Path, sizes: list[int], rounds: int, seconds: int
+) -> list[dict[str, Any]]:
+    results = []
+    for agents in sizes:
+        db = work / f"scale-{agents}.db"
+        build_s = asyncio.run(_build_store(db, agents))
+        log(f"scale: built a store of {agents} agents in {build_s:.1f} s")
+        runs = []
+        startups = []
+        rss: list[float] = []
+        for _ in range(rounds):
+            with ccms_server(work, db, creds, workers=2) as server:
+                startups.append(server.startup_s)
+                url = f"http://127.0.0.1:{server.port}"
+                requests = requests_file(
+                    work / "requests-scale.txt", sk, httpx.URL(url).netloc.decode(), agents
+                )
+                check_requests(url, requests)
+                run_wrk(url, requests, 2)
+                runs.append(run_wrk(url, requests, seconds))
+                rss = server.worker_rss_mb()
+        figures = median_of(runs)
+        size_mb = sum(p.stat().st_size for p in work.glob(f"scale-{agents}.db*")) / 2**20
+        log(
+            f"scale {agents}: p50 {figures['p50_ms']:.2f} ms, p99 {figures['p99_ms']:.2f} ms, rss {max(rss):.0f} MB, start {statistics.median(startups):.2f} s"
+        )
+        results.append({"agents": agents, **figures, "rss_mb_per_worker": rss,
+                        "startup_s": statistics.median(startups), "store_mb": size_mb,
+                        "build_s": build_s})  # fmt: skip
+        if agents != max(sizes):
+            for path in work.glob(f"scale-{agents}.db*"):
+                path.unlink()
+    return results
+
+
+def bench_profile(work: Path, sk: str, agents: int, calls: int) -> dict[str, Any]:
+    """pyinstrument over the query path, in-process (the ASGI app called directly)."""
+    from pyinstrument import Profiler
+
+    from ccms.auth import AccessKey
+    from ccms.http import create_app
+    from ccms.settings import load_settings
+
+    db = work / "profile.db"
+    asyncio.run(_build_store(db, agents))
+    app = create_app(
+        load_settings({}), SQLiteStore(str(db)), {AK: AccessKey(AK, sk, frozenset({"query"}))}
+    )
+    requests = []
+    for n in range(0, agents, max(1, agents // 500)):
+        payload = {"queryParam": {"ccId": 1, "vdn": vdn_of(n), "agentId": work_no(n)}}
+        body, authorization = signed(sk, QUERY_PATH, "bench:1", payload)
+        headers = [(b"host", b"bench:1"), (b"content-type", b"application/json"),
+                   (b"authorization", authorization.encode()), (b"content-length", str(len(body)).encode())]  # fmt: skip
+        requests.append((body, headers))
+
+    async def one(body: bytes, headers: list[tuple[bytes, bytes]]) -> int:
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": QUERY_PATH,
+            "query_string": b"",
+            "headers": headers,
+        }
+        status = 0
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+
+        await app(scope, receive, send)
+        return status
+
+    async def loop() -> tuple[float, float]:
+        await app.startup()
+        for body, headers in requests[:200]:
+            assert await one(body, headers) == 200
+        started = time.perf_counter()
+        profiler = Profiler(interval=0.0001, async_mode="disabled")
+        profiler.start()
+        for i in range(calls):
+            body, headers = requests[i % len(requests)]
+            await one(body, headers)
+        profiler.stop()
+        elapsed = time.perf_counter() - started
+        (HERE / "profile.txt").write_text(
+            profiler.output_text(unicode=False, color=False, show_all=False)
+        )
+        await app.shutdown()
+        return elapsed, profiler.last_session.duration if profiler.last_session else elapsed
+
+    elapsed, _ = asyncio.run(loop())
+    return {"calls": calls, "us_per_request_in_process": elapsed / calls * 1e6}
+
+
+# -- report --------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    import uvicorn
+
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu, "cores": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "kernel": platform.release(), "python": platform.python_version(), "ccms": __version__,
+        "uvicorn": uvicorn.__version__, "sqlite": sqlite3.sqlite_version,
+        "wrk": (wrk.stdout or wrk.stderr).splitlines()[0].split(" Copyright")[0],
+    }  # fmt: skip
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def report(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {m['date']} by `make bench` on {m['cores']} cores ({m['cpu']}), "
+        f"{m['memory_gib']} GiB, Linux {m['kernel']}; Python {m['python']}, ccms {m['ccms']}, "
+        f"uvicorn {m['uvicorn']}, SQLite {m['sqlite']}, {m['wrk']}. "
+        "The machine is shared: compare figures of one run with each other, not across runs. "
+        "Raw figures: `results.json`.",
+        "",
+    ]
+    q = results.get("query")
+    if q:
+        base, ours = q["baseline"], q["ccms"]
+        lines += [
+            "## Query throughput and latency",
+            "",
+            f"`ccms serve --workers 2` with {q['agents']:,} agents loaded through the intake, "
+            f"against a raw ASGI app answering a constant body of the same size (no auth, no "
+            f"store) under the same server (uvicorn, httptools, uvloop, 2 workers). wrk on "
+            f"loopback, 1 thread, {q['connections']} connections, {q['seconds']} s a run after a "
+            f"2 s warm-up, cycling through 2,000 pre-signed queries for random agents. Medians "
+            f"of {q['rounds']} alternating runs.",
+            "",
+            "| server | requests/s | p50 ms | p99 ms |",
+            "|---|---|---|---|",
+            f"| raw ASGI baseline | {base['rps']:,.0f} | {base['p50_ms']:.2f} | {base['p99_ms']:.2f} |",
+            f"| ccms | {ours['rps']:,.0f} | {ours['p50_ms']:.2f} | {ours['p99_ms']:.2f} |",
+            "",
+            f"Ratio ccms / baseline: **{q['ratio']:.2f}** (target at least 0.7, aim 0.8: "
+            f"{verdict(q['ratio'] >= 0.7)}). p99 {ours['p99_ms']:.2f} ms (target at most 10 ms: "
+            f"{verdict(ours['p99_ms'] <= 10)}).",
+            "",
+        ]
+    intake = results.get("intake")
+    if intake:
+        lines += [
+            "## Intake",
+            "",
+            "Events acknowledged per second by `ccms serve` (1 worker, `synchronous=FULL`: each "
+            "acknowledged batch is on disk), each poster sending its next batch when the last "
+            "was answered. The run checks that the store holds exactly the acknowledged events.",
+            "",
+            "| batch | posters | events/s |",
+            "|---|---|---|",
+        ]
+        for r in intake:
+            lines.append(f"| {r['batch']:,} | {r['posters']} | {r['events_per_s']:,.0f} |")
+        best = max(r["events_per_s"] for r in intake if r["batch"] == 1000)
+        lines += [
+            "",
+            f"Batches of 1,000: {best:,.0f} events/s (target at least 50,000: {verdict(best >= 50_000)}).",
+            "",
+        ]
+    scale = results.get("scale")
+    if scale:
+        lines += [
+            "## Scale",
+            "",
+            "The same query load against stores of growing size (`--workers 2`); start-up is "
+            "from process start to the first `200` of `/healthz`.",
+            "",
+            "| agents | p50 ms | p99 ms | RSS MB per worker | start-up s | store MB |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in scale:
+            rss = " / ".join(f"{x:.0f}" for x in r["rss_mb_per_worker"])
+            lines.append(
+                f"| {r['agents']:,} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {rss} | {r['startup_s']:.2f} | {r['store_mb']:.0f} |"
+            )
+        small, large = scale[0], scale[-1]
+        growth = large["p50_ms"] / small["p50_ms"] - 1
+        lines += [
+            "",
+            f"p50 from {small['agents']:,} to {large['agents']:,} agents: {growth:+.0%} (target at most +20%: "
+            f"{verdict(growth <= 0.2)}); RSS per worker at {large['agents']:,}: "
+            f"{max(large['rss_mb_per_worker']):.0f} MB (target under 300: {verdict(max(large['rss_mb_per_worker']) < 300)}); "
+            f"start-up {large['startup_s']:.2f} s (target under 3 s: {verdict(large['startup_s'] < 3)}).",
+            "",
+        ]
+    profile = results.get("profile")
+    if profile:
+        lines += [
+            "## Profile of the query path",
+            "",
+            f"pyinstrument over {profile['calls']:,} queries through the ASGI app in-process (no "
+            f"network, no ASGI server): {profile['us_per_request_in_process']:.1f} µs a query. "
+            "The whole profile is `profile.txt`; its heaviest frames:",
+            "",
+            "```",
+            *results.get("profile_top", []),
+            "```",
+            "",
+        ]
+    lines += ["## Commands", "", "```", *dict.fromkeys(COMMANDS), "```", ""]
+    return "\n".join(lines)
+
+
+def profile_top(limit: int = 25) -> list[str]:
+    text = (HERE / "profile.txt").read_text().splitlines()
+    return [line.rstrip() for line in text if line.strip()][:limit]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes, short runs (a smoke test)"
+    )
+    parser.add_argument("--only", default="query,intake,scale,profile")
+    args = parser.parse_args()
+    sections = set(args.only.split(","))
+    if shutil.which("wrk") is None:
+        print("wrk is needed: apt-get install wrk", file=sys.stderr)
+        return 2
+    quick = args.quick
+    sk = secrets.token_urlsafe(32)
+    results: dict[str, Any] = {"machine": machine(), "quick": quick}
+    with tempfile.TemporaryDirectory(prefix="ccms-bench-") as tmp:
+        work = Path(tmp)
+        creds = work / "credentials.toml"
+        creds.write_text(
+            f'[[access_key]]\nak = "{AK}"\nsk = "{sk}"\nroles = ["admin"]\n', encoding="utf-8"
+        )
+        if "query" in sections:
+            results["query"] = bench_query(work, sk, creds, rounds=1 if quick else 3,
+                                           seconds=3 if quick else 10, agents=5_000 if quick else 50_000)  # fmt: skip
+        if "intake" in sections:
+            results["intake"] = bench_intake(work, sk, creds, seconds=2 if quick else 5)
+        if "scale" in sections:
+            sizes = [1_000, 20_000] if quick else [1_000, 100_000, 1_000_000]
+            results["scale"] = bench_scale(
+                work, sk, creds, sizes, rounds=1 if quick else 3, seconds=3 if quick else 8
+            )
+        if "profile" in sections:
+            results["profile"] = bench_profile(
+                work, sk, agents=5_000 if quick else 50_000, calls=5_000 if quick else 30_000
+            )
+            results["profile_top"] = profile_top()
+    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    (HERE / "RESULTS.md").write_text(report(results), encoding="utf-8")
+    log("wrote benchmarks/RESULTS.md and benchmarks/results.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
