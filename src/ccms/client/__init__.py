@@ -1,0 +1,53 @@
+"""The ccms client: :class:`Client` and :class:`AsyncClient` over httpx.
+
+It speaks the CC-CMS open API (C2-signed POSTs, the ``resultCode`` envelope) to ccms or to
+a vendor CC-CMS, returns typed results and raises one exception tree
+(:class:`CCMSClientError`). It imports nothing of the ccms server: only the pure C2
+signing functions of :mod:`ccms.auth` and the enums of :mod:`ccms.domain.status`.
+See ``docs/client.md``.
+"""
+
+from ccms.client.clients import AsyncClient, Client
+from ccms.client.config import ClientConfig, Profile, config_path, load_config, write_profile
+from ccms.client.errors import (
+    AgentNotFoundError,
+    ApiError,
+    AuthenticationError,
+    CCMSClientError,
+    ConfigurationError,
+    InvalidParameterError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    UnexpectedAnswerError,
+)
+from ccms.client.models import AgentDetail, IngestResult
+from ccms.client.retry import RetryPolicy
+from ccms.domain.status import AgentStatus, CtiStatus
+
+__all__ = [
+    "AgentDetail",
+    "AgentNotFoundError",
+    "AgentStatus",
+    "ApiError",
+    "AsyncClient",
+    "AuthenticationError",
+    "CCMSClientError",
+    "Client",
+    "ClientConfig",
+    "ConfigurationError",
+    "CtiStatus",
+    "IngestResult",
+    "InvalidParameterError",
+    "PermissionDeniedError",
+    "Profile",
+    "RateLimitedError",
+    "RetryPolicy",
+    "ServerError",
+    "TransportError",
+    "UnexpectedAnswerError",
+    "config_path",
+    "load_config",
+    "write_profile",
+]

@@ -1,0 +1,208 @@
+"""``Client`` and ``AsyncClient``: thin transports over the shared request core.
+
+Both take the same arguments and have the same methods; the async one's are coroutines.
+Building, signing, answer reading and retry decisions live in
+:mod:`ccms.client.protocol` and :mod:`ccms.client.retry`; a class here only sends the
+request of each attempt and waits when told to.
+
+    with Client("https://cms.example:28443", ak, sk, verify="/etc/ccms/ca.pem") as cms:
+        agent = cms.agent_detail(1, 1, 101)
+
+Arguments:
+
+- ``base_url``: ``http(s)://host:port``, optionally with a path prefix.
+- ``ak``, ``sk``: the access key and secret key (C2 signing).
+- ``timeout``: seconds for each of connect, write, read and pool wait (default 10).
+- ``verify``: ``True`` (system CAs), ``False`` (no TLS check: tests only), or the path of
+  a PEM CA bundle to trust instead of the system's.
+- ``transport``: an httpx transport (tests: ``httpx.ASGITransport``, ``MockTransport``).
+- ``retry_deadline``: seconds within which retries may start (0: never retry).
+- ``sleep``, ``clock``, ``jitter``: the waiting function, the monotonic clock and the
+  random source of the backoff, injectable so that tests never really sleep.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from types import TracebackType
+from typing import TypeVar
+
+import anyio
+import httpx
+
+from ccms.client import calls
+from ccms.client.models import AgentDetail, IngestResult
+from ccms.client.protocol import Call, RequestBuilder, Signer, tls_verify
+from ccms.client.retry import DEFAULT_RETRY_DEADLINE, Done, Exchange, RetryPolicy
+
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT = 10.0
+
+
+class _Core:
+    """What both clients hold: the request builder, the retry policy and the clock."""
+
+    def __init__(
+        self,
+        base_url: str,
+        ak: str,
+        sk: str,
+        timeout: float,
+        retry_deadline: float,
+        clock: Callable[[], float],
+        jitter: Callable[[], float],
+    ) -> None:
+        self.builder = RequestBuilder(base_url, Signer(ak, sk))
+        self.policy = RetryPolicy(deadline=retry_deadline, jitter=jitter)
+        self.timeout = timeout
+        self.clock = clock
+
+    def exchange(self, call: Call[T]) -> Exchange[T]:
+        return Exchange(call, self.builder, self.policy, self.clock, self.timeout)
+
+
+class Client:
+    """Blocking client of a ccms or vendor CC-CMS server (see the module doc)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        ak: str,
+        sk: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        verify: bool | str = True,
+        transport: httpx.BaseTransport | None = None,
+        retry_deadline: float = DEFAULT_RETRY_DEADLINE,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._core = _Core(base_url, ak, sk, timeout, retry_deadline, clock, jitter)
+        self._sleep = sleep
+        self._http = httpx.Client(transport=transport, verify=tls_verify(verify), timeout=timeout)
+
+    @property
+    def base_url(self) -> str:
+        return self._core.builder.base_url
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _run(self, call: Call[T]) -> T:
+        exchange = self._core.exchange(call)
+        while True:
+            outcome: httpx.Response | httpx.RequestError
+            try:
+                outcome = self._http.send(exchange.request())
+            except httpx.RequestError as exc:
+                outcome = exc
+            step = exchange.handle(outcome)
+            if isinstance(step, Done):
+                return step.value
+            self._sleep(step)
+
+    # -- the API: one line per route (see ccms.client.calls) -------------------------
+
+    def ping(self, say: str = "Hello world!") -> str:
+        """The connectivity check: the server echoes ``say``."""
+        return self._run(calls.ping(say))
+
+    def agent_detail(self, cc_id: int, vdn: int, work_no: int) -> AgentDetail:
+        """One agent (``agent/agentbyworkno``)."""
+        return self._run(calls.agent_detail(cc_id, vdn, work_no))
+
+    def agent_detail_legacy(self, cc_id: int, vdn: int, work_no: int) -> AgentDetail:
+        """One agent by the legacy route (``agentgroup/agentbyworkno``)."""
+        return self._run(calls.agent_detail_legacy(cc_id, vdn, work_no))
+
+    def post_events(self, events: Sequence[Mapping[str, object]]) -> IngestResult:
+        """Send a batch of CTI events (role ``ingest``); safe to retry by ``eventId``."""
+        return self._run(calls.post_events(events))
+
+
+class AsyncClient:
+    """The asyncio/trio twin of :class:`Client`: the same methods, as coroutines."""
+
+    def __init__(
+        self,
+        base_url: str,
+        ak: str,
+        sk: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        verify: bool | str = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry_deadline: float = DEFAULT_RETRY_DEADLINE,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._core = _Core(base_url, ak, sk, timeout, retry_deadline, clock, jitter)
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            transport=transport, verify=tls_verify(verify), timeout=timeout
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self._core.builder.base_url
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def _run(self, call: Call[T]) -> T:
+        exchange = self._core.exchange(call)
+        while True:
+            outcome: httpx.Response | httpx.RequestError
+            try:
+                outcome = await self._http.send(exchange.request())
+            except httpx.RequestError as exc:
+                outcome = exc
+            step = exchange.handle(outcome)
+            if isinstance(step, Done):
+                return step.value
+            await self._sleep(step)
+
+    # -- the API: one line per route (see ccms.client.calls) -------------------------
+
+    async def ping(self, say: str = "Hello world!") -> str:
+        """The connectivity check: the server echoes ``say``."""
+        return await self._run(calls.ping(say))
+
+    async def agent_detail(self, cc_id: int, vdn: int, work_no: int) -> AgentDetail:
+        """One agent (``agent/agentbyworkno``)."""
+        return await self._run(calls.agent_detail(cc_id, vdn, work_no))
+
+    async def agent_detail_legacy(self, cc_id: int, vdn: int, work_no: int) -> AgentDetail:
+        """One agent by the legacy route (``agentgroup/agentbyworkno``)."""
+        return await self._run(calls.agent_detail_legacy(cc_id, vdn, work_no))
+
+    async def post_events(self, events: Sequence[Mapping[str, object]]) -> IngestResult:
+        """Send a batch of CTI events (role ``ingest``); safe to retry by ``eventId``."""
+        return await self._run(calls.post_events(events))
