@@ -583,6 +583,14 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def scrub(text: str, work: Path | None = None) -> str:
+    """No paths of the machine that ran the benchmark in what is committed."""
+    if work is not None:
+        text = text.replace(str(work), "$BENCH_DIR")
+    text = text.replace(str(Path(sys.executable).parent) + "/", ".venv/bin/")
+    return text.replace(str(ROOT) + "/", "").replace(str(ROOT), ".")
+
+
 def profile_top(limit: int = 25) -> list[str]:
     text = (HERE / "profile.txt").read_text().splitlines()
     return [line.rstrip() for line in text if line.strip()][:limit]
@@ -623,6 +631,7 @@ def main() -> int:
                 work, sk, agents=5_000 if quick else 50_000, calls=5_000 if quick else 30_000
             )
             results["profile_top"] = profile_top()
+        COMMANDS[:] = [scrub(c, work) for c in COMMANDS]
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     (HERE / "RESULTS.md").write_text(report(results), encoding="utf-8")
     log("wrote benchmarks/RESULTS.md and benchmarks/results.json")

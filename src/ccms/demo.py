@@ -1,0 +1,141 @@
+"""``ccms demo``: a live ccms with a simulated floor, in one process.
+
+It starts the server on 127.0.0.1 with a fresh SQLite store in a demo folder, writes fresh
+random credentials (and a ``demo`` client profile), feeds the server with the simulator over
+real HTTP, and prints what to try next. Ctrl-C (SIGINT) or SIGTERM stops the feed after the
+batch in flight, then the server, leaving a consistent store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import signal
+import sys
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import uvicorn
+
+from ccms.auth import parse_credentials
+from ccms.client import AsyncClient, write_profile
+from ccms.feed import Feed, FeedOptions
+from ccms.http.app import create_app
+from ccms.settings import Settings, load_settings
+from ccms.simulator import SimulationConfig
+from ccms.store.base import open_store
+
+DEMO_AK = "demo"
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the demo stops the feed first."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    data_dir: Path
+    port: int = 28080
+    agents: int = 200
+    vdns: int = 2
+    seed: int = 1
+    speed: float = 1.0
+    write_profile: bool = True
+
+
+def _credentials(folder: Path, sk: str) -> Path:
+    path = folder / "credentials.toml"
+    path.write_text(
+        f'[[access_key]]\nak = "{DEMO_AK}"\nsk = "{sk}"\nroles = ["admin"]\n', encoding="utf-8"
+    )
+    path.chmod(0o600)
+    return path
+
+
+def prepare(options: DemoOptions) -> tuple[Settings, str]:
+    """A fresh demo folder: no old store, new credentials. Returns settings and the SK."""
+    folder = options.data_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("demo.db*"):
+        old.unlink()
+    sk = secrets.token_urlsafe(32)
+    credentials = _credentials(folder, sk)
+    settings = load_settings(
+        {},
+        {"host": "127.0.0.1", "port": options.port, "credentials": str(credentials),
+         "store": f"sqlite:///{folder / 'demo.db'}", "log_level": "warning"},
+    )  # fmt: skip
+    return settings, sk
+
+
+def banner(
+    url: str, sk: str, options: DemoOptions, profile: Path | None, agent: tuple[int, int, int]
+) -> str:
+    cc, vdn, work_no = agent
+    profile_line = f"  client profile 'demo' written to {profile}\n" if profile else ""
+    return f"""
+ccms demo is running on {url}
+  {options.agents} simulated agents in {options.vdns} VDNs, speed {options.speed:g}x
+  store {options.data_dir / "demo.db"}
+  access key {DEMO_AK}, secret key {sk}
+  credentials file {options.data_dir / "credentials.toml"}
+{profile_line}
+Try, in another terminal:
+  .venv/bin/ccms agent {cc} {vdn} {work_no} --profile demo
+  .venv/bin/ccms watch {cc} {vdn} {work_no} {work_no + 1} {work_no + 2} --profile demo
+  .venv/bin/python -c "from ccms.client import load_config; import os; \\
+print(load_config(os.environ, profile='demo').client().agent_detail({cc}, {vdn}, {work_no}))"
+  curl -s {url}/metrics | grep ccms_events
+
+Ctrl-C stops the demo.
+"""
+
+
+async def run(options: DemoOptions, environ: Mapping[str, str], out: TextIO = sys.stdout,
+              progress: TextIO | None = sys.stderr) -> int:  # fmt: skip
+    settings, sk = prepare(options)
+    keys = parse_credentials(Path(settings.credentials).read_text(encoding="utf-8"), "demo")
+    app = create_app(settings, open_store(settings), keys)
+    from ccms.cli import uvicorn_kwargs
+
+    server = _Server(uvicorn.Config(app, **uvicorn_kwargs(settings)))
+    url = f"http://127.0.0.1:{settings.port}"
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            serving.result()  # the error that stopped it
+            print(f"ccms demo: the server could not start on {url}", file=sys.stderr)
+            return 1
+        await asyncio.sleep(0.05)
+    profile = (
+        write_profile(DEMO_AK, url, DEMO_AK, sk, environ=environ) if options.write_profile else None
+    )
+    config = SimulationConfig(seed=options.seed, agents=options.agents, vdns=options.vdns)
+    async with AsyncClient(url, DEMO_AK, sk, retry_deadline=0) as client:
+        feed = Feed(client, config, FeedOptions(speed=options.speed), progress=progress)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, feed.stop)
+        feeding = asyncio.create_task(feed.run())
+        while feed.stats.events == 0 and not feeding.done():
+            await asyncio.sleep(0.05)
+        signed_in = sorted(k for k, a in feed.simulator.agents().items() if a.cti_status != 0)
+        agent = signed_in[0] if signed_in else (config.cc_id, 1, 101)
+        out.write(banner(url, sk, options, profile, agent))
+        out.flush()
+        try:
+            await feeding
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+    server.should_exit = True
+    await serving
+    out.write("ccms demo stopped; the store is in " + str(options.data_dir / "demo.db") + "\n")
+    return 0
