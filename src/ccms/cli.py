@@ -76,8 +76,8 @@ def uvicorn_kwargs(settings: Settings) -> dict[str, Any]:
         "log_level": settings.log_level,
         "access_log": False,
         "lifespan": "on",
-        "http": "httptools",
-        "loop": "uvloop",
+        "http": "auto",  # httptools and uvloop where installed (they are dependencies)
+        "loop": "auto",
         "timeout_graceful_shutdown": 10,
         "server_header": False,
     }

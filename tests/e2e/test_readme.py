@@ -45,3 +45,9 @@ def test_serve_section_runs_as_written(server_factory: Any, tmp_path: Path) -> N
     assert accepted == "{'accepted': 1, 'duplicates': 0}"
     assert detail.startswith("{'workNo': 101, 'vdnId': 1, 'citStatus': 1, 'name': 'Ann'")
     assert detail.endswith("'mediaType': 0, 'status': 4}")
+    client = subprocess.run(
+        [sys.executable, "-c", blocks("python")[1]], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert client.returncode == 0, client.stderr
+    assert client.stdout == "Ann IDLE True\n"

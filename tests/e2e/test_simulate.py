@@ -71,13 +71,15 @@ def test_simulate_survives_a_server_killed_mid_run(server_factory: Any, tmp_path
     port = free_port()
     server: Server = server_factory(port=port).start()
     state = tmp_path / "state.json"
-    run = simulate(server, state, "--duration", "28800", "--batch", "50")
+    # small batches over a whole day: the run is still going when the server dies
+    run = simulate(server, state, "--duration", "86400", "--batch", "20")
 
     def applied() -> int:
         with sqlite3.connect(server.db) as conn:
             return int(conn.execute("SELECT count(*) FROM applied_event").fetchone()[0])
 
-    wait_until(lambda: applied() > 500, timeout=60)
+    wait_until(lambda: applied() > 200, timeout=60)
+    assert run.poll() is None
     server.kill()
     server.start()  # same port, same store: the feed retries until it is back
     _, err = run.communicate(timeout=180)
@@ -89,7 +91,7 @@ def test_simulate_survives_a_server_killed_mid_run(server_factory: Any, tmp_path
     (tmp_path / "b").mkdir()
     other: Server = server_factory(workdir=tmp_path / "b").start()
     state_b = tmp_path / "state-b.json"
-    run_b = simulate(other, state_b, "--duration", "28800", "--batch", "50")
+    run_b = simulate(other, state_b, "--duration", "86400", "--batch", "500")
     run_b.communicate(timeout=180)
     assert run_b.returncode == 0
 
