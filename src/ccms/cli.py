@@ -167,6 +167,8 @@ def _add_simulation_commands(commands: Any) -> None:
     sim.add_argument("--batch", type=int, default=1000, help="most events a request (1000)")
     sim.add_argument("--start-hour", type=float, default=9.5,
                      help="the floor's time of day at the start, 0..24 (default 9.5)")  # fmt: skip
+    sim.add_argument("--warmup", type=float, default=0.0,
+                     help="simulated seconds before --start-hour, sent at once (default 0)")  # fmt: skip
     sim.add_argument("--state-out", help="write the simulator's final state (JSON) here")
     demo = commands.add_parser("demo", help="A live ccms with simulated agents, in one command.")
     demo.add_argument("--port", type=int, default=28080, help="port on 127.0.0.1 (28080)")
@@ -193,10 +195,10 @@ def _simulate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         )  # fmt: skip
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
-    if args.batch < 1 or not 0 <= args.start_hour < 24:
-        raise SettingsError("--batch must be positive and --start-hour within 0..24")
+    if args.batch < 1 or not 0 <= args.start_hour < 24 or args.warmup < 0:
+        raise SettingsError("--batch must be positive, --start-hour within 0..24, --warmup >= 0")
     duration = args.duration if args.duration is not None or args.speed else 3600.0
-    options = FeedOptions(args.speed, duration, args.batch, args.start_hour)
+    options = FeedOptions(args.speed, duration, args.batch, args.start_hour, warmup_s=args.warmup)
     try:
         client_config = load_config(
             environ, profile=args.profile, url=args.url, ak=args.ak, sk=args.sk

@@ -29,6 +29,7 @@ from ccms.simulator import SimulationConfig
 from ccms.store.base import open_store
 
 DEMO_AK = "demo"
+WARMUP_S = 5400.0  # the floor from 08:00: agents are signed in and busy when the demo opens
 
 
 class _Server(uvicorn.Server):
@@ -119,7 +120,9 @@ async def run(options: DemoOptions, environ: Mapping[str, str], out: TextIO = sy
     )
     config = SimulationConfig(seed=options.seed, agents=options.agents, vdns=options.vdns)
     async with AsyncClient(url, DEMO_AK, sk, retry_deadline=0) as client:
-        feed = Feed(client, config, FeedOptions(speed=options.speed), progress=progress)
+        feed = Feed(
+            client, config, FeedOptions(speed=options.speed, warmup_s=WARMUP_S), progress=progress
+        )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, feed.stop)

@@ -5,7 +5,9 @@ that clock onto the wall clock and posts the events, in order, through the same 
 CTI adapter uses (``POST /ccms/v1/events``), with the Python client.
 
 Time mapping. The floor starts at ``start_hour`` of its day (a busy morning by default, so a
-demo is lively whatever the hour) and the events' ``at`` are moved onto the wall clock:
+demo is lively whatever the hour), optionally after a warm-up sent at once (so agents are
+already signed in and working when the feed goes live), and the events' ``at`` are moved
+onto the wall clock:
 
 - at a numeric speed S, simulated time runs S times as fast as the wall clock and ``at`` is
   compressed by S as well (``at = wall start + simulated elapsed / S``), so the server's
@@ -15,8 +17,9 @@ demo is lively whatever the hour) and the events' ``at`` are moved onto the wall
 
 Delivery. A batch is retried, with exponential backoff and jitter, on HTTP 429, 503 and
 connection errors until it is acknowledged or the feed is stopped: events are never skipped
-or reordered. Event ids are stable for a given seed, floor start and position in the stream
-(the floor's day is part of the id), so a batch sent twice is applied once.
+or reordered. Event ids are stable for a given simulation (config, seed and floor start) and
+position in the stream, and differ between simulations, so a batch sent twice is applied
+once and two different runs never collide.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -44,6 +48,7 @@ class FeedOptions:
     batch: int = 1000
     start_hour: float = 9.5
     tick_s: float = 0.25  # how often a real-time feed advances the simulation
+    warmup_s: float = 0.0  # simulated seconds before start_hour, sent at once before going live
 
 
 @dataclass
@@ -85,14 +90,18 @@ class Feed:
         wall = now_ms()
         day = wall - wall % DAY_MS
         floor_start = day + round(options.start_hour * 3_600_000)
-        self.simulator = Simulator(dataclasses.replace(config, start_ms=floor_start))
+        self._warmup_from = floor_start - round(options.warmup_s * 1000)
+        self.simulator = Simulator(dataclasses.replace(config, start_ms=self._warmup_from))
         self._floor_start = floor_start
         if options.speed is None:
             span = round((options.duration_s or 3600) * 1000)
             self._wall_start, self._scale = wall - span, 1.0
         else:
             self._wall_start, self._scale = wall, options.speed
-        self._run_tag = f"{floor_start // 1000:x}"
+        # The stream is a function of the config (start included): so is the id suffix, and
+        # two runs of different floors never share an event id.
+        digest = hashlib.sha256(repr(self.simulator.config).encode()).hexdigest()
+        self._run_tag = digest[:10]
 
     def stop(self) -> None:
         """Finish the batch in flight, then return from :meth:`run`."""
@@ -132,6 +141,8 @@ class Feed:
                     self.simulator.advance(target if end is None else min(target, end))
                 )
         else:
+            if self._warmup_from < self._floor_start:  # the past of the floor, at once
+                await self._send(self.simulator.advance(self._floor_start))
             wall_origin = time.monotonic()
             while not self.stopped:
                 elapsed_ms = (time.monotonic() - wall_origin) * 1000 * self._scale
