@@ -168,7 +168,7 @@ def _add_simulation_commands(commands: Any) -> None:
     sim.add_argument("--start-hour", type=float, default=9.5,
                      help="the floor's time of day at the start, 0..24 (default 9.5)")  # fmt: skip
     sim.add_argument("--warmup", type=float, default=0.0,
-                     help="simulated seconds before --start-hour, sent at once (default 0)")  # fmt: skip
+                     help="simulated seconds before --start-hour, sent at once")  # fmt: skip
     sim.add_argument("--state-out", help="write the simulator's final state (JSON) here")
     demo = commands.add_parser("demo", help="A live ccms with simulated agents, in one command.")
     demo.add_argument("--port", type=int, default=28080, help="port on 127.0.0.1 (28080)")
