@@ -34,46 +34,38 @@ KNOWN_FIELDS = frozenset(
 )  # fmt: skip
 
 
-def _int(event: dict[str, Any], where: str, name: str, lo: int, hi: int) -> int:
-    value = as_int(event[name])
+def _int(event: dict[str, Any], index: int, name: str, lo: int, hi: int) -> int:
+    raw = event[name]
+    value = raw if type(raw) is int else as_int(raw)  # the common case first: a JSON integer
     if value is None or not lo <= value <= hi:
-        raise InvalidParameterError(f"{where}.{name} must be an integer from {lo} to {hi}")
+        raise InvalidParameterError(f"events[{index}].{name} must be an integer from {lo} to {hi}")
     return value
 
 
-def _required_int(event: dict[str, Any], where: str, name: str, lo: int, hi: int) -> int:
+def _required_int(event: dict[str, Any], index: int, name: str, lo: int, hi: int) -> int:
     if name not in event:
-        raise InvalidParameterError(f"{where}.{name} is required")
-    return _int(event, where, name, lo, hi)
+        raise InvalidParameterError(f"events[{index}].{name} is required")
+    return _int(event, index, name, lo, hi)
 
 
-def _optional_int(event: dict[str, Any], where: str, name: str, lo: int, hi: int) -> int | None:
+def _optional_int(event: dict[str, Any], index: int, name: str, lo: int, hi: int) -> int | None:
     if name not in event:
         return None
-    return _int(event, where, name, lo, hi)
+    return _int(event, index, name, lo, hi)
 
 
-def _text(value: object, where: str, limit: int, allow_empty: bool) -> str:
+def _text(value: object, index: int, name: str, limit: int, allow_empty: bool) -> str:
     if not isinstance(value, str) or len(value) > limit or (not value and not allow_empty):
         low = 0 if allow_empty else 1
-        raise InvalidParameterError(f"{where} must be a string of {low} to {limit} characters")
+        raise InvalidParameterError(
+            f"events[{index}].{name} must be a string of {low} to {limit} characters"
+        )
     return value
 
 
-def parse_event(event: object, index: int, large_work_numbers: bool) -> AgentEvent:
-    where = f"events[{index}]"
-    if not isinstance(event, dict):
-        raise InvalidParameterError(f"{where} must be a JSON object")
-    unknown = sorted(set(event) - KNOWN_FIELDS)
-    if unknown:
-        raise InvalidParameterError(f"{where}.{unknown[0]} is not a known event field")
-    if "eventId" not in event:
-        raise InvalidParameterError(f"{where}.eventId is required")
-    event_id = _text(event["eventId"], f"{where}.eventId", MAX_EVENT_ID, allow_empty=False)
-    cc_id = _required_int(event, where, "ccId", *CC_ID_RANGE)
-    vdn = _required_int(event, where, "vdn", *VDN_RANGE)
+def _work_no(event: dict[str, Any], index: int, large_work_numbers: bool) -> int:
     if "agentId" not in event:
-        raise InvalidParameterError(f"{where}.agentId is required")
+        raise InvalidParameterError(f"events[{index}].agentId is required")
     work_no = as_int(event["agentId"])
     lo, hi = WORK_NO_RANGE
     big_lo, big_hi = LARGE_WORK_NO_RANGE
@@ -81,43 +73,62 @@ def parse_event(event: object, index: int, large_work_numbers: bool) -> AgentEve
         not lo <= work_no <= hi and not (large_work_numbers and big_lo <= work_no <= big_hi)
     ):
         extra = f" or from {big_lo} to {big_hi}" if large_work_numbers else ""
-        raise InvalidParameterError(f"{where}.agentId must be an integer from {lo} to {hi}{extra}")
-    at = _required_int(event, where, "at", 0, MAX_AT)
-    cti_status = _optional_int(event, where, "ctiStatus", 0, 10)
-    reason = _optional_int(event, where, "reason", *REASON_RANGE)
-    media_type = _optional_int(event, where, "mediaType", 0, MEDIA_TYPE_MAX)
+        raise InvalidParameterError(
+            f"events[{index}].agentId must be an integer from {lo} to {hi}{extra}"
+        )
+    return work_no
+
+
+def _skills(raw: object, index: int) -> tuple[int, ...]:
+    s_lo, s_hi = SKILL_ID_RANGE
+    if isinstance(raw, list) and len(raw) <= MAX_SKILLS:
+        values = [as_int(v) for v in raw]
+        if all(v is not None and s_lo <= v <= s_hi for v in values):
+            return tuple(sorted({v for v in values if v is not None}))
+    raise InvalidParameterError(
+        f"events[{index}].skills must be a list of at most {MAX_SKILLS} integers"
+        f" from {s_lo} to {s_hi}"
+    )
+
+
+def _calls(raw: object, index: int) -> tuple[str, ...]:
+    if (
+        isinstance(raw, list)
+        and len(raw) <= MAX_CALLS
+        and all(isinstance(c, str) and 1 <= len(c) <= MAX_CALL_ID for c in raw)
+    ):
+        return tuple(raw)
+    raise InvalidParameterError(
+        f"events[{index}].calls must be a list of at most {MAX_CALLS} strings of 1 to"
+        f" {MAX_CALL_ID} characters"
+    )
+
+
+def parse_event(event: object, index: int, large_work_numbers: bool) -> AgentEvent:
+    if not isinstance(event, dict):
+        raise InvalidParameterError(f"events[{index}] must be a JSON object")
+    if not KNOWN_FIELDS.issuperset(event):
+        unknown = sorted(set(event) - KNOWN_FIELDS)
+        raise InvalidParameterError(f"events[{index}].{unknown[0]} is not a known event field")
+    if "eventId" not in event:
+        raise InvalidParameterError(f"events[{index}].eventId is required")
+    event_id = _text(event["eventId"], index, "eventId", MAX_EVENT_ID, allow_empty=False)
+    cc_id = _required_int(event, index, "ccId", *CC_ID_RANGE)
+    vdn = _required_int(event, index, "vdn", *VDN_RANGE)
+    work_no = _work_no(event, index, large_work_numbers)
+    at = _required_int(event, index, "at", 0, MAX_AT)
+    cti_status = _optional_int(event, index, "ctiStatus", 0, 10)
+    reason = _optional_int(event, index, "reason", *REASON_RANGE)
+    media_type = _optional_int(event, index, "mediaType", 0, MEDIA_TYPE_MAX)
     name = None
     if "name" in event:
-        name = _text(event["name"], f"{where}.name", MAX_NAME, allow_empty=True)
+        name = _text(event["name"], index, "name", MAX_NAME, allow_empty=True)
     has_phone = "phoneNumber" in event
     phone = None
     if has_phone and event["phoneNumber"] is not None:
-        phone = _text(event["phoneNumber"], f"{where}.phoneNumber", MAX_PHONE, allow_empty=True)
-    skills = None
-    if "skills" in event:
-        raw = event["skills"]
-        s_lo, s_hi = SKILL_ID_RANGE
-        message = (
-            f"{where}.skills must be a list of at most {MAX_SKILLS} integers from {s_lo} to {s_hi}"
-        )
-        if not isinstance(raw, list) or len(raw) > MAX_SKILLS:
-            raise InvalidParameterError(message)
-        values = [as_int(v) for v in raw]
-        if any(v is None or not s_lo <= v <= s_hi for v in values):
-            raise InvalidParameterError(message)
-        skills = tuple(sorted({v for v in values if v is not None}))
-    calls = None
-    if "calls" in event:
-        raw = event["calls"]
-        message = (
-            f"{where}.calls must be a list of at most {MAX_CALLS} strings of 1 to "
-            f"{MAX_CALL_ID} characters"
-        )
-        if not isinstance(raw, list) or len(raw) > MAX_CALLS:
-            raise InvalidParameterError(message)
-        if any(not isinstance(c, str) or not 1 <= len(c) <= MAX_CALL_ID for c in raw):
-            raise InvalidParameterError(message)
-        calls = tuple(raw)
+        phone = _text(event["phoneNumber"], index, "phoneNumber", MAX_PHONE, allow_empty=True)
+    skills = _skills(event["skills"], index) if "skills" in event else None
+    calls = _calls(event["calls"], index) if "calls" in event else None
     return AgentEvent(
         event_id, cc_id, vdn, work_no, at, cti_status, reason, name, phone, has_phone,
         media_type, skills, calls,

@@ -325,7 +325,7 @@ class SQLiteStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             seen = self._applied_ids(conn, [e.event_id for e in events])
-            records: dict[AgentKey, AgentRecord | None] = {}
+            records = self._load(conn, {e.key for e in events if e.event_id not in seen})
             changed: dict[AgentKey, AgentRecord] = {}
             history: list[tuple[Any, ...]] = []
             new_ids: list[tuple[str, int]] = []
@@ -337,12 +337,7 @@ class SQLiteStore:
                 seen.add(event.event_id)
                 new_ids.append((event.event_id, now_ms))
                 key = event.key
-                if key in records:
-                    current = records[key]
-                else:
-                    row = conn.execute(_SELECT_AGENT, (key.cc_id, key.vdn, key.work_no)).fetchone()
-                    current = None if row is None else _record(row)
-                record, change = apply_event(current, event)
+                record, change = apply_event(records.get(key), event)
                 records[key] = changed[key] = record
                 if change is not None:
                     history.append(
@@ -363,6 +358,20 @@ class SQLiteStore:
                 conn.execute("ROLLBACK")
             raise
         return IngestResult(accepted=len(new_ids), duplicates=duplicates)
+
+    @staticmethod
+    def _load(conn: sqlite3.Connection, keys: set[AgentKey]) -> dict[AgentKey, AgentRecord]:
+        """The agents of a batch that exist, in one query per call center and VDN."""
+        groups: dict[tuple[int, int], list[int]] = {}
+        for key in keys:
+            groups.setdefault((key.cc_id, key.vdn), []).append(key.work_no)
+        found: dict[AgentKey, AgentRecord] = {}
+        for (cc_id, vdn), work_nos in groups.items():
+            ids = orjson.dumps(work_nos).decode()
+            for row in conn.execute(_SELECT_AGENTS, (cc_id, vdn, ids)):
+                record = _record(row)
+                found[record.key] = record
+        return found
 
     @staticmethod
     def _applied_ids(conn: sqlite3.Connection, ids: list[str]) -> set[str]:

@@ -57,7 +57,7 @@ def test_each_field_is_the_newest_value_in_any_arrival_order(sequence: list[Agen
     for field in ("name", "skills"):
         expected = newest(sequence, field)
         assert getattr(record, field) == (
-            expected if expected is not None else AgentRecord.__dataclass_fields__[field].default
+            expected if expected is not None else AgentRecord._field_defaults[field]
         )
     expected_status = newest(sequence, "cti_status")
     assert record.cti_status == (0 if expected_status is None else expected_status)

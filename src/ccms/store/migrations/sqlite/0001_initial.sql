@@ -28,7 +28,7 @@ CREATE TABLE agent (
 
 -- Every status event, applied to the current status or not (out of order), append-only.
 CREATE TABLE status_history (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id INTEGER PRIMARY KEY,
     cc_id INTEGER NOT NULL,
     vdn INTEGER NOT NULL,
     work_no INTEGER NOT NULL,
