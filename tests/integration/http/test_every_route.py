@@ -1,0 +1,95 @@
+"""Every route, whatever it is: the error paths answer the one envelope."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.conftest import ADMIN_SK, Api, FrozenClock, test_keys
+from tests.integration.http.test_agent_routes import envelope_error
+
+from ccms.http import create_app
+from ccms.http.app import App
+from ccms.settings import load_settings
+from ccms.store.sqlite import SQLiteStore
+
+pytestmark = [pytest.mark.integration, pytest.mark.anyio]
+
+
+def post_routes(app: App) -> list[str]:
+    return sorted(app.routes)
+
+
+async def test_there_are_routes_to_walk(app: App) -> None:
+    assert len(post_routes(app)) >= 4
+
+
+async def test_every_post_route_refuses_alike(api: Api, app: App) -> None:
+    for path in post_routes(app):
+        response = await api.http.get(path)
+        envelope_error(response, 405, "0100002")
+        assert response.headers["allow"] == "POST"
+        envelope_error(await api.http.post(path, content=b"{}"), 415, "0100002")
+        unsigned = await api.http.post(
+            path, content=b"{}", headers={"content-type": "application/json"}
+        )
+        envelope_error(unsigned, 401, "0100001")
+        envelope_error(await api.post(path, b"{not json"), 400, "0100002")
+        envelope_error(await api.post(path, b"[]"), 400, "0100002")
+        too_big = b'{"x":"' + b"x" * (app.settings.max_events_body_bytes + 1) + b'"}'
+        envelope_error(await api.post(path, too_big), 413, "0100002")
+
+
+class ExplodingStore(SQLiteStore):
+    """A store whose reads fail in a way nobody planned for."""
+
+    async def get_agent(self, cc_id: int, vdn: int, work_no: int) -> Any:
+        raise RuntimeError("internal detail: /var/lib/secret.db")
+
+
+async def test_unexpected_error_is_500_with_nothing_internal(
+    tmp_path: Path, clock: FrozenClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(
+        load_settings({}), ExplodingStore(str(tmp_path / "x.db"), clock=clock), test_keys(), clock
+    )
+    await app.startup()
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as http:
+            with caplog.at_level(logging.ERROR):
+                response = await Api(http, clock).agent()
+    finally:
+        await app.shutdown()
+    assert response.status_code == 500
+    assert response.json() == {
+        "result": "0100999",
+        "resultCode": "0100999",
+        "resultDesc": "unknown error",
+    }
+    assert "secret" not in response.text
+    assert "RuntimeError: internal detail" in caplog.text  # logged with its traceback
+    assert "Traceback" in caplog.text
+
+
+async def test_no_secret_or_authorization_in_the_logs(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        body = b'{"ccId":1,"vdn":1,"agentId":101}'
+        headers = api.headers("/rest/cmsapp/v1/openapi/agent/agentbyworkno", body)
+        await api.http.post(
+            "/rest/cmsapp/v1/openapi/agent/agentbyworkno", content=body, headers=headers
+        )
+        bad = {**headers, "authorization": headers["authorization"][:-1] + "0"}
+        await api.http.post(
+            "/rest/cmsapp/v1/openapi/agent/agentbyworkno", content=body, headers=bad
+        )
+        await api.events([{"eventId": "x", "ccId": 1, "vdn": 1, "agentId": 101, "at": 1}])
+    signature = headers["authorization"].rpartition("/")[2]
+    assert ADMIN_SK not in caplog.text
+    assert signature not in caplog.text
