@@ -140,3 +140,25 @@ def test_demo_answers_within_10_s_and_stops_cleanly(tmp_path: Path) -> None:
     with sqlite3.connect(data / "demo.db") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT count(*) FROM agent").fetchone()[0] > 0
+
+
+def test_simulate_stops_cleanly_on_ctrl_c(server_factory: Any, tmp_path: Path) -> None:
+    server: Server = server_factory().start()
+    run = ccms(
+        "simulate", "--url", server.url, "--ak", ADMIN_AK, "--sk", ADMIN_SK, "--agents", "30",
+        "--speed", "1", "--warmup", "3600", cwd=tmp_path,
+    )  # fmt: skip
+
+    def fed() -> bool:
+        with sqlite3.connect(server.db) as conn:
+            return int(conn.execute("SELECT count(*) FROM agent").fetchone()[0]) > 0
+
+    wait_until(fed, timeout=30)
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=30)
+    assert run.returncode == 0, err
+    assert "Traceback" not in err
+    sent = [int(n.replace(",", "")) for n in re.findall(r"^([\d,]+) events", err, re.M)]
+    with sqlite3.connect(server.db) as conn:
+        stored = int(conn.execute("SELECT count(*) FROM applied_event").fetchone()[0])
+    assert sent[-1] == stored  # every batch it reported sent was acknowledged and kept
