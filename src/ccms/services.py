@@ -1,4 +1,8 @@
-"""Use cases: query an agent, take in a batch of events. No HTTP, no SQL here."""
+"""Use cases: query an agent, list and count agents, take in events. No HTTP, no SQL here.
+
+Every query checks the access key first (role ``query`` and the scope of the call center
+and VDN it reads), then reads the store once.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,15 @@ import time
 from collections.abc import Callable, Sequence
 
 from ccms.auth import AccessKey
-from ccms.domain.agent import AgentEvent, AgentRecord
+from ccms.domain.agent import AgentEvent, AgentRecord, AgentState
+from ccms.domain.counts import (
+    StateCounts,
+    SystemState,
+    skills_match,
+    state_counts,
+    system_state,
+)
+from ccms.domain.status import CtiStatus
 from ccms.errors import AgentNotFoundError, PermissionDeniedError
 from ccms.store.base import IngestResult, Store
 
@@ -27,6 +39,87 @@ class Services:
                 f"agent {work_no} is not known in call center {cc_id}, vdn {vdn}"
             )
         return record
+
+    async def agent_states(
+        self, key: AccessKey, cc_id: int, vdn: int, work_nos: Sequence[int]
+    ) -> list[AgentState]:
+        """The known agents among ``work_nos``, each once, by work number."""
+        key.check("query", cc_id, vdn)
+        return await self.store.get_agent_states(cc_id, vdn, work_nos)
+
+    async def team_counts(
+        self, key: AccessKey, cc_id: int, vdn: int, work_nos: Sequence[int]
+    ) -> StateCounts:
+        """Agents per state among ``work_nos``: a recount of :meth:`agent_states`."""
+        states = await self.agent_states(key, cc_id, vdn, work_nos)
+        return state_counts(state.cti_status for state in states)
+
+    async def agents(
+        self, key: AccessKey, cc_id: int, vdn: int, work_nos: Sequence[int]
+    ) -> list[AgentRecord]:
+        """The known agents among ``work_nos`` with their attributes, by work number."""
+        key.check("query", cc_id, vdn)
+        return await self.store.get_agents(cc_id, vdn, work_nos)
+
+    async def vdn_agents(
+        self,
+        key: AccessKey,
+        cc_id: int,
+        vdn: int,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        cti_status: int | None = None,
+    ) -> tuple[int, list[AgentState]]:
+        """``(count, page)`` of the VDN's agents by work number (``limit`` None: all)."""
+        key.check("query", cc_id, vdn)
+        return await self.store.list_agent_states(
+            cc_id, vdn, offset=offset, limit=limit, cti_status=cti_status
+        )
+
+    async def system_state(
+        self, key: AccessKey, cc_id: int, vdn: int, offset: int, limit: int
+    ) -> SystemState:
+        """Busy, talking, idle and signed-in agents of one page of the VDN's agents."""
+        _, page = await self.vdn_agents(key, cc_id, vdn, offset=offset, limit=limit)
+        return system_state(state.cti_status for state in page)
+
+    async def skill_agents(
+        self, key: AccessKey, cc_id: int, vdn: int, skill_id: int
+    ) -> list[AgentRecord]:
+        """The signed-in agents of one skill queue, with their attributes, by work number."""
+        key.check("query", cc_id, vdn)
+        records = await self.store.agents_in_skills(cc_id, vdn, [skill_id])
+        return [record for record in records if record.cti_status != CtiStatus.SIGNED_OUT]
+
+    async def skill_members(
+        self, key: AccessKey, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> list[tuple[int, list[int]]]:
+        """Each requested skill queue once, in request order, with the work numbers of
+        its signed-in agents."""
+        key.check("query", cc_id, vdn)
+        members: dict[int, list[int]] = {skill: [] for skill in skill_ids}
+        for member in await self.store.skill_memberships(cc_id, vdn, list(members)):
+            if member.cti_status != CtiStatus.SIGNED_OUT:
+                members[member.skill_id].append(member.work_no)
+        return list(members.items())
+
+    async def skill_counts(
+        self, key: AccessKey, cc_id: int, vdn: int, skill_ids: Sequence[int], all_match: bool
+    ) -> StateCounts:
+        """Agents per state among the signed-in agents of the skill queues: those signed
+        in to every one of them (``all_match``), else to at least one; each counted once."""
+        key.check("query", cc_id, vdn)
+        wanted = frozenset(skill_ids)
+        agents: dict[int, tuple[int, set[int]]] = {}  # work number -> status, its queues
+        for member in await self.store.skill_memberships(cc_id, vdn, sorted(wanted)):
+            if member.cti_status != CtiStatus.SIGNED_OUT:
+                agents.setdefault(member.work_no, (member.cti_status, set()))[1].add(
+                    member.skill_id
+                )
+        return state_counts(
+            status for status, skills in agents.values() if skills_match(skills, wanted, all_match)
+        )
 
     async def ingest(self, key: AccessKey, events: Sequence[AgentEvent]) -> IngestResult:
         if not key.has_role("ingest"):

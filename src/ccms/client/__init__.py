@@ -22,14 +22,32 @@ from ccms.client.errors import (
     TransportError,
     UnexpectedAnswerError,
 )
-from ccms.client.models import AgentDetail, IngestResult
+from ccms.client.models import (
+    AgentAbstract,
+    AgentCtiState,
+    AgentDetail,
+    AgentPage,
+    AgentSkills,
+    AgentStatusInfo,
+    IngestResult,
+    SkillAgent,
+    SkillMembers,
+    SkillSignIn,
+    StateCounts,
+    SystemState,
+)
 from ccms.client.retry import RetryPolicy
 from ccms.domain.status import AgentStatus, CtiStatus
 
 __all__ = [
+    "AgentAbstract",
+    "AgentCtiState",
     "AgentDetail",
     "AgentNotFoundError",
+    "AgentPage",
+    "AgentSkills",
     "AgentStatus",
+    "AgentStatusInfo",
     "ApiError",
     "AsyncClient",
     "AuthenticationError",
@@ -45,6 +63,11 @@ __all__ = [
     "RateLimitedError",
     "RetryPolicy",
     "ServerError",
+    "SkillAgent",
+    "SkillMembers",
+    "SkillSignIn",
+    "StateCounts",
+    "SystemState",
     "TransportError",
     "UnexpectedAnswerError",
     "config_path",

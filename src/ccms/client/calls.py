@@ -10,10 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ccms.client.models import AgentDetail, IngestResult, ping_from_wire
+from ccms.client.models import (
+    AgentAbstract,
+    AgentCtiState,
+    AgentDetail,
+    AgentPage,
+    AgentSkills,
+    AgentStatusInfo,
+    IngestResult,
+    SkillAgent,
+    SkillMembers,
+    StateCounts,
+    SystemState,
+    bool_from_wire,
+    call_ids_from_wire,
+    list_of,
+    page_of,
+    ping_from_wire,
+    vendor_list_of,
+)
 from ccms.client.protocol import Call, json_body
 
 COMPAT = "/rest/cmsapp/v1"
+OPENAPI = f"{COMPAT}/openapi"
 NATIVE = "/ccms/v1"
 
 
@@ -53,3 +72,123 @@ def post_events(events: Sequence[Mapping[str, object]]) -> Call[IngestResult]:
     """``POST /ccms/v1/events``: idempotent by ``eventId``, so it may be retried."""
     body = json_body({"events": [dict(event) for event in events]})
     return Call("events", f"{NATIVE}/events", body, IngestResult.from_wire)
+
+
+# -- the monitoring routes (docs/api.md, "Monitoring routes") ------------------------------
+
+
+def _query(**fields: object) -> bytes:
+    return json_body({"queryParam": fields})
+
+
+def agent_status_infos(
+    cc_id: int, vdn: int, work_nos: Sequence[int]
+) -> Call[tuple[AgentStatusInfo, ...]]:
+    """``agentgroup/agentstatusinfobyagentids``: up to 6,000 agents."""
+    name = "agentgroup/agentstatusinfobyagentids"
+    body = _query(ccId=cc_id, vdn=vdn, agentIds=list(work_nos))
+    return Call(name, f"{OPENAPI}/{name}", body, list_of(AgentStatusInfo.from_wire, "agents"))
+
+
+def team_status_counts(cc_id: int, vdn: int, work_nos: Sequence[int]) -> Call[StateCounts]:
+    """``agentgroup/teamagentstatusinfo``: agents per state among up to 6,000 agents."""
+    name = "agentgroup/teamagentstatusinfo"
+    body = _query(ccId=cc_id, vdn=vdn, agentIds=list(work_nos))
+    return Call(name, f"{OPENAPI}/{name}", body, StateCounts.from_wire)
+
+
+def agent_skills(cc_id: int, vdn: int, work_nos: Sequence[int]) -> Call[tuple[AgentSkills, ...]]:
+    """``agentgroup/siteagentcallandskillinfobyagentids``: skill queues of agents."""
+    name = "agentgroup/siteagentcallandskillinfobyagentids"
+    body = _query(ccId=cc_id, vdn=vdn, agentIds=list(work_nos))
+    return Call(name, f"{OPENAPI}/{name}", body, list_of(AgentSkills.from_wire, "agents"))
+
+
+def agent_calls(cc_id: int, vdn: int, work_no: int) -> Call[tuple[str, ...]]:
+    """``agent/queryagentcalls``: the ids of an agent's current calls."""
+    name = "agent/queryagentcalls"
+    body = _agent_query(cc_id, vdn, work_no)
+    return Call(name, f"{OPENAPI}/{name}", body, call_ids_from_wire, agent_route=True)
+
+
+def has_call(cc_id: int, vdn: int, work_no: int) -> Call[bool]:
+    """``calldata/isprocesscall``: whether an agent is handling a call."""
+    name = "calldata/isprocesscall"
+    body = _agent_query(cc_id, vdn, work_no)
+    return Call(name, f"{OPENAPI}/{name}", body, bool_from_wire, agent_route=True)
+
+
+def system_state(cc_id: int, vdn: int, offset: int, limit: int) -> Call[SystemState]:
+    """``agentgroup/systemstate``: counts over one page (limit 1..100) of a VDN."""
+    name = "agentgroup/systemstate"
+    body = _query(ccId=cc_id, vdn=vdn, offset=offset, limit=limit)
+    return Call(name, f"{OPENAPI}/{name}", body, SystemState.from_wire)
+
+
+def agents_by_status(
+    cc_id: int, vdn: int, offset: int, limit: int, status: int | None
+) -> Call[tuple[AgentAbstract, ...]]:
+    """``vdn/queryAgentByStatus``: a page of a VDN's agents, optionally of one status."""
+    name = "vdn/queryAgentByStatus"
+    fields: dict[str, object] = {"ccId": cc_id, "vdn": vdn, "offset": offset, "limit": limit}
+    if status is not None:
+        fields["status"] = status
+    parse = vendor_list_of(AgentAbstract.from_wire)
+    return Call(name, f"{OPENAPI}/{name}", _query(**fields), parse, envelope=True)
+
+
+def vdn_agents(cc_id: int, vdn: int, offset: int, limit: int) -> Call[AgentPage[AgentAbstract]]:
+    """``vdn/totalagentabstractex3``: a page (limit 1..1000) of a VDN's agents."""
+    name = "vdn/totalagentabstractex3"
+    body = _query(ccId=cc_id, vdn=vdn, offset=offset, limit=limit)
+    parse = page_of(AgentAbstract.from_wire)
+    return Call(name, f"{OPENAPI}/{name}", body, parse, envelope=True)
+
+
+def vdn_agent_states(
+    cc_id: int, vdn: int, offset: int, limit: int
+) -> Call[AgentPage[AgentCtiState]]:
+    """``vdn/totalagentdynamicinfo``: a page (limit 1..1000) of a VDN's agent states."""
+    name = "vdn/totalagentdynamicinfo"
+    body = _query(ccId=cc_id, vdn=vdn, offset=offset, limit=limit)
+    parse = page_of(AgentCtiState.from_wire)
+    return Call(name, f"{OPENAPI}/{name}", body, parse, envelope=True)
+
+
+def vdn_all_agent_states(cc_id: int, vdn: int) -> Call[tuple[AgentCtiState, ...]]:
+    """``vdn/totalagentstate``: the state of every agent of a VDN."""
+    name = "vdn/totalagentstate"
+    parse = list_of(AgentCtiState.from_wire, "agents")
+    return Call(name, f"{OPENAPI}/{name}", _query(ccId=cc_id, vdn=vdn), parse)
+
+
+def skill_members(cc_id: int, vdn: int, skill_ids: Sequence[int]) -> Call[tuple[SkillMembers, ...]]:
+    """``realindex/agent/agentsinskill``: signed-in agents of up to 1,000 skill queues."""
+    name = "realindex/agent/agentsinskill"
+    body = _query(ccId=cc_id, vdn=vdn, skillIds=list(skill_ids))
+    return Call(name, f"{OPENAPI}/{name}", body, list_of(SkillMembers.from_wire, "queues"))
+
+
+def skill_agents(cc_id: int, vdn: int, skill_id: int) -> Call[tuple[SkillAgent, ...]]:
+    """``skill/agentbyconfigedskill``: the signed-in agents of one skill queue."""
+    name = "skill/agentbyconfigedskill"
+    body = _query(ccId=cc_id, vdn=vdn, skillId=skill_id)
+    return Call(name, f"{OPENAPI}/{name}", body, list_of(SkillAgent.from_wire, "agents"))
+
+
+def skill_agents_legacy(cc_id: int, vdn: int, skill_id: int) -> Call[tuple[SkillAgent, ...]]:
+    """``agentgroup/agentbyconfigedskill``: the same, legacy keys and envelope."""
+    name = "agentgroup/agentbyconfigedskill"
+    body = _query(ccId=cc_id, vdn=vdn, skillId=skill_id)
+    parse = list_of(SkillAgent.from_wire, "agents")
+    return Call(name, f"{OPENAPI}/{name}", body, parse, legacy=True)
+
+
+def skill_status_counts(
+    cc_id: int, vdn: int, skill_ids: Sequence[int], all_match: bool
+) -> Call[StateCounts]:
+    """``skill/agentstatusbyskill``: agents per state in skill queues."""
+    name = "skill/agentstatusbyskill"
+    flag = "true" if all_match else "false"
+    body = _query(ccId=cc_id, vdn=vdn, skillIds=list(skill_ids), isSkillAllMatch=flag)
+    return Call(name, f"{OPENAPI}/{name}", body, StateCounts.from_wire)

@@ -33,7 +33,19 @@ import anyio
 import httpx
 
 from ccms.client import calls
-from ccms.client.models import AgentDetail, IngestResult
+from ccms.client.models import (
+    AgentAbstract,
+    AgentCtiState,
+    AgentDetail,
+    AgentPage,
+    AgentSkills,
+    AgentStatusInfo,
+    IngestResult,
+    SkillAgent,
+    SkillMembers,
+    StateCounts,
+    SystemState,
+)
 from ccms.client.protocol import Call, RequestBuilder, Signer, tls_verify
 from ccms.client.retry import DEFAULT_RETRY_DEADLINE, Done, Exchange, RetryPolicy
 
@@ -134,6 +146,81 @@ class Client:
         """Send a batch of CTI events (role ``ingest``); safe to retry by ``eventId``."""
         return self._run(calls.post_events(events))
 
+    # -- monitoring routes ------------------------------------------------------------
+
+    def agent_status_infos(
+        self, cc_id: int, vdn: int, work_nos: Sequence[int]
+    ) -> tuple[AgentStatusInfo, ...]:
+        """Status details of up to 6,000 agents (``agentgroup/agentstatusinfobyagentids``);
+        unknown agents are left out."""
+        return self._run(calls.agent_status_infos(cc_id, vdn, work_nos))
+
+    def team_status_counts(self, cc_id: int, vdn: int, work_nos: Sequence[int]) -> StateCounts:
+        """Agents per state among up to 6,000 agents (``agentgroup/teamagentstatusinfo``)."""
+        return self._run(calls.team_status_counts(cc_id, vdn, work_nos))
+
+    def agent_skills(
+        self, cc_id: int, vdn: int, work_nos: Sequence[int]
+    ) -> tuple[AgentSkills, ...]:
+        """The skill queues of up to 6,000 agents
+        (``agentgroup/siteagentcallandskillinfobyagentids``)."""
+        return self._run(calls.agent_skills(cc_id, vdn, work_nos))
+
+    def agent_calls(self, cc_id: int, vdn: int, work_no: int) -> tuple[str, ...]:
+        """The ids of an agent's current calls (``agent/queryagentcalls``)."""
+        return self._run(calls.agent_calls(cc_id, vdn, work_no))
+
+    def has_call(self, cc_id: int, vdn: int, work_no: int) -> bool:
+        """Whether an agent is handling a call (``calldata/isprocesscall``)."""
+        return self._run(calls.has_call(cc_id, vdn, work_no))
+
+    def system_state(self, cc_id: int, vdn: int, offset: int = 0, limit: int = 100) -> SystemState:
+        """Busy, talking, idle, signed-in agents of a page of a VDN (``agentgroup/systemstate``)."""
+        return self._run(calls.system_state(cc_id, vdn, offset, limit))
+
+    def agents_by_status(
+        self, cc_id: int, vdn: int, offset: int = 0, limit: int = 1000, status: int | None = None
+    ) -> tuple[AgentAbstract, ...]:
+        """A page of a VDN's agents, of one CTI status if given (``vdn/queryAgentByStatus``)."""
+        return self._run(calls.agents_by_status(cc_id, vdn, offset, limit, status))
+
+    def vdn_agents(
+        self, cc_id: int, vdn: int, offset: int = 0, limit: int = 1000
+    ) -> AgentPage[AgentAbstract]:
+        """A page of a VDN's agents and their count (``vdn/totalagentabstractex3``)."""
+        return self._run(calls.vdn_agents(cc_id, vdn, offset, limit))
+
+    def vdn_agent_states(
+        self, cc_id: int, vdn: int, offset: int = 0, limit: int = 1000
+    ) -> AgentPage[AgentCtiState]:
+        """A page of a VDN's agent states and their count (``vdn/totalagentdynamicinfo``)."""
+        return self._run(calls.vdn_agent_states(cc_id, vdn, offset, limit))
+
+    def vdn_all_agent_states(self, cc_id: int, vdn: int) -> tuple[AgentCtiState, ...]:
+        """The state of every agent of a VDN (``vdn/totalagentstate``)."""
+        return self._run(calls.vdn_all_agent_states(cc_id, vdn))
+
+    def skill_members(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> tuple[SkillMembers, ...]:
+        """The signed-in agents of up to 1,000 skill queues (``realindex/agent/agentsinskill``)."""
+        return self._run(calls.skill_members(cc_id, vdn, skill_ids))
+
+    def skill_agents(self, cc_id: int, vdn: int, skill_id: int) -> tuple[SkillAgent, ...]:
+        """The signed-in agents of a skill queue (``skill/agentbyconfigedskill``)."""
+        return self._run(calls.skill_agents(cc_id, vdn, skill_id))
+
+    def skill_agents_legacy(self, cc_id: int, vdn: int, skill_id: int) -> tuple[SkillAgent, ...]:
+        """The same by the legacy route (``agentgroup/agentbyconfigedskill``)."""
+        return self._run(calls.skill_agents_legacy(cc_id, vdn, skill_id))
+
+    def skill_status_counts(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int], all_match: bool = False
+    ) -> StateCounts:
+        """Agents per state in skill queues (``skill/agentstatusbyskill``): agents signed in
+        to every queue (``all_match``), else to any."""
+        return self._run(calls.skill_status_counts(cc_id, vdn, skill_ids, all_match))
+
 
 class AsyncClient:
     """The asyncio/trio twin of :class:`Client`: the same methods, as coroutines."""
@@ -206,3 +293,84 @@ class AsyncClient:
     async def post_events(self, events: Sequence[Mapping[str, object]]) -> IngestResult:
         """Send a batch of CTI events (role ``ingest``); safe to retry by ``eventId``."""
         return await self._run(calls.post_events(events))
+
+    # -- monitoring routes ------------------------------------------------------------
+
+    async def agent_status_infos(
+        self, cc_id: int, vdn: int, work_nos: Sequence[int]
+    ) -> tuple[AgentStatusInfo, ...]:
+        """Status details of up to 6,000 agents (``agentgroup/agentstatusinfobyagentids``);
+        unknown agents are left out."""
+        return await self._run(calls.agent_status_infos(cc_id, vdn, work_nos))
+
+    async def team_status_counts(
+        self, cc_id: int, vdn: int, work_nos: Sequence[int]
+    ) -> StateCounts:
+        """Agents per state among up to 6,000 agents (``agentgroup/teamagentstatusinfo``)."""
+        return await self._run(calls.team_status_counts(cc_id, vdn, work_nos))
+
+    async def agent_skills(
+        self, cc_id: int, vdn: int, work_nos: Sequence[int]
+    ) -> tuple[AgentSkills, ...]:
+        """The skill queues of up to 6,000 agents
+        (``agentgroup/siteagentcallandskillinfobyagentids``)."""
+        return await self._run(calls.agent_skills(cc_id, vdn, work_nos))
+
+    async def agent_calls(self, cc_id: int, vdn: int, work_no: int) -> tuple[str, ...]:
+        """The ids of an agent's current calls (``agent/queryagentcalls``)."""
+        return await self._run(calls.agent_calls(cc_id, vdn, work_no))
+
+    async def has_call(self, cc_id: int, vdn: int, work_no: int) -> bool:
+        """Whether an agent is handling a call (``calldata/isprocesscall``)."""
+        return await self._run(calls.has_call(cc_id, vdn, work_no))
+
+    async def system_state(
+        self, cc_id: int, vdn: int, offset: int = 0, limit: int = 100
+    ) -> SystemState:
+        """Busy, talking, idle, signed-in agents of a page of a VDN (``agentgroup/systemstate``)."""
+        return await self._run(calls.system_state(cc_id, vdn, offset, limit))
+
+    async def agents_by_status(
+        self, cc_id: int, vdn: int, offset: int = 0, limit: int = 1000, status: int | None = None
+    ) -> tuple[AgentAbstract, ...]:
+        """A page of a VDN's agents, of one CTI status if given (``vdn/queryAgentByStatus``)."""
+        return await self._run(calls.agents_by_status(cc_id, vdn, offset, limit, status))
+
+    async def vdn_agents(
+        self, cc_id: int, vdn: int, offset: int = 0, limit: int = 1000
+    ) -> AgentPage[AgentAbstract]:
+        """A page of a VDN's agents and their count (``vdn/totalagentabstractex3``)."""
+        return await self._run(calls.vdn_agents(cc_id, vdn, offset, limit))
+
+    async def vdn_agent_states(
+        self, cc_id: int, vdn: int, offset: int = 0, limit: int = 1000
+    ) -> AgentPage[AgentCtiState]:
+        """A page of a VDN's agent states and their count (``vdn/totalagentdynamicinfo``)."""
+        return await self._run(calls.vdn_agent_states(cc_id, vdn, offset, limit))
+
+    async def vdn_all_agent_states(self, cc_id: int, vdn: int) -> tuple[AgentCtiState, ...]:
+        """The state of every agent of a VDN (``vdn/totalagentstate``)."""
+        return await self._run(calls.vdn_all_agent_states(cc_id, vdn))
+
+    async def skill_members(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> tuple[SkillMembers, ...]:
+        """The signed-in agents of up to 1,000 skill queues (``realindex/agent/agentsinskill``)."""
+        return await self._run(calls.skill_members(cc_id, vdn, skill_ids))
+
+    async def skill_agents(self, cc_id: int, vdn: int, skill_id: int) -> tuple[SkillAgent, ...]:
+        """The signed-in agents of a skill queue (``skill/agentbyconfigedskill``)."""
+        return await self._run(calls.skill_agents(cc_id, vdn, skill_id))
+
+    async def skill_agents_legacy(
+        self, cc_id: int, vdn: int, skill_id: int
+    ) -> tuple[SkillAgent, ...]:
+        """The same by the legacy route (``agentgroup/agentbyconfigedskill``)."""
+        return await self._run(calls.skill_agents_legacy(cc_id, vdn, skill_id))
+
+    async def skill_status_counts(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int], all_match: bool = False
+    ) -> StateCounts:
+        """Agents per state in skill queues (``skill/agentstatusbyskill``): agents signed in
+        to every queue (``all_match``), else to any."""
+        return await self._run(calls.skill_status_counts(cc_id, vdn, skill_ids, all_match))

@@ -7,9 +7,9 @@ request core turns that into :class:`~ccms.client.errors.UnexpectedAnswerError`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ccms.domain.status import SIGNED_OUT_LOGIN_DATE, AgentStatus, CtiStatus
 
@@ -105,4 +105,288 @@ class IngestResult:
 def ping_from_wire(data: object) -> str:
     if not isinstance(data, str):
         raise ValueError(f"ping answer must be a string, got {data!r}")
+    return data
+
+
+# -- the monitoring routes -----------------------------------------------------------------
+
+T = TypeVar("T")
+_UNSET_16 = 65535
+_UNSET_32 = 4_294_967_295
+
+
+def _cti(data: Mapping[str, Any], key: str) -> CtiStatus:
+    code = _int(data, key)
+    if code not in CtiStatus._value2member_map_:
+        raise ValueError(f"{key} must be a CTI status code 0..10, got {code}")
+    return CtiStatus(code)
+
+
+def _unset(value: int, unset: int) -> int | None:
+    return None if value == unset else value
+
+
+def _list(data: object, what: str) -> list[Any]:
+    if not isinstance(data, list):
+        raise ValueError(f"{what} must be a JSON array, got {data!r}")
+    return data
+
+
+def list_of(parse: Callable[[object], T], what: str) -> Callable[[object], tuple[T, ...]]:
+    """A reader of a JSON array whose items ``parse`` reads."""
+
+    def read(data: object) -> tuple[T, ...]:
+        return tuple(parse(item) for item in _list(data, what))
+
+    return read
+
+
+@dataclass(frozen=True)
+class AgentStatusInfo:
+    """One agent of ``agentgroup/agentstatusinfobyagentids``.
+
+    Times: ``current_state_time`` and ``prev_state_time`` in seconds, ``logon_time`` in
+    ms since the epoch. The vendor's unset values read as ``None``: ``prev_state_time``
+    4294967295 (no previous state), ``logon_time`` 4294967295000 (signed out),
+    ``current_state_reason`` and ``location_id`` 65535. ``prev_state`` is ``None`` when
+    the answer's value is not a CTI code.
+    """
+
+    work_no: int
+    current_state: CtiStatus
+    current_state_time: int
+    prev_state: CtiStatus | None
+    prev_state_time: int | None
+    logon_time: int | None
+    current_state_reason: int | None
+    location_id: int | None
+    agent_release: int
+    current_private_call_num: int
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: object) -> AgentStatusInfo:
+        raw = _object(data, "agent")
+        prev = _int(raw, "prevState")
+        logon = _int(raw, "logonTime")
+        return cls(
+            work_no=_int(raw, "agentId"),
+            current_state=_cti(raw, "currentState"),
+            current_state_time=_int(raw, "currentStateTime"),
+            prev_state=CtiStatus(prev) if prev in CtiStatus._value2member_map_ else None,
+            prev_state_time=_unset(_int(raw, "prevStateTime"), _UNSET_32),
+            logon_time=None if logon == SIGNED_OUT_LOGIN_DATE else logon,
+            current_state_reason=_unset(_int(raw, "currentStateReason"), _UNSET_16),
+            location_id=_unset(_int(raw, "locationId"), _UNSET_16),
+            agent_release=_int(raw, "agentRelease"),
+            current_private_call_num=_int(raw, "currentPrivateCallNum"),
+            raw=dict(raw),
+        )
+
+
+@dataclass(frozen=True)
+class StateCounts:
+    """Agents per state: ``agentgroup/teamagentstatusinfo`` and ``skill/agentstatusbyskill``
+    (``working`` is ``workSubstateBegin``, ``adjusting`` is ``lateAdjust``)."""
+
+    signed_in: int
+    talking: int
+    idle: int
+    usable: int
+    set_busy: int
+    working: int
+    rest: int
+    studying: int
+    occupied: int
+    preoccupied: int
+    answering: int
+    adjusting: int
+
+    @classmethod
+    def from_wire(cls, data: object) -> StateCounts:
+        """Keys in any case: the vendor spells ``workSubstateBegin`` two ways."""
+        low = {key.lower(): value for key, value in _object(data, "counts").items()}
+        return cls(*(_int(low, key) for key in (
+            "logined", "talking", "idle", "usable", "setbusy", "worksubstatebegin", "rest",
+            "studying", "occupy", "preoccupy", "answering", "lateadjust",
+        )))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SkillSignIn:
+    skill_id: int
+    signed_in: bool
+
+
+@dataclass(frozen=True)
+class AgentSkills:
+    """One agent of ``agentgroup/siteagentcallandskillinfobyagentids``."""
+
+    work_no: int
+    skills: tuple[SkillSignIn, ...]
+
+    @classmethod
+    def from_wire(cls, data: object) -> AgentSkills:
+        raw = _object(data, "agent")
+        skills = tuple(
+            SkillSignIn(_int(skill, "skillId"), _int(skill, "isLogin") == 1)
+            for skill in (_object(item, "skill") for item in _list(raw.get("skills"), "skills"))
+        )
+        return cls(work_no=_int(raw, "agentId"), skills=skills)
+
+
+@dataclass(frozen=True)
+class SystemState:
+    """``agentgroup/systemstate`` over one page of a VDN's agents."""
+
+    busy: int
+    talking: int
+    idle: int
+    signed_in: int
+
+    @classmethod
+    def from_wire(cls, data: object) -> SystemState:
+        low = {key.lower(): value for key, value in _object(data, "system state").items()}
+        return cls(
+            busy=_int(low, "busyagent"),
+            talking=_int(low, "talkingnum"),
+            idle=_int(low, "idleagent"),
+            signed_in=_int(low, "totalloginagent"),
+        )
+
+
+@dataclass(frozen=True)
+class AgentAbstract:
+    """An agent of ``vdn/queryAgentByStatus`` and ``vdn/totalagentabstractex3``
+    (``location_id`` ``None`` for the vendor's unset 65535)."""
+
+    work_no: int
+    current_state: CtiStatus
+    current_state_time: int
+    location_id: int | None
+
+    @classmethod
+    def from_wire(cls, data: object) -> AgentAbstract:
+        raw = _object(data, "agent")
+        return cls(
+            work_no=_int(raw, "agentId"),
+            current_state=_cti(raw, "currentState"),
+            current_state_time=_int(raw, "currentStateTime"),
+            location_id=_unset(_int(raw, "locationId"), _UNSET_16),
+        )
+
+
+@dataclass(frozen=True)
+class AgentCtiState:
+    """An agent of ``vdn/totalagentdynamicinfo`` and ``vdn/totalagentstate``."""
+
+    work_no: int
+    state: CtiStatus
+
+    @classmethod
+    def from_wire(cls, data: object) -> AgentCtiState:
+        raw = _object(data, "agent")
+        return cls(work_no=_int(raw, "agentId"), state=_cti(raw, "state"))
+
+
+@dataclass(frozen=True)
+class AgentPage(Generic[T]):
+    """A page of a VDN's agents: ``count`` agents in the VDN, ``items`` on this page."""
+
+    count: int
+    items: tuple[T, ...]
+
+
+def page_of(parse: Callable[[object], T]) -> Callable[[object], AgentPage[T]]:
+    """A reader of a whole envelope with a top-level ``count`` and a list of agents."""
+    items = list_of(parse, "agents")
+
+    def read(envelope: object) -> AgentPage[T]:
+        raw = _object(envelope, "answer")
+        data = raw.get("resultDesc", raw.get("resultDatas"))
+        return AgentPage(count=_int(raw, "count"), items=items(data))
+
+    return read
+
+
+def vendor_list_of(parse: Callable[[object], T]) -> Callable[[object], tuple[T, ...]]:
+    """A reader of ``vdn/queryAgentByStatus``: ``resultDesc`` (ccms) or ``data`` (vendor)."""
+    items = list_of(parse, "agents")
+
+    def read(envelope: object) -> tuple[T, ...]:
+        raw = _object(envelope, "answer")
+        return items(raw["resultDesc"] if "resultDesc" in raw else raw.get("data"))
+
+    return read
+
+
+@dataclass(frozen=True)
+class SkillMembers:
+    """A skill queue of ``realindex/agent/agentsinskill`` and its signed-in agents."""
+
+    skill_id: int
+    work_nos: tuple[int, ...]
+
+    @classmethod
+    def from_wire(cls, data: object) -> SkillMembers:
+        raw = _object(data, "skill queue")
+        ids = _list(raw.get("agentIds"), "agentIds")
+        return cls(
+            skill_id=_int(raw, "skillId"),
+            work_nos=tuple(_int({"agentId": value}, "agentId") for value in ids),
+        )
+
+
+@dataclass(frozen=True)
+class SkillAgent:
+    """A signed-in agent of ``skill/agentbyconfigedskill`` (or its legacy route).
+
+    ``group_id`` is ``None`` for the unset 65535; ``login_date`` ms since the epoch.
+    """
+
+    work_no: int
+    name: str | None
+    status: AgentStatus
+    cti_status: CtiStatus
+    group_id: int | None
+    media_type: int
+    vdn_id: int
+    phone_number: str | None
+    current_state_time: int
+    login_date: int | None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: object) -> SkillAgent:
+        """Read both key styles: ``workNo``... (current) and ``workno``... (legacy)."""
+        raw = _object(data, "agent")
+        low = {key.lower(): value for key, value in raw.items()}
+        status = _int(low, "status")
+        login = _int(low, "logindate")
+        return cls(
+            work_no=_int(low, "workno"),
+            name=_text(low, "name"),
+            status=AgentStatus(status) if status in AgentStatus._value2member_map_
+            else AgentStatus.UNKNOWN,
+            cti_status=_cti(low, "ctistatus"),
+            group_id=_unset(_int(low, "groupid"), _UNSET_16),
+            media_type=_int(low, "mediatype"),
+            vdn_id=_int(low, "vdnid"),
+            phone_number=_text(low, "phonenumber"),
+            current_state_time=_int(low, "currentstatetime"),
+            login_date=None if login == SIGNED_OUT_LOGIN_DATE else login,
+            raw=dict(raw),
+        )  # fmt: skip
+
+
+def call_ids_from_wire(data: object) -> tuple[str, ...]:
+    values = _list(data, "call ids")
+    if not all(isinstance(value, str) for value in values):
+        raise ValueError(f"call ids must be strings, got {values!r}")
+    return tuple(values)
+
+
+def bool_from_wire(data: object) -> bool:
+    if not isinstance(data, bool):
+        raise ValueError(f"the answer must be a boolean, got {data!r}")
     return data

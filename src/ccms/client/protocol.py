@@ -93,9 +93,10 @@ class Signer:
 class Call(Generic[T]):
     """One API call: where it goes, what it sends, how its answer is read.
 
-    ``parse`` reads the answer's data (``resultDesc``; ``resultDatas`` when ``legacy``)
-    and raises ``ValueError`` when it does not fit. ``agent_route``: ``0100001`` on
-    HTTP 200 means the agent is unknown. ``idempotent``: the call may be retried.
+    ``parse`` reads the answer's data (``resultDesc``; ``resultDatas`` when ``legacy``;
+    the whole envelope when ``envelope``, for answers with a top-level ``count``) and
+    raises ``ValueError`` when it does not fit. ``agent_route``: ``0100001`` on HTTP 200
+    means the agent is unknown. ``idempotent``: the call may be retried.
     """
 
     name: str
@@ -105,6 +106,7 @@ class Call(Generic[T]):
     legacy: bool = False
     agent_route: bool = False
     idempotent: bool = True
+    envelope: bool = False
 
 
 def json_body(value: Any) -> bytes:
@@ -172,12 +174,13 @@ def parse_answer(call: Call[T], status: int, headers: Mapping[str, str], content
             agent_route=call.agent_route,
             retry_after=retry_after,
         )
-    code = envelope.get("resultCode", envelope.get("result"))
+    # ``returnCode``: the vendor's envelope of ``vdn/queryAgentByStatus``.
+    code = envelope.get("resultCode", envelope.get("result", envelope.get("returnCode")))
     code = None if code is None else str(code)
     success = code == SUCCESS or ("resultCode" not in envelope and code == "0")
     if status == 200 and success:
         return _data(call, envelope)
-    desc = envelope.get("resultDesc")
+    desc = envelope.get("resultDesc", envelope.get("description"))
     message = desc if isinstance(desc, str) and desc else f"request failed ({call.name})"
     raise error_for_answer(
         status, code, message, agent_route=call.agent_route, retry_after=retry_after
@@ -186,8 +189,9 @@ def parse_answer(call: Call[T], status: int, headers: Mapping[str, str], content
 
 def _data(call: Call[T], envelope: dict[str, Any]) -> T:
     first, second = ("resultDatas", "resultDesc") if call.legacy else ("resultDesc", "resultDatas")
-    data = envelope.get(first, envelope.get(second))
-    if call.agent_route and not data:
+    data = envelope if call.envelope else envelope.get(first, envelope.get(second))
+    # An empty list or ``false`` is an answer (no calls); only no data at all is no agent.
+    if call.agent_route and (data is None or data == {}):
         raise AgentNotFoundError(
             "the server answered success without agent data", result_code=SUCCESS, http_status=200
         )

@@ -118,6 +118,44 @@ class AgentRecord(NamedTuple):
         return self.created_at if self.status_at is None else self.status_at
 
 
+class AgentState(NamedTuple):
+    """An agent's current status without its attributes: what the monitoring views list.
+
+    A store reads it from a few columns, so a page of a VDN or a batch of thousands of
+    agents costs a fraction of full records. ``state_start`` is
+    :attr:`AgentRecord.state_start`; the other fields are those of :class:`AgentRecord`.
+    """
+
+    work_no: int
+    cti_status: int
+    state_start: int
+    prev_status: int | None = None
+    prev_duration_ms: int | None = None
+    login_at: int | None = None
+    reason: int | None = None
+
+
+class SkillMember(NamedTuple):
+    """An agent in a skill queue (whatever its status), with its CTI status."""
+
+    skill_id: int
+    work_no: int
+    cti_status: int
+
+
+def state_of(record: AgentRecord) -> AgentState:
+    """The :class:`AgentState` of a full record."""
+    return AgentState(
+        record.work_no,
+        record.cti_status,
+        record.state_start,
+        record.prev_status,
+        record.prev_duration_ms,
+        record.login_at,
+        record.reason,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class StatusChange:
     """A history entry: a status event, applied to the current status or not."""
@@ -210,15 +248,15 @@ def _change_status(
         changes["login_at"] = at
 
 
-def login_date(record: AgentRecord) -> int:
+def login_date(record: AgentRecord | AgentState) -> int:
     """``loginDate``: the current sign-in time in ms, or the vendor's placeholder."""
     return SIGNED_OUT_LOGIN_DATE if record.login_at is None else record.login_at
 
 
-def current_state_seconds(record: AgentRecord, now_ms: int) -> int:
+def current_state_seconds(record: AgentRecord | AgentState, now_ms: int) -> int:
     """``currentStateTime``: whole seconds in the current status, never negative."""
     return max(0, (now_ms - record.state_start) // 1000)
 
 
-def status_of(record: AgentRecord) -> int:
+def status_of(record: AgentRecord | AgentState) -> int:
     return STATUS_BY_CTI[record.cti_status]

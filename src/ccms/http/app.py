@@ -55,14 +55,19 @@ class Request:
 
 
 Handler = Callable[[Request], Awaitable[bytes]]
+FailureRenderer = Callable[[CCMSError], bytes]
 
 
 @dataclass(frozen=True)
 class Route:
+    """A POST route. ``failure`` renders its failures: the one failure envelope, or a
+    superset of it for a route whose vendor page documents another shape."""
+
     path: str
     name: str
     handler: Handler
     max_body: int
+    failure: FailureRenderer = schemas.failure
 
 
 class App:
@@ -90,8 +95,15 @@ class App:
         }
         self._started = False
 
-    def post(self, path: str, name: str, handler: Handler, max_body: int) -> None:
-        self.routes[path] = Route(path, name, handler, max_body)
+    def post(
+        self,
+        path: str,
+        name: str,
+        handler: Handler,
+        max_body: int,
+        failure: FailureRenderer = schemas.failure,
+    ) -> None:
+        self.routes[path] = Route(path, name, handler, max_body, failure)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -136,6 +148,7 @@ class App:
         route = self.routes.get(path)
         name = route.name if route is not None else path if path in self.get_routes else "other"
         extra: list[tuple[bytes, bytes]] = []
+        render = route.failure if route is not None else schemas.failure
         try:
             if route is None:
                 status, content_type, body = await self._get(path, scope["method"])
@@ -149,7 +162,7 @@ class App:
             status, content_type, body, code = (
                 error.http_status,
                 _JSON,
-                schemas.failure(error),
+                render(error),
                 error.result_code,
             )
             if isinstance(error, MethodNotAllowedError):
@@ -162,7 +175,7 @@ class App:
         except Exception:
             log.exception("unexpected error on %s", path)
             internal = InternalError("unknown error")
-            status, content_type, body = 500, _JSON, schemas.failure(internal)
+            status, content_type, body = 500, _JSON, render(internal)
             code = internal.result_code
         headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
         headers.extend(extra)
@@ -245,8 +258,9 @@ def create_app(
     metrics: Metrics | None = None,
 ) -> App:
     """Wire the application: the one place where settings, store and keys meet."""
-    from ccms.http import routes
+    from ccms.http import routes, routes_monitor
 
     app = App(settings, store, Verifier(keys, settings.clock_skew), clock, metrics or Metrics())
     routes.install(app)
+    routes_monitor.install(app)
     return app

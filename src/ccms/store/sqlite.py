@@ -31,8 +31,17 @@ from typing import Any, TypeVar
 
 import orjson
 
-from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, StatusChange, apply_event
+from ccms.domain.agent import (
+    AgentEvent,
+    AgentKey,
+    AgentRecord,
+    AgentState,
+    SkillMember,
+    StatusChange,
+    apply_event,
+)
 from ccms.errors import StoreUnavailableError
+from ccms.store import sqlite_views
 from ccms.store.base import IngestResult
 from ccms.store.migrations import migrations
 
@@ -48,6 +57,10 @@ _SELECT_AGENT = f"SELECT {_AGENT_COLUMNS} FROM agent WHERE cc_id = ? AND vdn = ?
 _SELECT_AGENTS = (
     f"SELECT {_AGENT_COLUMNS} FROM agent WHERE cc_id = ? AND vdn = ?"
     " AND work_no IN (SELECT value FROM json_each(?)) ORDER BY work_no"
+)
+_SELECT_IN_SKILLS = (
+    f"SELECT {_AGENT_COLUMNS} FROM agent WHERE cc_id = ? AND vdn = ?"
+    f" AND work_no IN ({sqlite_views.SKILL_MEMBERS}) ORDER BY work_no"
 )
 _UPSERT_AGENT = f"INSERT OR REPLACE INTO agent ({_AGENT_COLUMNS}) VALUES ({', '.join('?' * 22)})"
 _FILE_CHECK_INTERVAL_S = 0.5
@@ -294,6 +307,42 @@ class SQLiteStore:
 
         return await self._read(run)
 
+    async def get_agent_states(
+        self, cc_id: int, vdn: int, work_nos: Sequence[int]
+    ) -> list[AgentState]:
+        return await self._read(lambda conn: sqlite_views.agent_states(conn, cc_id, vdn, work_nos))
+
+    async def list_agent_states(
+        self,
+        cc_id: int,
+        vdn: int,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        cti_status: int | None = None,
+    ) -> tuple[int, list[AgentState]]:
+        return await self._read(
+            lambda conn: sqlite_views.list_agent_states(conn, cc_id, vdn, offset, limit, cti_status)
+        )
+
+    async def agents_in_skills(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> list[AgentRecord]:
+        ids = orjson.dumps(list(skill_ids)).decode()
+
+        def run(conn: sqlite3.Connection) -> list[AgentRecord]:
+            rows = conn.execute(_SELECT_IN_SKILLS, (cc_id, vdn, cc_id, vdn, ids))
+            return [_record(r) for r in rows]
+
+        return await self._read(run)
+
+    async def skill_memberships(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> list[SkillMember]:
+        return await self._read(
+            lambda conn: sqlite_views.skill_memberships(conn, cc_id, vdn, skill_ids)
+        )
+
     async def history(self, cc_id: int, vdn: int, work_no: int, limit: int) -> list[StatusChange]:
         def run(conn: sqlite3.Connection) -> list[StatusChange]:
             rows = conn.execute(
@@ -326,6 +375,7 @@ class SQLiteStore:
         try:
             seen = self._applied_ids(conn, [e.event_id for e in events])
             records = self._load(conn, {e.key for e in events if e.event_id not in seen})
+            skills_before = {key: record.skills for key, record in records.items()}
             changed: dict[AgentKey, AgentRecord] = {}
             history: list[tuple[Any, ...]] = []
             new_ids: list[tuple[str, int]] = []
@@ -351,6 +401,7 @@ class SQLiteStore:
                 history,
             )
             conn.executemany(_UPSERT_AGENT, [_row(r) for r in changed.values()])
+            sqlite_views.sync_skills(conn, skills_before, changed.values())
             self._maybe_prune(conn, now_ms)
             conn.execute("COMMIT")
         except BaseException:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.conftest import Api, FrozenClock, test_keys
+from tests.integration.http.monitor_support import ROUTE_NAMES as MONITOR_ROUTE_NAMES
 
 from ccms.http import create_app
 from ccms.settings import load_settings
@@ -23,6 +24,7 @@ ROUTES = [
     "/rest/cmsapp/v1/openapi/agent/agentbyworkno",
     "/rest/cmsapp/v1/openapi/agentgroup/agentbyworkno",
     "/rest/cmsapp/v1/ping",
+    *(f"/rest/cmsapp/v1/openapi/{name}" for name in MONITOR_ROUTE_NAMES),
     "/ccms/v1/events",
     "/healthz",
     "/metrics",
@@ -42,7 +44,8 @@ json_values = st.recursive(
 )
 field_names = st.sampled_from(
     ["ccId", "vdn", "agentId", "queryParam", "events", "say", "eventId", "at", "ctiStatus",
-     "skills", "calls", "name", "phoneNumber", "mediaType", "reason"]
+     "skills", "calls", "name", "phoneNumber", "mediaType", "reason", "agentIds", "skillIds",
+     "skillId", "offset", "limit", "status", "isSkillAllMatch"]
 )  # fmt: skip
 shaped = st.recursive(
     st.dictionaries(field_names, json_values, max_size=6),
@@ -59,7 +62,24 @@ near_valid_event = st.fixed_dictionaries(
               "calls": json_values, "name": json_values, "phoneNumber": json_values,
               "mediaType": ids, "reason": ids},
 )  # fmt: skip
+id_lists = st.one_of(
+    st.lists(ids, min_size=0, max_size=6),
+    st.lists(st.integers(90, 60_010), min_size=1, max_size=20),
+    st.integers(0, 7000).map(lambda n: list(range(101, 101 + n))),
+    scalars,
+)
+page = st.one_of(st.integers(-2, 2**31 + 1), st.sampled_from(["0", "100", "1000", "1001"]), scalars)
+tenant_ids = st.one_of(st.just(1), ids)
+near_valid_monitor = st.fixed_dictionaries(
+    {"ccId": tenant_ids, "vdn": tenant_ids},
+    optional={"agentIds": id_lists, "skillIds": id_lists, "agentId": ids, "skillId": ids,
+              "offset": page, "limit": page, "status": st.one_of(st.integers(-1, 12), scalars),
+              "isSkillAllMatch": st.one_of(st.sampled_from(["true", "false", "TRUE", "no"]),
+                                           scalars)},
+)  # fmt: skip
 near_valid = st.one_of(
+    near_valid_monitor,
+    near_valid_monitor.map(lambda q: {"queryParam": q}),
     st.lists(near_valid_event, min_size=1, max_size=4).map(lambda e: {"events": e}),
     st.fixed_dictionaries({"ccId": ids, "vdn": ids, "agentId": ids}),
     st.fixed_dictionaries({"ccId": ids, "vdn": ids, "agentId": ids}).map(

@@ -1,0 +1,112 @@
+"""The SQLite side of the monitoring views: narrow agent-state reads, the skill-queue index.
+
+The monitoring routes list thousands of agents at a time, mostly for their status alone,
+so these reads fetch the seven columns of an :class:`AgentState` instead of building a
+full record (with its JSON lists) per row. The ``agent_skill`` table (migration 0002)
+indexes the skill queues each agent is signed in to; :func:`sync_skills` keeps it equal to
+``agent.skills`` inside the batch transaction that changes them.
+
+Each function takes the connection of the thread it runs on; :class:`SQLiteStore` runs
+them on its reader pool (reads) or its writer thread (:func:`sync_skills`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+
+import orjson
+
+from ccms.domain.agent import AgentKey, AgentRecord, AgentState, SkillMember
+
+_STATE_COLUMNS = (
+    "work_no, cti_status, coalesce(status_at, created_at), prev_status, prev_duration_ms,"
+    " login_at, reason"
+)
+_SELECT_STATES = (
+    f"SELECT {_STATE_COLUMNS} FROM agent WHERE cc_id = ? AND vdn = ?"
+    " AND work_no IN (SELECT value FROM json_each(?)) ORDER BY work_no"
+)
+# Work numbers of the agents signed in to any of a JSON list of skill queues.
+SKILL_MEMBERS = (
+    "SELECT work_no FROM agent_skill WHERE cc_id = ? AND vdn = ?"
+    " AND skill_id IN (SELECT value FROM json_each(?))"
+)
+_SELECT_MEMBERSHIPS = (
+    "SELECT s.skill_id, s.work_no, a.cti_status FROM agent_skill AS s JOIN agent AS a"
+    " ON a.cc_id = s.cc_id AND a.vdn = s.vdn AND a.work_no = s.work_no"
+    " WHERE s.cc_id = ? AND s.vdn = ? AND s.skill_id IN (SELECT value FROM json_each(?))"
+    " ORDER BY s.skill_id, s.work_no"
+)
+_DELETE_SKILL = (
+    "DELETE FROM agent_skill WHERE cc_id = ? AND vdn = ? AND skill_id = ? AND work_no = ?"
+)
+_INSERT_SKILL = (
+    "INSERT OR IGNORE INTO agent_skill (cc_id, vdn, skill_id, work_no) VALUES (?, ?, ?, ?)"
+)
+
+
+def agent_states(
+    conn: sqlite3.Connection, cc_id: int, vdn: int, work_nos: Sequence[int]
+) -> list[AgentState]:
+    ids = orjson.dumps(list(work_nos)).decode()
+    return list(map(AgentState._make, conn.execute(_SELECT_STATES, (cc_id, vdn, ids))))
+
+
+def skill_memberships(
+    conn: sqlite3.Connection, cc_id: int, vdn: int, skill_ids: Sequence[int]
+) -> list[SkillMember]:
+    ids = orjson.dumps(list(skill_ids)).decode()
+    return list(map(SkillMember._make, conn.execute(_SELECT_MEMBERSHIPS, (cc_id, vdn, ids))))
+
+
+def list_agent_states(
+    conn: sqlite3.Connection,
+    cc_id: int,
+    vdn: int,
+    offset: int,
+    limit: int | None,
+    cti_status: int | None,
+) -> tuple[int, list[AgentState]]:
+    where = "cc_id = ? AND vdn = ?"
+    params: tuple[int, ...] = (cc_id, vdn)
+    if cti_status is not None:
+        where += " AND cti_status = ?"
+        params += (cti_status,)
+    page = (-1 if limit is None else limit, offset)
+    # One read transaction: the count and the page come from the same snapshot.
+    conn.execute("BEGIN")
+    try:
+        count: int = conn.execute(f"SELECT count(*) FROM agent WHERE {where}", params).fetchone()[0]
+        rows = conn.execute(
+            f"SELECT {_STATE_COLUMNS} FROM agent WHERE {where} ORDER BY work_no LIMIT ? OFFSET ?",
+            params + page,
+        )
+        states = list(map(AgentState._make, rows))
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    return count, states
+
+
+def sync_skills(
+    conn: sqlite3.Connection,
+    before: Mapping[AgentKey, tuple[int, ...]],
+    after: Iterable[AgentRecord],
+) -> None:
+    """Bring ``agent_skill`` in line with the skills of the records ``after`` a batch;
+    ``before`` holds the skills of those that existed when the batch started."""
+    removed: list[tuple[int, int, int, int]] = []
+    added: list[tuple[int, int, int, int]] = []
+    for record in after:
+        old = before.get(record.key, ())
+        if record.skills == old:
+            continue
+        cc_id, vdn, work_no = record.cc_id, record.vdn, record.work_no
+        old_set, new_set = set(old), set(record.skills)
+        removed.extend((cc_id, vdn, skill, work_no) for skill in old_set - new_set)
+        added.extend((cc_id, vdn, skill, work_no) for skill in new_set - old_set)
+    if removed:
+        conn.executemany(_DELETE_SKILL, removed)
+    if added:
+        conn.executemany(_INSERT_SKILL, added)
