@@ -133,12 +133,13 @@ def _rss_mb(pid: int) -> float:
 
 
 def ccms_server(
-    workdir: Path, db: Path, creds: Path, workers: int, extra: list[str] | None = None
+    workdir: Path, db: Path | str, creds: Path, workers: int, extra: list[str] | None = None
 ) -> Server:
+    """``db``: a SQLite file, or a whole store URL (``postgresql://...``)."""
     port = free_port()
     command = [
         str(Path(sys.executable).parent / "ccms"), "serve", "--port", str(port),
-        "--store", f"sqlite:///{db}", "--credentials", str(creds), "--workers", str(workers),
+        "--store", db if isinstance(db, str) else f"sqlite:///{db}", "--credentials", str(creds), "--workers", str(workers),
         "--log-level", "warning", *(extra or []),
     ]  # fmt: skip
     return Server(command, port, workdir, "/healthz")
@@ -152,6 +153,32 @@ def baseline_server(workdir: Path, workers: int) -> Server:
         "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
     return Server(command, port, workdir, "/")
+
+
+def pg_store(server_url: str, schema: str) -> str:
+    """A fresh schema on the PostgreSQL server, and the store URL that uses it."""
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in server_url else "?"
+    return f"{server_url}{sep}options=-csearch_path%3D{schema}&sslmode=disable"
+
+
+def pg_count(server_url: str, schema: str, table: str) -> int:
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True, connect_timeout=5) as conn:
+        row = conn.execute(f"SELECT count(*) FROM {schema}.{table}").fetchone()
+        return int(row[0]) if row else 0
+
+
+def pg_drop(server_url: str, schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def signed(sk: str, path: str, host: str, payload: Any) -> tuple[bytes, str]:
@@ -257,24 +284,30 @@ def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
 
 
 def bench_query(
-    work: Path, sk: str, creds: Path, rounds: int, seconds: int, agents: int
+    work: Path, sk: str, creds: Path, rounds: int, seconds: int, agents: int, pg_url: str | None
 ) -> dict[str, Any]:
-    log(f"query: loading {agents} agents through the intake")
-    db = work / "query.db"
-    with ccms_server(work, db, creds, workers=1) as server:
-        load_s = load_through_intake(f"http://127.0.0.1:{server.port}", sk, agents)
-    runs: dict[str, list[dict[str, float]]] = {"baseline": [], "ccms": []}
+    stores: dict[str, Path | str] = {"ccms": work / "query.db"}
+    if pg_url:
+        stores["ccms_pg"] = pg_store(pg_url, "ccms_bench_query")
+    load_s = {}
+    for name, store in stores.items():
+        log(f"query: loading {agents} agents through the intake ({name})")
+        with ccms_server(work, store, creds, workers=1) as server:
+            load_s[name] = load_through_intake(f"http://127.0.0.1:{server.port}", sk, agents)
+    runs: dict[str, list[dict[str, float]]] = {"baseline": [], **{name: [] for name in stores}}
     for round_no in range(rounds):
-        for name in ("baseline", "ccms"):  # alternating, so drift hits both alike
+        for name in runs:  # alternating, so drift hits every server alike
             server = (
-                baseline_server(work, 2) if name == "baseline" else ccms_server(work, db, creds, 2)
+                baseline_server(work, 2)
+                if name == "baseline"
+                else ccms_server(work, stores[name], creds, 2)
             )
             with server:
                 url = f"http://127.0.0.1:{server.port}"
                 requests = requests_file(
                     work / f"requests-{name}.txt", sk, httpx.URL(url).netloc.decode(), agents
                 )
-                if name == "ccms":
+                if name != "baseline":
                     check_requests(url, requests)
                 run_wrk(url, requests, 2)  # warm-up
                 result = run_wrk(url, requests, seconds)
@@ -282,11 +315,13 @@ def bench_query(
                 log(
                     f"query round {round_no + 1} {name}: {result['rps']:.0f} req/s, p50 {result['p50_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms"
                 )
-    base, ours = median_of(runs["baseline"]), median_of(runs["ccms"])
+    if pg_url:
+        pg_drop(pg_url, "ccms_bench_query")
+    medians = {name: median_of(r) for name, r in runs.items()}
     return {
         "agents": agents, "load_seconds": load_s, "rounds": rounds, "seconds": seconds,
-        "connections": 32, "workers": 2, "runs": runs, "baseline": base, "ccms": ours,
-        "ratio": ours["rps"] / base["rps"],
+        "connections": 32, "workers": 2, "runs": runs, **medians,
+        "ratio": medians["ccms"]["rps"] / medians["baseline"]["rps"],
     }  # fmt: skip
 
 
@@ -310,33 +345,44 @@ async def _poster(url: str, sk: str, batch: int, deadline: float, offset: int, s
     return sent
 
 
-def bench_intake(work: Path, sk: str, creds: Path, seconds: int) -> list[dict[str, Any]]:
+def bench_intake(
+    work: Path, sk: str, creds: Path, seconds: int, pg_url: str | None
+) -> list[dict[str, Any]]:
     results = []
-    for batch in (1, 100, 1000):
-        for posters in (1, 4):
-            db = work / f"intake-{batch}-{posters}.db"
-            with ccms_server(work, db, creds, workers=1) as server:
-                url = f"http://127.0.0.1:{server.port}"
+    backends = ["sqlite", "postgresql"] if pg_url else ["sqlite"]
+    for backend in backends:
+        for batch in (1, 100, 1000):
+            for posters in (1, 4):
+                schema = f"ccms_bench_intake_{batch}_{posters}"
+                db = work / f"intake-{batch}-{posters}.db"
+                store: Path | str = db if backend == "sqlite" else pg_store(pg_url or "", schema)
+                with ccms_server(work, store, creds, workers=1) as server:
+                    url = f"http://127.0.0.1:{server.port}"
 
-                async def run(
-                    url: str = url, batch: int = batch, posters: int = posters
-                ) -> tuple[int, float]:
-                    started = time.monotonic()
-                    deadline = started + seconds
-                    counts = await asyncio.gather(
-                        *(_poster(url, sk, batch, deadline, i, posters) for i in range(posters))
-                    )
-                    return sum(counts), time.monotonic() - started
+                    async def run(
+                        url: str = url, batch: int = batch, posters: int = posters
+                    ) -> tuple[int, float]:
+                        started = time.monotonic()
+                        deadline = started + seconds
+                        counts = await asyncio.gather(
+                            *(_poster(url, sk, batch, deadline, i, posters) for i in range(posters))
+                        )
+                        return sum(counts), time.monotonic() - started
 
-                accepted, elapsed = asyncio.run(run())
-            with sqlite3.connect(db) as conn:  # acknowledged means committed: count them
-                stored = conn.execute("SELECT count(*) FROM applied_event").fetchone()[0]
-            if stored != accepted:
-                raise RuntimeError(f"{accepted} acknowledged but {stored} stored")
-            rate = accepted / elapsed
-            log(f"intake batch {batch} x {posters} posters: {rate:.0f} events/s")
-            results.append({"batch": batch, "posters": posters, "events": accepted,
-                            "seconds": elapsed, "events_per_s": rate})  # fmt: skip
+                    accepted, elapsed = asyncio.run(run())
+                # acknowledged means committed: count what the store holds
+                if backend == "sqlite":
+                    with sqlite3.connect(db) as conn:
+                        stored = conn.execute("SELECT count(*) FROM applied_event").fetchone()[0]
+                else:
+                    stored = pg_count(pg_url or "", schema, "applied_event")
+                    pg_drop(pg_url or "", schema)
+                if stored != accepted:
+                    raise RuntimeError(f"{accepted} acknowledged but {stored} stored")
+                rate = accepted / elapsed
+                log(f"intake {backend} batch {batch} x {posters} posters: {rate:.0f} events/s")
+                results.append({"backend": backend, "batch": batch, "posters": posters,
+                                "events": accepted, "seconds": elapsed, "events_per_s": rate})  # fmt: skip
     return results
 
 
@@ -512,7 +558,15 @@ def report(results: dict[str, Any]) -> str:
             "| server | requests/s | p50 ms | p99 ms |",
             "|---|---|---|---|",
             f"| raw ASGI baseline | {base['rps']:,.0f} | {base['p50_ms']:.2f} | {base['p99_ms']:.2f} |",
-            f"| ccms | {ours['rps']:,.0f} | {ours['p50_ms']:.2f} | {ours['p99_ms']:.2f} |",
+            f"| ccms, SQLite | {ours['rps']:,.0f} | {ours['p50_ms']:.2f} | {ours['p99_ms']:.2f} |",
+            *(
+                [
+                    f"| ccms, PostgreSQL (same machine) | {q['ccms_pg']['rps']:,.0f} | "
+                    f"{q['ccms_pg']['p50_ms']:.2f} | {q['ccms_pg']['p99_ms']:.2f} |"
+                ]
+                if "ccms_pg" in q
+                else []
+            ),
             "",
             f"Ratio ccms / baseline: **{q['ratio']:.2f}** (target at least 0.7, aim 0.8: "
             f"{verdict(q['ratio'] >= 0.7)}). p99 {ours['p99_ms']:.2f} ms (target at most 10 ms: "
@@ -528,12 +582,20 @@ def report(results: dict[str, Any]) -> str:
             "acknowledged batch is on disk), each poster sending its next batch when the last "
             "was answered. The run checks that the store holds exactly the acknowledged events.",
             "",
-            "| batch | posters | events/s |",
-            "|---|---|---|",
+            "| batch | posters | SQLite events/s | PostgreSQL events/s |",
+            "|---|---|---|---|",
         ]
-        for r in intake:
-            lines.append(f"| {r['batch']:,} | {r['posters']} | {r['events_per_s']:,.0f} |")
-        best = max(r["events_per_s"] for r in intake if r["batch"] == 1000)
+        rate = {(r["backend"], r["batch"], r["posters"]): r["events_per_s"] for r in intake}
+        for batch in (1, 100, 1000):
+            for posters in (1, 4):
+                pg = rate.get(("postgresql", batch, posters))
+                pg_text = f"{pg:,.0f}" if pg is not None else "not run"
+                lines.append(
+                    f"| {batch:,} | {posters} | {rate[('sqlite', batch, posters)]:,.0f} | {pg_text} |"
+                )
+        best = max(
+            r["events_per_s"] for r in intake if r["batch"] == 1000 and r["backend"] == "sqlite"
+        )
         lines += [
             "",
             f"Batches of 1,000: {best:,.0f} events/s (target at least 50,000: {verdict(best >= 50_000)}).",
@@ -602,6 +664,13 @@ def main() -> int:
         "--quick", action="store_true", help="small sizes, short runs (a smoke test)"
     )
     parser.add_argument("--only", default="query,intake,scale,profile")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "CCMS_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+        ),
+        help="PostgreSQL server for the PostgreSQL column ('' to skip)",
+    )
     args = parser.parse_args()
     sections = set(args.only.split(","))
     if shutil.which("wrk") is None:
@@ -616,11 +685,15 @@ def main() -> int:
         creds.write_text(
             f'[[access_key]]\nak = "{AK}"\nsk = "{sk}"\nroles = ["admin"]\n', encoding="utf-8"
         )
+        pg_url = args.postgres or None
         if "query" in sections:
             results["query"] = bench_query(work, sk, creds, rounds=1 if quick else 3,
-                                           seconds=3 if quick else 10, agents=5_000 if quick else 50_000)  # fmt: skip
+                                           seconds=3 if quick else 10, agents=5_000 if quick else 50_000,
+                                           pg_url=pg_url)  # fmt: skip
         if "intake" in sections:
-            results["intake"] = bench_intake(work, sk, creds, seconds=2 if quick else 5)
+            results["intake"] = bench_intake(
+                work, sk, creds, seconds=2 if quick else 5, pg_url=pg_url
+            )
         if "scale" in sections:
             sizes = [1_000, 20_000] if quick else [1_000, 100_000, 1_000_000]
             results["scale"] = bench_scale(

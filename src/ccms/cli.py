@@ -129,9 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser = commands.add_parser("serve", help="Run the CC-CMS compatible server.")
     _add_setting_flags(serve_parser)
     _add_simulation_commands(commands)
-    from ccms import cli_client
+    from ccms import cli_client, cli_db
 
     cli_client.add_commands(commands)
+    cli_db.add_commands(commands)
     return parser
 
 
@@ -245,9 +246,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        from ccms import cli_client
+        from ccms import cli_client, cli_db
 
         code = cli_client.run(args, environ)
+        if code is None:
+            code = cli_db.run(args, environ)
         if code is not None:
             return code
         if args.command == "serve":

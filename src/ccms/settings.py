@@ -101,6 +101,14 @@ SETTINGS: tuple[Setting, ...] = (
         "SQLite synchronous mode: FULL (an acknowledged batch survives power loss) or NORMAL.",
     ),
     Setting("sqlite_readers", int, 2, "SQLite reader connections for batch and list queries."),
+    Setting("pg_pool_size", int, 10, "PostgreSQL connections per server process (pool size)."),
+    Setting(
+        "pg_command_timeout",
+        float,
+        5.0,
+        "Seconds a PostgreSQL query, connection or wait for a pooled connection may take"
+        " before the request gets HTTP 503.",
+    ),
     Setting("log_level", str, "info", "Log level: debug, info, warning, error."),
 )
 
@@ -127,6 +135,8 @@ class Settings:
     event_id_retention_days: int = 7
     sqlite_synchronous: str = "FULL"
     sqlite_readers: int = 2
+    pg_pool_size: int = 10
+    pg_command_timeout: float = 5.0
     log_level: str = "info"
 
     @property
@@ -209,6 +219,8 @@ def _check(s: Settings) -> None:
         raise SettingsError("rate_limit must be >= 0 and rate_burst >= 1")
     if s.sqlite_readers < 1:
         raise SettingsError("sqlite_readers must be at least 1")
+    if s.pg_pool_size < 1 or s.pg_command_timeout <= 0:
+        raise SettingsError("pg_pool_size must be at least 1 and pg_command_timeout positive")
 
 
 def to_environ(settings: Settings) -> dict[str, str]:

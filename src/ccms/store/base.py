@@ -95,5 +95,12 @@ def open_store(settings: Settings) -> Store:
             event_id_retention_days=settings.event_id_retention_days,
         )
     if url.startswith(("postgresql://", "postgres://")):
-        raise SettingsError("the PostgreSQL store is not available in this version")
+        from ccms.store.postgres import PostgresStore
+
+        return PostgresStore(
+            url,
+            pool_size=settings.pg_pool_size,
+            command_timeout=settings.pg_command_timeout,
+            event_id_retention_days=settings.event_id_retention_days,
+        )
     raise SettingsError(f"store URL must start with sqlite:/// or postgresql://, got {url!r}")

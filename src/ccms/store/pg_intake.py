@@ -1,0 +1,120 @@
+"""A batch of events applied in one PostgreSQL transaction, safely across nodes.
+
+The transaction (``READ COMMITTED``, on one connection):
+
+1. claims the batch's event ids: ``INSERT INTO applied_event ... ON CONFLICT DO NOTHING
+   RETURNING``, in id order. An id claimed by another node's open transaction makes this
+   one wait for its outcome, so the same batch posted to two nodes at once is applied once;
+2. locks the agents of the new events in key order: a placeholder row for the unknown ones
+   (``INSERT ... ON CONFLICT DO NOTHING``), then ``SELECT ... FOR UPDATE``;
+3. calls the pure :func:`~ccms.domain.agent.apply_event` per event in arrival order;
+4. inserts the history, then takes the next change number (an update of the one counter
+   row, whose lock is held to the commit, so numbers are gap-free and follow commit
+   order), writes the changed agents with it, and queues a ``NOTIFY`` (sent by PostgreSQL
+   at commit; see :mod:`ccms.store.pg_notify`).
+
+Every transaction takes its locks in that order (ids, agents, counter), so two batches do
+not deadlock; the caller still retries deadlocks and serialization failures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, StatusChange, apply_event
+from ccms.store.base import IngestResult
+from ccms.store.pg_notify import encode_payload
+from ccms.store.pg_views import AGENT_COLUMNS, record
+
+_KEYS = "unnest($1::integer[], $2::integer[], $3::integer[]) AS k(c, v, w)"
+_CLAIM = (
+    "INSERT INTO applied_event (event_id, applied_at) SELECT id, $2 FROM unnest($1::text[])"
+    " AS t(id) ORDER BY id ON CONFLICT DO NOTHING RETURNING event_id"
+)
+_PLACEHOLD = (
+    "INSERT INTO agent (cc_id, vdn, work_no, created_at, cti_status, media_type, skills, calls)"
+    f" SELECT c, v, w, 0, 0, 0, '{{}}', '{{}}' FROM {_KEYS} ORDER BY c, v, w"
+    " ON CONFLICT DO NOTHING RETURNING cc_id, vdn, work_no"
+)
+_LOCK = (
+    f"SELECT {AGENT_COLUMNS} FROM agent WHERE (cc_id, vdn, work_no) IN"
+    f" (SELECT c, v, w FROM {_KEYS}) ORDER BY cc_id, vdn, work_no FOR UPDATE"
+)
+_INSERT_HISTORY = (
+    "INSERT INTO status_history (cc_id, vdn, work_no, at, cti_status, reason, event_id, applied)"
+    " SELECT c, v, w, a, s, r, e, p FROM unnest($1::integer[], $2::integer[], $3::integer[],"
+    " $4::bigint[], $5::smallint[], $6::integer[], $7::text[], $8::boolean[])"
+    " WITH ORDINALITY AS t(c, v, w, a, s, r, e, p, n) ORDER BY n"
+)
+_NEXT_CHANGE = "UPDATE change_counter SET seq = seq + 1 RETURNING seq"
+_UPDATE_AGENT = (
+    "UPDATE agent SET created_at = $4, cti_status = $5, status_at = $6, status_event_at = $7,"
+    " prev_status = $8, prev_duration_ms = $9, login_at = $10, reason = $11, reason_at = $12,"
+    " name = $13, name_at = $14, phone_number = $15, phone_at = $16, media_type = $17,"
+    " media_at = $18, skills = $19, skills_at = $20, calls = $21, calls_at = $22,"
+    " change_seq = $23 WHERE cc_id = $1 AND vdn = $2 AND work_no = $3"
+)
+PRUNE = "DELETE FROM applied_event WHERE applied_at < $1"
+
+
+async def apply_batch(
+    conn: Any, events: Sequence[AgentEvent], now_ms: int, channel: str
+) -> IngestResult:
+    """Apply ``events`` in one transaction on ``conn``; committed when this returns."""
+    ids = list(dict.fromkeys(e.event_id for e in events))
+    async with conn.transaction():
+        claimed = {r[0] for r in await conn.fetch(_CLAIM, ids, now_ms)}
+        new: list[AgentEvent] = []
+        for event in events:
+            if event.event_id in claimed:
+                claimed.discard(event.event_id)  # a second copy in the batch: a duplicate
+                new.append(event)
+        if not new:
+            return IngestResult(accepted=0, duplicates=len(events))
+        keys = sorted({e.key for e in new})
+        arrays = ([k.cc_id for k in keys], [k.vdn for k in keys], [k.work_no for k in keys])
+        fresh = {AgentKey(*r) for r in await conn.fetch(_PLACEHOLD, *arrays)}
+        loaded: dict[AgentKey, AgentRecord | None] = dict.fromkeys(keys)
+        for row in await conn.fetch(_LOCK, *arrays):
+            agent = record(row)
+            if agent.key not in fresh:
+                loaded[agent.key] = agent
+        current = dict(loaded)
+        history: list[StatusChange] = []
+        for event in new:
+            agent, change = apply_event(current[event.key], event)
+            current[event.key] = agent
+            if change is not None:
+                history.append(change)
+        if history:
+            await conn.execute(_INSERT_HISTORY, *_history_arrays(history))
+        changed = [r for k, r in current.items() if r is not None and r != loaded[k]]
+        if changed:
+            seq = int(await conn.fetchval(_NEXT_CHANGE))
+            await conn.executemany(_UPDATE_AGENT, [_row(r, seq) for r in changed])
+            payload = encode_payload(seq, [r.key for r in changed])
+            await conn.execute("SELECT pg_notify($1, $2)", channel, payload)
+    return IngestResult(accepted=len(new), duplicates=len(events) - len(new))
+
+
+def _row(r: AgentRecord, seq: int) -> tuple[Any, ...]:
+    return (
+        r.cc_id, r.vdn, r.work_no, r.created_at, r.cti_status, r.status_at, r.status_event_at,
+        r.prev_status, r.prev_duration_ms, r.login_at, r.reason, r.reason_at, r.name, r.name_at,
+        r.phone_number, r.phone_at, r.media_type, r.media_at, list(r.skills), r.skills_at,
+        list(r.calls), r.calls_at, seq,
+    )  # fmt: skip
+
+
+def _history_arrays(history: list[StatusChange]) -> tuple[list[Any], ...]:
+    return (
+        [h.cc_id for h in history],
+        [h.vdn for h in history],
+        [h.work_no for h in history],
+        [h.at for h in history],
+        [h.cti_status for h in history],
+        [h.reason for h in history],
+        [h.event_id for h in history],
+        [h.applied for h in history],
+    )

@@ -1,0 +1,112 @@
+"""The reads of the PostgreSQL store: agents, agent states for the monitoring views, history.
+
+Each function takes an asyncpg connection (``PostgresStore`` runs it on a pooled one) and
+sends one statement, which asyncpg prepares once per connection and reuses.
+
+The monitoring routes list thousands of agents at a time, mostly for their status alone,
+so those reads fetch the seven columns of an :class:`AgentState` instead of full records.
+The skill-queue view filters a VDN's agents (a primary-key range) on ``skills && ids``: a
+VDN holds at most tens of thousands of agents, and an index on ``skills`` would cost every
+batch more than it would save the views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ccms.domain.agent import AgentRecord, AgentState, SkillMember, StatusChange
+
+AGENT_COLUMNS = (
+    "cc_id, vdn, work_no, created_at, cti_status, status_at, status_event_at, prev_status,"
+    " prev_duration_ms, login_at, reason, reason_at, name, name_at, phone_number, phone_at,"
+    " media_type, media_at, skills, skills_at, calls, calls_at"
+)
+_SELECT_AGENT = f"SELECT {AGENT_COLUMNS} FROM agent WHERE cc_id = $1 AND vdn = $2 AND work_no = $3"
+_SELECT_AGENTS = (
+    f"SELECT {AGENT_COLUMNS} FROM agent WHERE cc_id = $1 AND vdn = $2"
+    " AND work_no = ANY($3::integer[]) ORDER BY work_no"
+)
+_SELECT_IN_SKILLS = (
+    f"SELECT {AGENT_COLUMNS} FROM agent WHERE cc_id = $1 AND vdn = $2"
+    " AND skills && $3::integer[] ORDER BY work_no"
+)
+_SELECT_MEMBERSHIPS = (
+    "SELECT DISTINCT s.skill_id, a.work_no, a.cti_status FROM agent AS a,"
+    " unnest(a.skills) AS s(skill_id) WHERE a.cc_id = $1 AND a.vdn = $2"
+    " AND a.skills && $3::integer[] AND s.skill_id = ANY($3::integer[])"
+    " ORDER BY s.skill_id, a.work_no"
+)
+_STATE_COLUMNS = (
+    "work_no, cti_status, coalesce(status_at, created_at), prev_status, prev_duration_ms,"
+    " login_at, reason"
+)
+_SELECT_STATES = (
+    f"SELECT {_STATE_COLUMNS} FROM agent WHERE cc_id = $1 AND vdn = $2"
+    " AND work_no = ANY($3::integer[]) ORDER BY work_no"
+)
+# The count and the page in one statement, so that both come from one snapshot.
+_LIST_STATES = (
+    "SELECT c.n, p.* FROM (SELECT count(*) AS n FROM agent WHERE {where}) AS c"
+    f" LEFT JOIN LATERAL (SELECT {_STATE_COLUMNS} FROM agent WHERE {{where}}"
+    " ORDER BY work_no LIMIT $3 OFFSET $4) AS p ON true ORDER BY p.work_no"
+)
+_LIST_ALL = _LIST_STATES.format(where="cc_id = $1 AND vdn = $2")
+_LIST_IN_STATUS = _LIST_STATES.format(where="cc_id = $1 AND vdn = $2 AND cti_status = $5")
+_HISTORY = (
+    "SELECT event_id, cc_id, vdn, work_no, at, cti_status, reason, applied FROM status_history"
+    " WHERE cc_id = $1 AND vdn = $2 AND work_no = $3 ORDER BY at DESC, id DESC LIMIT $4"
+)
+
+
+def record(row: Sequence[Any]) -> AgentRecord:
+    """An agent row (``AGENT_COLUMNS``) as a record; arrays become tuples."""
+    values = list(row)
+    values[18] = tuple(values[18])
+    values[20] = tuple(values[20])
+    return AgentRecord(*values)
+
+
+async def get_agent(conn: Any, cc_id: int, vdn: int, work_no: int) -> AgentRecord | None:
+    row = await conn.fetchrow(_SELECT_AGENT, cc_id, vdn, work_no)
+    return None if row is None else record(row)
+
+
+async def get_agents(conn: Any, cc_id: int, vdn: int, work_nos: Sequence[int]) -> list[AgentRecord]:
+    return [record(r) for r in await conn.fetch(_SELECT_AGENTS, cc_id, vdn, list(work_nos))]
+
+
+async def agents_in_skills(
+    conn: Any, cc_id: int, vdn: int, skill_ids: Sequence[int]
+) -> list[AgentRecord]:
+    return [record(r) for r in await conn.fetch(_SELECT_IN_SKILLS, cc_id, vdn, list(skill_ids))]
+
+
+async def skill_memberships(
+    conn: Any, cc_id: int, vdn: int, skill_ids: Sequence[int]
+) -> list[SkillMember]:
+    rows = await conn.fetch(_SELECT_MEMBERSHIPS, cc_id, vdn, list(skill_ids))
+    return [SkillMember(*r) for r in rows]
+
+
+async def agent_states(
+    conn: Any, cc_id: int, vdn: int, work_nos: Sequence[int]
+) -> list[AgentState]:
+    rows = await conn.fetch(_SELECT_STATES, cc_id, vdn, list(work_nos))
+    return [AgentState(*r) for r in rows]
+
+
+async def list_agent_states(
+    conn: Any, cc_id: int, vdn: int, offset: int, limit: int | None, cti_status: int | None
+) -> tuple[int, list[AgentState]]:
+    if cti_status is None:
+        rows = await conn.fetch(_LIST_ALL, cc_id, vdn, limit, offset)
+    else:
+        rows = await conn.fetch(_LIST_IN_STATUS, cc_id, vdn, limit, offset, cti_status)
+    count = int(rows[0][0]) if rows else 0
+    return count, [AgentState(*r[1:]) for r in rows if r[1] is not None]
+
+
+async def history(conn: Any, cc_id: int, vdn: int, work_no: int, limit: int) -> list[StatusChange]:
+    rows = await conn.fetch(_HISTORY, cc_id, vdn, work_no, limit)
+    return [StatusChange(*r) for r in rows]

@@ -1,0 +1,78 @@
+"""``ccms db status|migrate`` on PostgreSQL and, for comparison, on SQLite.
+
+``ccms.cli`` wires these commands in; here they run through a parser built the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+from tests.integration.store.conftest import PgSchema
+
+from ccms import cli_db
+from ccms.errors import StoreUnavailableError
+
+pytestmark = pytest.mark.integration
+
+
+def run(argv: list[str], environ: dict[str, str] | None = None) -> int | None:
+    parser = argparse.ArgumentParser(prog="ccms")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve")
+    cli_db.add_commands(commands)
+    return cli_db.run(parser.parse_args(argv), environ or {})
+
+
+def lines(out: str) -> dict[str, str]:
+    return dict(line.split(": ", 1) for line in out.splitlines())
+
+
+@pytest.mark.postgres
+def test_postgres_status_then_migrate(
+    pg_schema: PgSchema, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["db", "status", "--store", pg_schema.url]) == 0
+    status = lines(capsys.readouterr().out)
+    assert status["current version"] == "0"
+    assert status["latest version"] == "2"
+    assert status["pending"] == "0001_initial, 0002_change_seq"
+    assert not pg_schema.admin(
+        "SELECT 1 FROM pg_tables WHERE schemaname = %s", pg_schema.name
+    )  # status changed nothing
+    assert run(["db", "migrate"], {"CCMS_STORE": pg_schema.url}) == 0
+    assert capsys.readouterr().out.endswith("migrated from version 0 to 2\n")
+    assert run(["db", "status"], {"CCMS_STORE": pg_schema.url}) == 0
+    status = lines(capsys.readouterr().out)
+    assert (status["current version"], status["pending"]) == ("2", "none")
+    assert run(["db", "migrate", "--store", pg_schema.url]) == 0
+    assert "already at version 2" in capsys.readouterr().out
+
+
+@pytest.mark.postgres
+def test_postgres_unreachable_is_an_error_without_the_password(pg_schema: PgSchema) -> None:
+    url = pg_schema.url_via(1).replace("postgres@", "postgres:s3cret@")
+    with pytest.raises(StoreUnavailableError) as caught:
+        run(["db", "status", "--store", url])
+    assert "s3cret" not in caught.value.message
+
+
+def test_sqlite_status_then_migrate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "ccms.db"
+    url = f"sqlite:///{db}"
+    names = cli_db.migration_names("sqlite")
+    assert names[1] == "0001_initial"
+    assert run(["db", "status", "--store", url]) == 0
+    status = lines(capsys.readouterr().out)
+    assert (status["current version"], status["latest version"]) == ("0", str(max(names)))
+    assert status["pending"] == ", ".join(names[v] for v in sorted(names))
+    assert not db.exists()  # status never creates the file
+    assert run(["db", "migrate", "--store", url]) == 0
+    assert capsys.readouterr().out.endswith(f"migrated from version 0 to {max(names)}\n")
+    assert run(["db", "status"], {"CCMS_STORE": url}) == 0
+    assert lines(capsys.readouterr().out)["pending"] == "none"
+
+
+def test_other_commands_are_not_ours() -> None:
+    assert run(["serve"]) is None
