@@ -1,6 +1,7 @@
-"""Latency of the monitoring routes, in-process (the ASGI app called directly, SQLite file).
+"""Latency of the monitoring routes, in-process (the ASGI app called directly).
 
-Not part of ``make bench`` yet: run by hand, it prints medians measured in this run.
+Part of ``make bench`` (section ``monitor``, on SQLite and on PostgreSQL); by hand it prints
+the medians of a SQLite store:
 
     python benchmarks/monitor_routes.py [--agents 100000] [--rounds 50]
 
@@ -32,6 +33,7 @@ from ccms.auth import AccessKey, format_timestamp, sign
 from ccms.domain.agent import AgentEvent
 from ccms.http import create_app
 from ccms.settings import load_settings
+from ccms.store.base import Store
 from ccms.store.sqlite import SQLiteStore
 
 AK = "bench"
@@ -39,8 +41,12 @@ OPENAPI = "/rest/cmsapp/v1/openapi"
 
 
 async def build(db: Path, agents: int) -> float:
+    return await build_into(SQLiteStore(str(db), synchronous="NORMAL"), agents)
+
+
+async def build_into(store: Store, agents: int) -> float:
+    """Fill a store (not yet opened) with ``agents`` agents over VDN 1 and VDN 2."""
     started = time.monotonic()
-    store = SQLiteStore(str(db), synchronous="NORMAL")
     await store.open()
     at = int(time.time() * 1000) - 60_000
     rng = random.Random(7)
@@ -72,9 +78,14 @@ def request(sk: str, name: str, payload: Any) -> tuple[str, bytes, list[tuple[by
 
 
 async def measure(db: Path, agents: int, rounds: int) -> dict[str, float]:
+    return await measure_on(SQLiteStore(str(db)), agents, rounds)
+
+
+async def measure_on(store: Store, agents: int, rounds: int) -> dict[str, float]:
+    """Median ms of each case over ``rounds`` calls, through the app on ``store``."""
     sk = secrets.token_hex(16)
     keys = {AK: AccessKey(AK, sk, frozenset({"query"}))}
-    app = create_app(load_settings({}), SQLiteStore(str(db)), keys)
+    app = create_app(load_settings({}), store, keys)
     per_vdn = agents // 2
     rng = random.Random(11)
     cases = {

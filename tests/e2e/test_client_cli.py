@@ -12,6 +12,7 @@ import io
 import json
 import os
 import socket
+import re
 import ssl
 import subprocess
 import sys
@@ -495,3 +496,23 @@ def test_watch_live_refreshes_and_survives_a_lost_server(
     assert "\x1b[36mtalking\x1b[0m" in frames[1]
     assert frames[3].splitlines()[-1].startswith(f"ccms: cannot reach {closed}")
     assert frames[3].rstrip().endswith("(retrying)")
+
+
+def _route_count(served: Served, route: str) -> float:
+    text = httpx.get(
+        served.url + "/metrics", verify=ssl.create_default_context(cafile=served.ca)
+    ).text
+    pattern = rf'^ccms_requests_total\{{[^}}]*route="{re.escape(route)}"[^}}]*\}} (\S+)$'
+    return sum(float(value) for value in re.findall(pattern, text, re.M))
+
+
+def test_watch_reads_states_through_the_batch_route(ccms: Any, served: Served) -> None:
+    batch_before = _route_count(served, "agentgroup/agentstatusinfobyagentids")
+    single_before = _route_count(served, "agent/agentbyworkno")
+
+    result = ccms("watch", "1", "1", "101", "102", "103", "--once")
+
+    assert result.code == 0
+    assert _route_count(served, "agentgroup/agentstatusinfobyagentids") == batch_before + 1
+    # the attributes (names) are read once per agent, by single queries
+    assert _route_count(served, "agent/agentbyworkno") == single_before + 3
