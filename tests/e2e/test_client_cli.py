@@ -11,8 +11,8 @@ import argparse
 import io
 import json
 import os
-import socket
 import re
+import socket
 import ssl
 import subprocess
 import sys
