@@ -23,9 +23,12 @@ AGENT_COLUMNS = (
     " media_type, media_at, skills, skills_at, calls, calls_at"
 )
 _SELECT_AGENT = f"SELECT {AGENT_COLUMNS} FROM agent WHERE cc_id = $1 AND vdn = $2 AND work_no = $3"
+# A join on the unnested list, not "work_no = ANY(array)": the planner may filter a whole
+# VDN row by row against the array (6,000 x 50,000 comparisons: half a second).
 _SELECT_AGENTS = (
-    f"SELECT {AGENT_COLUMNS} FROM agent WHERE cc_id = $1 AND vdn = $2"
-    " AND work_no = ANY($3::integer[]) ORDER BY work_no"
+    f"SELECT {AGENT_COLUMNS} FROM agent"
+    " WHERE cc_id = $1 AND vdn = $2 AND work_no IN (SELECT unnest($3::integer[]))"
+    " ORDER BY work_no"
 )
 _SELECT_IN_SKILLS = (
     f"SELECT {AGENT_COLUMNS} FROM agent WHERE cc_id = $1 AND vdn = $2"
@@ -34,7 +37,7 @@ _SELECT_IN_SKILLS = (
 _SELECT_MEMBERSHIPS = (
     "SELECT DISTINCT s.skill_id, a.work_no, a.cti_status FROM agent AS a,"
     " unnest(a.skills) AS s(skill_id) WHERE a.cc_id = $1 AND a.vdn = $2"
-    " AND a.skills && $3::integer[] AND s.skill_id = ANY($3::integer[])"
+    " AND a.skills && $3::integer[] AND s.skill_id IN (SELECT unnest($3::integer[]))"
     " ORDER BY s.skill_id, a.work_no"
 )
 _STATE_COLUMNS = (
@@ -42,8 +45,9 @@ _STATE_COLUMNS = (
     " login_at, reason"
 )
 _SELECT_STATES = (
-    f"SELECT {_STATE_COLUMNS} FROM agent WHERE cc_id = $1 AND vdn = $2"
-    " AND work_no = ANY($3::integer[]) ORDER BY work_no"
+    f"SELECT {_STATE_COLUMNS} FROM agent"
+    " WHERE cc_id = $1 AND vdn = $2 AND work_no IN (SELECT unnest($3::integer[]))"
+    " ORDER BY work_no"
 )
 # The count and the page in one statement, so that both come from one snapshot.
 _LIST_STATES = (
