@@ -21,6 +21,8 @@ ADMIN_AK = "admin-ak"
 ADMIN_SK = "admin-secret-0123456789abcdef"
 QUERY_AK = "query-ak"
 QUERY_SK = "query-secret-0123456789abcdef"
+INGEST_AK = "ingest-ak"
+INGEST_SK = "ingest-secret-0123456789abcdef"
 SCOPED_AK = "scoped-ak"
 SCOPED_SK = "scoped-secret-0123456789abcdef"
 
@@ -29,6 +31,7 @@ def test_keys() -> dict[str, AccessKey]:
     return {
         ADMIN_AK: AccessKey(ADMIN_AK, ADMIN_SK, frozenset({"admin"})),
         QUERY_AK: AccessKey(QUERY_AK, QUERY_SK, frozenset({"query"})),
+        INGEST_AK: AccessKey(INGEST_AK, INGEST_SK, frozenset({"ingest"})),
         SCOPED_AK: AccessKey(
             SCOPED_AK, SCOPED_SK, frozenset({"query", "ingest"}), frozenset({(1, 1)}), frozenset()
         ),

@@ -93,3 +93,20 @@ async def test_no_secret_or_authorization_in_the_logs(
     signature = headers["authorization"].rpartition("/")[2]
     assert ADMIN_SK not in caplog.text
     assert signature not in caplog.text
+
+
+async def test_a_key_without_the_query_role_reads_nothing(api: Api, app: App) -> None:
+    """An ingest-only feed key may post events but no query route answers it."""
+    from tests.conftest import INGEST_AK, INGEST_SK
+
+    event = {"eventId": "r1", "ccId": 1, "vdn": 1, "agentId": 101, "at": 1, "ctiStatus": 1}
+    assert (await api.events([event], ak=INGEST_AK, sk=INGEST_SK)).json()["resultCode"] == "0100000"
+    queries = [path for path in post_routes(app) if "/openapi/" in path]
+    assert len(queries) >= 10
+    for path in queries:
+        body = {"ccId": 1, "vdn": 1, "agentId": 101, "agentIds": [101], "skillId": 1,
+                "skillIds": [1], "offset": 0, "limit": 10}  # fmt: skip
+        response = await api.post(path, body, ak=INGEST_AK, sk=INGEST_SK)
+        assert response.status_code == 200, path
+        answer = response.json()
+        assert answer["resultCode"] == "0101003", (path, answer)
