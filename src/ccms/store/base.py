@@ -92,6 +92,7 @@ def open_store(settings: Settings) -> Store:
             url.removeprefix("sqlite:///"),
             synchronous=settings.sqlite_synchronous,
             readers=settings.sqlite_readers,
+            mmap_bytes=settings.sqlite_mmap_mb * 1024 * 1024,
             event_id_retention_days=settings.event_id_retention_days,
         )
     if url.startswith(("postgresql://", "postgres://")):

@@ -99,10 +99,12 @@ class SQLiteStore:
         readers: int = 2,
         event_id_retention_days: int = 7,
         clock: Callable[[], float] = time.time,
+        mmap_bytes: int = 256 * 1024 * 1024,
     ) -> None:
         self.path = os.path.abspath(path)
         self._synchronous = synchronous.upper()
         self._readers = readers
+        self._mmap_bytes = mmap_bytes
         self._retention_ms = event_id_retention_days * 86_400_000
         self._clock = clock
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -153,6 +155,7 @@ class SQLiteStore:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={self._synchronous}")
             conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute(f"PRAGMA mmap_size={int(self._mmap_bytes)}")
             stat = os.stat(self.path)
         except (sqlite3.Error, OSError) as exc:
             raise _unavailable(exc) from None
