@@ -67,6 +67,24 @@ async def build_into(store: Store, agents: int) -> float:
     return time.monotonic() - started
 
 
+async def call(app: Any, path: str, body: bytes, headers: list[tuple[bytes, bytes]]) -> int:
+    """One POST through an ASGI app, in-process; returns the HTTP status."""
+    scope = {"type": "http", "method": "POST", "path": path, "query_string": b"",
+             "headers": headers}  # fmt: skip
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
 def request(sk: str, name: str, payload: Any) -> tuple[str, bytes, list[tuple[bytes, bytes]]]:
     path = f"{OPENAPI}/{name}"
     body = orjson.dumps(payload)
@@ -108,20 +126,7 @@ async def measure_on(store: Store, agents: int, rounds: int) -> dict[str, float]
     }  # fmt: skip
 
     async def one(path: str, body: bytes, headers: list[tuple[bytes, bytes]]) -> int:
-        scope = {"type": "http", "method": "POST", "path": path, "query_string": b"",
-                 "headers": headers}  # fmt: skip
-        status = 0
-
-        async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message: dict[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-
-        await app(scope, receive, send)
-        return status
+        return await call(app, path, body, headers)
 
     await app.startup()
     medians = {}

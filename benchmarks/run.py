@@ -466,6 +466,7 @@ def bench_monitor(work: Path, agents: int, rounds: int, pg_url: str | None) -> d
 
 def bench_profile(work: Path, sk: str, agents: int, calls: int) -> dict[str, Any]:
     """pyinstrument over the query path, in-process (the ASGI app called directly)."""
+    import monitor_routes
     from pyinstrument import Profiler
 
     from ccms.auth import AccessKey
@@ -486,25 +487,7 @@ def bench_profile(work: Path, sk: str, agents: int, calls: int) -> dict[str, Any
         requests.append((body, headers))
 
     async def one(body: bytes, headers: list[tuple[bytes, bytes]]) -> int:
-        scope = {
-            "type": "http",
-            "method": "POST",
-            "path": QUERY_PATH,
-            "query_string": b"",
-            "headers": headers,
-        }
-        status = 0
-
-        async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message: dict[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-
-        await app(scope, receive, send)
-        return status
+        return await monitor_routes.call(app, QUERY_PATH, body, headers)
 
     async def loop() -> tuple[float, float]:
         await app.startup()
