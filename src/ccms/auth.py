@@ -24,6 +24,7 @@ from ccms.errors import AuthenticationError, CCMSError, PermissionDeniedError
 
 AUTH_VERSION = "auth-v2"
 ROLES = ("query", "ingest", "admin")
+_HEX64 = re.compile(r"[0-9a-f]{64}")  # a signature: lowercase hex, as the demo's sha256Hex
 _TS_PATTERN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z")
 # Secrets that must never run a server: documentation samples and obvious placeholders.
 _PLACEHOLDER_WORDS = ("change-me", "changeme", "placeholder", "a-long-random-secret", "xxxx")
@@ -239,7 +240,12 @@ class Verifier:
             raise AuthenticationError("Authorization header is missing")
         prefix, sep, signature = authorization.rpartition("/")
         parts = prefix.split("/")
-        if not sep or len(parts) != 4 or parts[0] != AUTH_VERSION or len(signature) != 64:
+        if (
+            not sep
+            or len(parts) != 4
+            or parts[0] != AUTH_VERSION
+            or not _HEX64.fullmatch(signature)
+        ):
             raise AuthenticationError("Authorization is not auth-v2/AK/timestamp/headers/signature")
         _, ak, stamp, signed_names = parts
         key = self._keys.get(ak)

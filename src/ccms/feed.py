@@ -173,7 +173,9 @@ class Feed:
         while True:
             try:
                 result = await self.client.post_events(batch)
-            except (RateLimitedError, ServerError, TransportError):
+            except (RateLimitedError, ServerError, TransportError) as error:
+                if isinstance(error, ServerError) and error.http_status != 503:
+                    raise  # a server error other than "unavailable" will not pass by waiting
                 attempt += 1
                 self.stats.retries += 1
                 delay = min(MAX_BACKOFF_S, 0.1 * 2**attempt) * (0.5 + random.random() / 2)

@@ -225,6 +225,8 @@ def _check(s: Settings) -> None:
             raise SettingsError(f"{name} must be positive")
     if s.rate_limit < 0 or s.rate_burst < 1:
         raise SettingsError("rate_limit must be >= 0 and rate_burst >= 1")
+    if s.event_id_retention_days < 1:
+        raise SettingsError("event_id_retention_days must be at least 1")
     if s.sqlite_mmap_mb < 0:
         raise SettingsError("sqlite_mmap_mb must be 0 or more")
     if s.sqlite_readers < 1:

@@ -64,3 +64,28 @@ async def test_a_second_run_of_the_same_simulation_is_all_duplicates(
     assert first.accepted == first.events > 0
     assert (again.accepted, again.duplicates) == (0, first.events)
     assert other.duplicates == 0
+
+
+async def test_a_server_error_other_than_503_ends_the_feed(clock: FrozenClock) -> None:
+    """Waiting cures 503 and 429, not a 500: the feed stops with the error, never loops."""
+    from ccms.client import ServerError
+
+    answers = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        answers.append(request.url.path)
+        body = {"result": "0100999", "resultCode": "0100999", "resultDesc": "unknown error"}
+        return httpx.Response(500, json=body)
+
+    transport = httpx.MockTransport(handler)
+    async with AsyncClient(
+        "http://cms", ADMIN_AK, ADMIN_SK, transport=transport, retry_deadline=0
+    ) as cms:
+        feed = Feed(
+            cms,
+            SimulationConfig(seed=1, agents=10, vdns=1),
+            FeedOptions(speed=None, duration_s=3600),
+        )
+        with pytest.raises(ServerError):
+            await feed.run()
+    assert len(answers) == 1

@@ -83,6 +83,8 @@ def test_query_parameters_are_signed() -> None:
         (VECTOR_A.replace("globalaktest", "other"), "unknown access key"),
         (VECTOR_A.replace("2024-01-01T00:00:00Z", "2024-01-01 00:00:00"), "timestamp"),
         (VECTOR_A[:-1] + ("0" if VECTOR_A[-1] != "0" else "1"), "does not match"),
+        (VECTOR_A[:-1] + "\u00e9", "not auth-v2"),  # non-ASCII: refused, never a TypeError
+        (VECTOR_A[:-64] + VECTOR_A[-64:].upper(), "not auth-v2"),
     ],
 )
 def test_verifier_refuses(authorization: str | None, message: str) -> None:

@@ -50,6 +50,7 @@ def test_precedence_defaults_file_env_flags(tmp_path: Path) -> None:
         ({"CCMS_WORKERS": "0"}, "workers"),
         ({"CCMS_TLS_CERT": "c.pem"}, "go together"),
         ({"CCMS_SQLITE_SYNCHRONOUS": "OFF"}, "synchronous"),
+        ({"CCMS_EVENT_ID_RETENTION_DAYS": "0"}, "event_id_retention_days"),
     ],
 )
 def test_bad_values_are_refused(environ: dict[str, str], message: str) -> None:

@@ -230,9 +230,11 @@ def _change_status(
     new = event.cti_status
     assert new is not None
     at = event.at
-    # The reason code belongs to the status it came with: a new status clears it.
-    changes["reason"] = event.reason
-    changes["reason_at"] = at
+    # The reason code belongs to the status it came with: a new status clears it, unless
+    # a newer event (a reason-only one) set it since.
+    if _newer(at, record.reason_at):
+        changes["reason"] = event.reason
+        changes["reason_at"] = at
     changes["status_event_at"] = at
     if new == record.cti_status and record.status_at is not None:
         return  # the same status again: not a change, the state keeps its start

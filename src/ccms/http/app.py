@@ -141,6 +141,9 @@ class App:
             await self._http(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+        elif kind == "websocket":  # no WebSocket route: refuse the handshake cleanly
+            await receive()
+            await send({"type": "websocket.close", "code": 1008})
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -201,7 +204,12 @@ class App:
         if content_type.partition(";")[0].strip().lower() != "application/json":
             raise UnsupportedMediaTypeError("Content-Type must be application/json")
         declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > route.max_body:
+        if (
+            declared is not None
+            and declared.isascii()
+            and declared.isdigit()
+            and int(declared) > route.max_body
+        ):
             raise PayloadTooLargeError(f"request body is larger than {route.max_body} bytes")
         raw = await _read_body(receive, route.max_body)
         now = self.clock()

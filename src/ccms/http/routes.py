@@ -36,7 +36,7 @@ def install(app: App) -> None:
         return schemas.legacy_success(schemas.legacy_agent_detail(record, services.now_ms()))
 
     async def ping(request: Request) -> bytes:
-        say = request.body.get("say", "")
+        say = schemas.query_params(request.body).get("say", "")
         if not isinstance(say, str) or len(say) > 1024:
             raise InvalidParameterError("say must be a string of at most 1024 characters")
         return schemas.success(say)

@@ -99,12 +99,19 @@ async def _keep_session(conn: Any) -> None:
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for logs and operators' output."""
+    """The URL without its password (user info or ``password=`` parameter), for logs and
+    operators' output."""
     parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return parts._replace(netloc=f"{parts.username or ''}:***@{host}").geturl()
+    if parts.password is not None:
+        host = parts.netloc.rpartition("@")[2]
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
+    if parts.query:
+        query = [
+            (key, "***" if key.lower() in ("password", "passfile") else value)
+            for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        ]
+        parts = parts._replace(query=urllib.parse.urlencode(query, safe="*%"))
+    return parts.geturl()
 
 
 class PostgresStore:

@@ -127,13 +127,17 @@ class SQLiteStore:
         self._writer.daemon = True
         self._writer.start()
         self._pool = ThreadPoolExecutor(self._readers, thread_name_prefix="ccms-sqlite-reader")
-        await self._write(self._migrate, create=True)
+        try:
+            await self._write(self._migrate, create=True)
+        except BaseException:
+            await self.close()  # no writer thread or reader pool left behind
+            raise
 
     async def close(self) -> None:
-        if self._writer is not None:
+        writer, self._writer = self._writer, None  # later writes: "not open", never stranded
+        if writer is not None:
             self._jobs.put(None)
-            await asyncio.get_running_loop().run_in_executor(None, self._writer.join)
-            self._writer = None
+            await asyncio.get_running_loop().run_in_executor(None, writer.join)
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None

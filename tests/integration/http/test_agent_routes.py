@@ -242,6 +242,8 @@ async def test_ping_echoes_say(api: Api) -> None:
     assert body["resultCode"] == "0100000"
     assert body["resultDesc"] == "Hello world!"
     envelope_error(await api.post("/rest/cmsapp/v1/ping", {"say": 5}), 200, "0100002")
+    wrapped = await api.post("/rest/cmsapp/v1/ping", {"queryParam": {"say": "wrapped"}})
+    assert wrapped.json()["resultDesc"] == "wrapped"
 
 
 async def test_healthz_needs_no_auth(api: Api) -> None:

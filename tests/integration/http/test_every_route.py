@@ -110,3 +110,34 @@ async def test_a_key_without_the_query_role_reads_nothing(api: Api, app: App) ->
         assert response.status_code == 200, path
         answer = response.json()
         assert answer["resultCode"] == "0101003", (path, answer)
+
+
+async def test_non_ascii_content_length_is_not_a_500(app: App) -> None:
+    """A server that does not validate Content-Length may pass any bytes: never a 500."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "method": "POST", "path": "/rest/cmsapp/v1/ping", "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", "²".encode("latin-1"))],
+    }  # fmt: skip
+    await app(scope, receive, send)
+    assert sent[0]["status"] == 401  # on to the signature check, which it fails
+
+
+async def test_websocket_handshake_is_refused(app: App) -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app({"type": "websocket", "path": "/ccms/v1/stream", "headers": []}, receive, send)
+    assert sent == [{"type": "websocket.close", "code": 1008}]

@@ -92,6 +92,16 @@ def test_sign_in_sign_out_cycle() -> None:
     assert record2 == record and change is not None and not change.applied
 
 
+def test_a_late_status_event_keeps_a_newer_reason() -> None:
+    record = fold([
+        AgentEvent("a", 1, 1, 101, 1000, 7, reason=5),
+        AgentEvent("b", 1, 1, 101, 3000, None, reason=9),  # reason-only, newest
+        AgentEvent("c", 1, 1, 101, 2000, 7, reason=7),  # late
+    ])  # fmt: skip
+    assert record is not None
+    assert (record.cti_status, record.reason, record.reason_at) == (7, 9, 3000)
+
+
 def test_same_status_again_keeps_its_start() -> None:
     record = fold([AgentEvent("a", 1, 1, 101, 1000, 1), AgentEvent("b", 1, 1, 101, 9000, 1)])
     assert record is not None and record.status_at == 1000
