@@ -141,7 +141,7 @@ class SQLiteStore:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-        self._drop_connections()
+        self._close_all()
 
     # -- connections -------------------------------------------------------------------
 
@@ -172,6 +172,12 @@ class SQLiteStore:
         return conn
 
     def _drop_connections(self) -> None:
+        """Retire every connection: each thread replaces (and closes) its own on its next
+        use, so no thread ever closes a connection another one is using."""
+        self._generation += 1
+
+    def _close_all(self) -> None:
+        """At close, once no thread uses them any more."""
         with self._conns_lock:
             conns, self._conns = self._conns, []
             self._generation += 1
@@ -200,6 +206,8 @@ class SQLiteStore:
         local = self._local
         conn: sqlite3.Connection | None = getattr(local, "conn", None)
         if conn is None or local.generation != self._generation:
+            self._forget(conn)
+            local.conn = None
             conn = self._connect()
             local.conn = conn
             local.generation = self._generation
@@ -217,6 +225,8 @@ class SQLiteStore:
             fn, create, future, loop = item
             try:
                 if conn is None or generation != self._generation:
+                    self._forget(conn)
+                    conn = None
                     conn = self._connect(create=create)
                     generation = self._generation
                 if not create:
