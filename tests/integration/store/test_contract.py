@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from ccms.domain.agent import AgentEvent
+from ccms.domain.agent import AgentEvent, AgentRecord, apply_event
 from ccms.domain.status import CtiStatus
 from ccms.store.base import Store
 
@@ -153,3 +155,43 @@ async def test_reopen_keeps_everything(store: Store) -> None:
     assert record is not None and record.name == "Ann"
     again = await store.apply_events([ev("a", T0, CtiStatus.IDLE)])
     assert again.duplicates == 1
+
+
+_example = iter(range(10**9))
+_events = st.lists(
+    st.tuples(st.integers(0, 3), st.integers(0, 5_000), st.one_of(st.none(), st.integers(0, 10)),
+              st.one_of(st.none(), st.sampled_from(["a", "b", "c"]))),
+    min_size=1, max_size=15,
+)  # fmt: skip
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(raw=_events, split=st.integers(0, 15))
+async def test_idempotent_and_order_of_batches_does_not_matter(
+    store: Store, raw: list[tuple[int, int, int | None, str | None]], split: int
+) -> None:
+    """Any history, sent in two batches in either order and then again whole, ends in the
+    state of the events applied once in arrival order, with every resend a duplicate."""
+    n = next(_example)
+    base = 1000 + n * 10  # agents of this example only (the store outlives examples)
+    events = [
+        AgentEvent(f"x{n}-{i}", 1, 1, base + agent, T0 + at, status, name=name)
+        for i, (agent, at, status, name) in enumerate(raw)
+    ]
+    first, second = events[:split], events[split:]
+    for batch in (second, first):
+        if batch:
+            await store.apply_events(batch)
+    again = await store.apply_events(events)
+    assert (again.accepted, again.duplicates) == (0, len(events))
+    expected: dict[int, AgentRecord] = {}
+    for event in second + first:  # the order they arrived in
+        expected[event.work_no], _ = apply_event(expected.get(event.work_no), event)
+    for work_no, record in expected.items():
+        stored = await store.get_agent(1, 1, work_no)
+        assert stored is not None
+        assert (stored.cti_status, stored.status_at, stored.login_at, stored.name) == (
+            record.cti_status, record.status_at, record.login_at, record.name,
+        )  # fmt: skip
