@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,6 +111,31 @@ class Api:
     ) -> httpx.Response:
         payload = {"queryParam": {"ccId": cc_id, "vdn": vdn, "agentId": agent_id}}
         return await self.post("/rest/cmsapp/v1/openapi/agent/agentbyworkno", payload, **kw)
+
+
+class SyncApp:
+    """The app on a fresh SQLite file, driven from synchronous code through its own event
+    loop: for Hypothesis tests, which run many examples against one app."""
+
+    def __init__(self, db: Path) -> None:
+        self.clock = FrozenClock()
+        self.loop = asyncio.new_event_loop()
+        self.app = create_app(
+            load_settings({}), SQLiteStore(str(db), clock=self.clock), test_keys(), self.clock
+        )
+        self.loop.run_until_complete(self.app.startup())
+        self.http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url="http://testserver"
+        )
+        self.api = Api(self.http, self.clock)
+
+    def run(self, awaitable: Any) -> Any:
+        return self.loop.run_until_complete(awaitable)
+
+    def close(self) -> None:
+        self.run(self.http.aclose())
+        self.run(self.app.shutdown())
+        self.loop.close()
 
 
 @pytest.fixture

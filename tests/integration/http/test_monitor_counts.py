@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.conftest import Api, FrozenClock, test_keys
+from tests.conftest import SyncApp
 from tests.integration.http.monitor_support import data, path
-
-from ccms.http import create_app
-from ccms.settings import load_settings
-from ccms.store.sqlite import SQLiteStore
 
 pytestmark = pytest.mark.integration
 
@@ -41,20 +35,11 @@ def recount(states: list[int], oracle: dict[str, set[int]]) -> dict[str, int]:
     return {name: sum(1 for s in states if s in codes) for name, codes in oracle.items()}
 
 
-class Harness:
+class Harness(SyncApp):
     """One app for the whole Hypothesis run; each example uses a call center of its own."""
 
     def __init__(self, db: Path) -> None:
-        self.clock = FrozenClock()
-        self.loop = asyncio.new_event_loop()
-        self.app = create_app(
-            load_settings({}), SQLiteStore(str(db), clock=self.clock), test_keys(), self.clock
-        )
-        self.loop.run_until_complete(self.app.startup())
-        self.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app), base_url="http://testserver"
-        )
-        self.api = Api(self.http, self.clock)
+        super().__init__(db)
         self.centers = itertools.count(1)
         self.event_ids = itertools.count(1)
 
@@ -72,11 +57,6 @@ class Harness:
             ]  # fmt: skip
             response = self.loop.run_until_complete(self.api.events(events))
             assert response.json()["resultCode"] == "0100000", response.text
-
-    def close(self) -> None:
-        self.loop.run_until_complete(self.http.aclose())
-        self.loop.run_until_complete(self.app.shutdown())
-        self.loop.close()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +10,8 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.conftest import Api, FrozenClock, test_keys
+from tests.conftest import SyncApp
 from tests.integration.http.monitor_support import ROUTE_NAMES as MONITOR_ROUTE_NAMES
-
-from ccms.http import create_app
-from ccms.settings import load_settings
-from ccms.store.sqlite import SQLiteStore
 
 pytestmark = pytest.mark.integration
 
@@ -94,34 +89,15 @@ bodies = st.one_of(
 )
 
 
-class Harness:
+class Harness(SyncApp):
     """One app for the whole Hypothesis run of a test (a fresh store per test)."""
-
-    def __init__(self, db: Path) -> None:
-        self.clock = FrozenClock()
-        self.loop = asyncio.new_event_loop()
-        self.app = create_app(
-            load_settings({}), SQLiteStore(str(db), clock=self.clock), test_keys(), self.clock
-        )
-        self.loop.run_until_complete(self.app.startup())
-        self.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app), base_url="http://testserver"
-        )
-        self.api = Api(self.http, self.clock)
 
     def send(
         self, method: str, path: str, body: bytes, signed: bool, content_type: str
     ) -> httpx.Response:
         headers = self.api.headers(path, body) if signed else {}
         headers["content-type"] = content_type
-        return self.loop.run_until_complete(
-            self.http.request(method, path, content=body, headers=headers)
-        )
-
-    def close(self) -> None:
-        self.loop.run_until_complete(self.http.aclose())
-        self.loop.run_until_complete(self.app.shutdown())
-        self.loop.close()
+        return self.run(self.http.request(method, path, content=body, headers=headers))
 
 
 @pytest.fixture
