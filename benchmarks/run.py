@@ -816,9 +816,9 @@ def analysis(results: dict[str, Any]) -> list[str]:
                 "verifying its signature (the whole body is percent-encoded and hashed), "
                 "validating 1,000 events, applying the rules and writing three tables and the "
                 "skill index in one transaction, then the fsync. A py-spy profile of the server "
-                "under this load puts the SQLite inserts (agent upserts, history, applied "
-                "event ids) at about a third and the percent-encoding of the body, before it was "
-                "made 1.5x faster, at a fifth. The poster, signing its batches, shares the same "
+                "under this load, taken while developing, showed the SQLite inserts (agent "
+                "upserts, history, applied event ids) as the largest cost and the "
+                "percent-encoding of the body as the next (since made 1.5x faster). The poster, signing its batches, shares the same "
                 "two cores. Next change: group commit (the writer takes every batch waiting in "
                 "its queue into one transaction, a savepoint each, one fsync for all) and one "
                 "insert less per event by keeping the applied event ids in the history rows.",
