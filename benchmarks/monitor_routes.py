@@ -58,13 +58,15 @@ async def build_into(store: Store, agents: int) -> float:
         batch.append(AgentEvent(f"b{n}", 1, vdn, work_no, at - rng.randint(0, 3_600_000),
                                 rng.randint(0, 10), None, f"Agent {work_no}", None, False, 5,
                                 skills, ()))  # fmt: skip
-        if len(batch) == 20_000:
-            await store.apply_events(batch)
-            batch = []
-    if batch:
-        await store.apply_events(batch)
+    await apply_in_batches(store, batch)
     await store.close()
     return time.monotonic() - started
+
+
+async def apply_in_batches(store: Store, events: list[AgentEvent], size: int = 20_000) -> None:
+    """Feed an opened store through its own intake path, ``size`` events a batch."""
+    for start in range(0, len(events), size):
+        await store.apply_events(events[start : start + size])
 
 
 async def call(app: Any, path: str, body: bytes, headers: list[tuple[bytes, bytes]]) -> int:

@@ -389,19 +389,18 @@ def bench_intake(
 
 
 async def _build_store(db: Path, agents: int) -> float:
+    import monitor_routes
+
     started = time.monotonic()
     store = SQLiteStore(str(db), synchronous="NORMAL")
     await store.open()
     at = int(time.time() * 1000) - 60_000
-    batch: list[AgentEvent] = []
-    for n in range(agents):
-        batch.append(AgentEvent(f"s{n}", 1, vdn_of(n), work_no(n), at, 1 + n % 8, None,
-                                f"Agent {work_no(n)}", f"+8610555{work_no(n):05d}", True, 5, (1 + n % 4,)))  # fmt: skip
-        if len(batch) == 20_000:
-            await store.apply_events(batch)
-            batch = []
-    if batch:
-        await store.apply_events(batch)
+    events = [
+        AgentEvent(f"s{n}", 1, vdn_of(n), work_no(n), at, 1 + n % 8, None, f"Agent {work_no(n)}",
+                   f"+8610555{work_no(n):05d}", True, 5, (1 + n % 4,))
+        for n in range(agents)
+    ]  # fmt: skip
+    await monitor_routes.apply_in_batches(store, events)
     await store.close()
     return time.monotonic() - started
 

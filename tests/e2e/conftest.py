@@ -50,6 +50,16 @@ def wait_until(check: Any, timeout: float = 15.0, interval: float = 0.05) -> Any
         time.sleep(interval)
 
 
+def batch(tag: str, count: int, status: int = 1, first: int = 101) -> list[dict[str, Any]]:
+    """``count`` events of one status for agents ``first``.., at now, ids ``tag-n``."""
+    now = int(time.time() * 1000)
+    return [
+        {"eventId": f"{tag}-{n}", "ccId": 1, "vdn": 1, "agentId": first + n, "at": now,
+         "ctiStatus": status, "name": f"{tag} {n}"}
+        for n in range(count)
+    ]  # fmt: skip
+
+
 class Server:
     """One ``ccms serve`` subprocess; ``start`` may be called again after ``kill``."""
 

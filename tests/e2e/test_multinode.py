@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.e2e.conftest import Server, wait_until
+from tests.e2e.conftest import Server, batch, wait_until
 from tests.integration.store.conftest import PgSchema, make_schema
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -40,15 +39,6 @@ def nodes(server_factory: Any, pg_schema: PgSchema) -> tuple[Server, Server]:
     for server in (a, b):
         wait_until(lambda s=server: httpx.get(s.url + "/healthz", timeout=1).status_code == 200)
     return a, b
-
-
-def batch(tag: str, count: int, status: int = 1, first: int = 101) -> list[dict[str, Any]]:
-    now = int(time.time() * 1000)
-    return [
-        {"eventId": f"{tag}-{n}", "ccId": 1, "vdn": 1, "agentId": first + n, "at": now,
-         "ctiStatus": status, "name": f"{tag} {n}"}
-        for n in range(count)
-    ]  # fmt: skip
 
 
 def test_what_one_node_takes_in_the_other_answers_at_once(nodes: tuple[Server, Server]) -> None:

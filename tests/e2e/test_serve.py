@@ -6,23 +6,13 @@ import os
 import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.e2e.conftest import SRC, Server, wait_until
+from tests.e2e.conftest import SRC, Server, batch, wait_until
 
 pytestmark = pytest.mark.e2e
-
-
-def batch(prefix: str, count: int, status: int = 1, first: int = 101) -> list[dict[str, Any]]:
-    now = int(time.time() * 1000)
-    return [
-        {"eventId": f"{prefix}-{n}", "ccId": 1, "vdn": 1, "agentId": first + n, "at": now,
-         "ctiStatus": status, "name": f"{prefix} {n}"}
-        for n in range(count)
-    ]  # fmt: skip
 
 
 def test_acknowledged_events_survive_sigkill(server_factory: Any) -> None:
