@@ -141,3 +141,15 @@ async def test_websocket_handshake_is_refused(app: App) -> None:
 
     await app({"type": "websocket", "path": "/ccms/v1/stream", "headers": []}, receive, send)
     assert sent == [{"type": "websocket.close", "code": 1008}]
+
+
+async def test_every_route_is_documented_and_in_the_changelog(app: App) -> None:
+    root = Path(__file__).resolve().parents[3]
+    api = (root / "docs" / "api.md").read_text(encoding="utf-8")
+    changelog = (root / "CHANGELOG.md").read_text(encoding="utf-8")
+    missing = []
+    for path in [*app.routes, *app.get_routes]:
+        name = path.split("/openapi/")[-1]
+        if name not in api or name not in changelog:
+            missing.append(path)
+    assert missing == []
