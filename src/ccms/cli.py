@@ -92,7 +92,7 @@ def serve(settings: Settings, environ: Mapping[str, str], demo: bool = False) ->
 
     from ccms.auth import load_credentials
     from ccms.http.app import create_app
-    from ccms.store.base import open_store
+    from ccms.store.backends import open_store
 
     check_serve_settings(settings)
     keys = load_credentials(settings.credentials, allow_weak=demo)

@@ -16,7 +16,8 @@ from importlib import resources
 from typing import Any
 
 from ccms.settings import SettingsError, load_settings
-from ccms.store.base import Store, open_store
+from ccms.store.backends import open_store
+from ccms.store.base import Store
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from ccms.feed import Feed, FeedOptions
 from ccms.http.app import create_app
 from ccms.settings import Settings, load_settings
 from ccms.simulator import SimulationConfig
-from ccms.store.base import open_store
+from ccms.store.backends import open_store
 
 DEMO_AK = "demo"
 WARMUP_S = 5400.0  # the floor from 08:00: agents are signed in and busy when the demo opens

@@ -12,7 +12,7 @@ import os
 from ccms.auth import load_credentials
 from ccms.http.app import App, create_app
 from ccms.settings import load_settings
-from ccms.store.base import open_store
+from ccms.store.backends import open_store
 
 
 def app_from_environ() -> App:

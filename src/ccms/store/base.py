@@ -1,4 +1,4 @@
-"""The store protocol every backend implements, and the URL that chooses one.
+"""The store protocol every backend implements.
 
 Every method takes the tenant (``cc_id``, ``vdn``) explicitly. A backend raises
 :class:`~ccms.errors.StoreUnavailableError` when it cannot read or write, and recovers by
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ccms.domain.agent import AgentEvent, AgentRecord, AgentState, SkillMember, StatusChange
-from ccms.settings import Settings, SettingsError
 
 
 @dataclass(frozen=True)
@@ -80,28 +79,3 @@ class Store(Protocol):
 
     async def ping(self) -> None:
         """Raise StoreUnavailableError when the store cannot answer."""
-
-
-def open_store(settings: Settings) -> Store:
-    """The backend named by ``settings.store`` (not yet opened)."""
-    url = settings.store
-    if url.startswith("sqlite:///"):
-        from ccms.store.sqlite import SQLiteStore
-
-        return SQLiteStore(
-            url.removeprefix("sqlite:///"),
-            synchronous=settings.sqlite_synchronous,
-            readers=settings.sqlite_readers,
-            mmap_bytes=settings.sqlite_mmap_mb * 1024 * 1024,
-            event_id_retention_days=settings.event_id_retention_days,
-        )
-    if url.startswith(("postgresql://", "postgres://")):
-        from ccms.store.postgres import PostgresStore
-
-        return PostgresStore(
-            url,
-            pool_size=settings.pg_pool_size,
-            command_timeout=settings.pg_command_timeout,
-            event_id_retention_days=settings.event_id_retention_days,
-        )
-    raise SettingsError(f"store URL must start with sqlite:/// or postgresql://, got {url!r}")

@@ -18,7 +18,8 @@ from ccms.domain.agent import AgentEvent
 from ccms.domain.status import CtiStatus
 from ccms.errors import StoreUnavailableError
 from ccms.settings import load_settings
-from ccms.store.base import Store, open_store
+from ccms.store.backends import open_store
+from ccms.store.base import Store
 from ccms.store.postgres import PostgresStore, redact
 from ccms.store.sqlite import SQLiteStore
 
