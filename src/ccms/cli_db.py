@@ -113,7 +113,7 @@ async def _schema_version(store: Store) -> int:
 
 def migration_names(backend: str) -> dict[int, str]:
     """``{version: "0001_initial"}`` for the migrations of ``backend``."""
-    folder = resources.files("ccms.store.migrations").joinpath(backend)
+    folder = resources.files(f"ccms.store.{backend}.migrations")
     return {
         int(entry.name[:4]): entry.name.removesuffix(".sql")
         for entry in folder.iterdir()

@@ -12,8 +12,9 @@ from tests.integration.store.conftest import PgSchema, TcpProxy
 from ccms.domain.agent import AgentEvent, AgentKey
 from ccms.domain.status import CtiStatus
 from ccms.errors import StoreUnavailableError
-from ccms.store import pg_notify
-from ccms.store.pg_notify import (
+from ccms.store.postgres import PostgresStore
+from ccms.store.postgres import notify as pg_notify
+from ccms.store.postgres.notify import (
     MAX_PAYLOAD_BYTES,
     ChangeSet,
     ChangeStream,
@@ -21,7 +22,6 @@ from ccms.store.pg_notify import (
     decode_payload,
     encode_payload,
 )
-from ccms.store.postgres import PostgresStore
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.anyio]
 

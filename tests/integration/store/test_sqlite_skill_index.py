@@ -9,7 +9,8 @@ import pytest
 
 from ccms.domain.agent import AgentEvent
 from ccms.store.migrations import migrations
-from ccms.store.sqlite import SQLiteStore, _statements
+from ccms.store.sqlite import SQLiteStore
+from ccms.store.sqlite.store import _statements
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -17,7 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 def version_1_file(path: Path) -> None:
     """A store file as version 1 left it: agents with skills, no skill index."""
     conn = sqlite3.connect(path, isolation_level=None)
-    first = dict(migrations("sqlite"))[1]
+    first = migrations("ccms.store.sqlite.migrations")[0].sql
     for statement in _statements(first):
         conn.execute(statement)
     rows = [

@@ -4,9 +4,8 @@ A pool of asyncpg connections per process (``pool_size``). Queries go through as
 per-connection cache of prepared statements, so the hot primary-key lookup is one
 Bind/Execute round trip. Every call has a deadline (``command_timeout``, also used to
 connect and to wait for a free connection): nothing waits forever on a server that went
-away. The SQL lives next door: reads in :mod:`~ccms.store.pg_views`, the batch
-transaction in :mod:`~ccms.store.pg_intake`, migrations in :mod:`~ccms.store.pg_migrate`,
-change notification in :mod:`~ccms.store.pg_notify`.
+away. The SQL lives next door: reads in :mod:`.views`, the batch transaction in
+:mod:`.intake`, migrations in :mod:`.migrate`, change notification in :mod:`.notify`.
 
 Connection failures, timeouts, an administrator's ``pg_terminate_backend``, a server
 shutting down, or one that became read-only in a failover raise
@@ -32,10 +31,10 @@ import asyncpg
 
 from ccms.domain.agent import AgentEvent, AgentRecord, AgentState, SkillMember, StatusChange
 from ccms.errors import StoreUnavailableError
-from ccms.store import pg_migrate, pg_views
 from ccms.store.base import IngestResult
-from ccms.store.pg_intake import PRUNE, apply_batch
-from ccms.store.pg_notify import (
+from ccms.store.postgres import migrate, views
+from ccms.store.postgres.intake import PRUNE, apply_batch
+from ccms.store.postgres.notify import (
     ChangeListener,
     ChangeSet,
     ChangeStream,
@@ -132,7 +131,7 @@ class PostgresStore:
         self.url = url
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
         self.application_name = query.get("application_name", ["ccms"])[-1]
-        self.latest_version = pg_migrate.latest_version()
+        self.latest_version = migrate.latest_version()
         self._pool_size = pool_size
         self._timeout = command_timeout
         self._retention_ms = event_id_retention_days * 86_400_000
@@ -178,24 +177,24 @@ class PostgresStore:
         """The schema version applied (0: none), read without migrating."""
         conn = await self._admin_connection("admin")
         try:
-            return await pg_migrate.schema_version(conn)
+            return await migrate.schema_version(conn)
         except Exception as exc:
             raise self._open_failed(exc) from None
         finally:
             conn.terminate()
 
     async def migrate(self) -> list[int]:
-        """Apply the pending migrations (see :mod:`ccms.store.pg_migrate`); the versions
+        """Apply the pending migrations (see :mod:`ccms.store.postgres.migrate`); the versions
         applied. Nodes starting together migrate once."""
         conn = await self._admin_connection("migrate")
         try:
-            schema = await pg_migrate.current_schema(conn)
+            schema = await migrate.current_schema(conn)
             if schema is None:
                 raise StoreUnavailableError(
                     f"the search_path of {redact(self.url)} names no existing schema"
                 )
             self._channel = channel_for(schema)
-            return await pg_migrate.migrate(conn, schema)
+            return await migrate.migrate(conn, schema)
         except StoreUnavailableError:
             raise
         except Exception as exc:
@@ -264,15 +263,15 @@ class PostgresStore:
     # -- reads -------------------------------------------------------------------------
 
     async def get_agent(self, cc_id: int, vdn: int, work_no: int) -> AgentRecord | None:
-        return await self._read(lambda conn: pg_views.get_agent(conn, cc_id, vdn, work_no))
+        return await self._read(lambda conn: views.get_agent(conn, cc_id, vdn, work_no))
 
     async def get_agents(self, cc_id: int, vdn: int, work_nos: Sequence[int]) -> list[AgentRecord]:
-        return await self._read(lambda conn: pg_views.get_agents(conn, cc_id, vdn, work_nos))
+        return await self._read(lambda conn: views.get_agents(conn, cc_id, vdn, work_nos))
 
     async def get_agent_states(
         self, cc_id: int, vdn: int, work_nos: Sequence[int]
     ) -> list[AgentState]:
-        return await self._read(lambda conn: pg_views.agent_states(conn, cc_id, vdn, work_nos))
+        return await self._read(lambda conn: views.agent_states(conn, cc_id, vdn, work_nos))
 
     async def list_agent_states(
         self,
@@ -284,23 +283,21 @@ class PostgresStore:
         cti_status: int | None = None,
     ) -> tuple[int, list[AgentState]]:
         return await self._read(
-            lambda conn: pg_views.list_agent_states(conn, cc_id, vdn, offset, limit, cti_status)
+            lambda conn: views.list_agent_states(conn, cc_id, vdn, offset, limit, cti_status)
         )
 
     async def agents_in_skills(
         self, cc_id: int, vdn: int, skill_ids: Sequence[int]
     ) -> list[AgentRecord]:
-        return await self._read(lambda conn: pg_views.agents_in_skills(conn, cc_id, vdn, skill_ids))
+        return await self._read(lambda conn: views.agents_in_skills(conn, cc_id, vdn, skill_ids))
 
     async def skill_memberships(
         self, cc_id: int, vdn: int, skill_ids: Sequence[int]
     ) -> list[SkillMember]:
-        return await self._read(
-            lambda conn: pg_views.skill_memberships(conn, cc_id, vdn, skill_ids)
-        )
+        return await self._read(lambda conn: views.skill_memberships(conn, cc_id, vdn, skill_ids))
 
     async def history(self, cc_id: int, vdn: int, work_no: int, limit: int) -> list[StatusChange]:
-        return await self._read(lambda conn: pg_views.history(conn, cc_id, vdn, work_no, limit))
+        return await self._read(lambda conn: views.history(conn, cc_id, vdn, work_no, limit))
 
     async def ping(self) -> None:
         await self._read(lambda conn: conn.fetchval("SELECT 1 FROM agent LIMIT 1"))
@@ -347,7 +344,7 @@ class PostgresStore:
 
     def changes(self, since: int | None = None) -> ChangeStream:
         """The agents changed by every node's batches, as they commit (see
-        :class:`~ccms.store.pg_notify.ChangeStream`); ``since``: first those changed after
+        :class:`~ccms.store.postgres.notify.ChangeStream`); ``since``: first those changed after
         that change number."""
         if self._pool is None:
             raise StoreUnavailableError("the store is not open")

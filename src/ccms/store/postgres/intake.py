@@ -11,7 +11,7 @@ The transaction (``READ COMMITTED``, on one connection):
 4. inserts the history, then takes the next change number (an update of the one counter
    row, whose lock is held to the commit, so numbers are gap-free and follow commit
    order), writes the changed agents with it, and queues a ``NOTIFY`` (sent by PostgreSQL
-   at commit; see :mod:`ccms.store.pg_notify`).
+   at commit; see :mod:`ccms.store.postgres.notify`).
 
 Every transaction takes its locks in that order (ids, agents, counter), so two batches do
 not deadlock; the caller still retries deadlocks and serialization failures.
@@ -24,8 +24,8 @@ from typing import Any
 
 from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, StatusChange, apply_event
 from ccms.store.base import IngestResult
-from ccms.store.pg_notify import encode_payload
-from ccms.store.pg_views import AGENT_COLUMNS, record
+from ccms.store.postgres.notify import encode_payload
+from ccms.store.postgres.views import AGENT_COLUMNS, record
 
 _KEYS = "unnest($1::integer[], $2::integer[], $3::integer[]) AS k(c, v, w)"
 _CLAIM = (

@@ -41,9 +41,9 @@ from ccms.domain.agent import (
     apply_event,
 )
 from ccms.errors import StoreUnavailableError
-from ccms.store import sqlite_views
 from ccms.store.base import IngestResult
 from ccms.store.migrations import migrations
+from ccms.store.sqlite import views
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,12 +60,13 @@ _SELECT_AGENTS = (
 )
 _SELECT_IN_SKILLS = (
     f"SELECT {_AGENT_COLUMNS} FROM agent WHERE cc_id = ? AND vdn = ?"
-    f" AND work_no IN ({sqlite_views.SKILL_MEMBERS}) ORDER BY work_no"
+    f" AND work_no IN ({views.SKILL_MEMBERS}) ORDER BY work_no"
 )
 _UPSERT_AGENT = f"INSERT OR REPLACE INTO agent ({_AGENT_COLUMNS}) VALUES ({', '.join('?' * 22)})"
 _FILE_CHECK_INTERVAL_S = 0.5
 _PRUNE_INTERVAL_S = 60.0
 _CHUNK = 500
+_MIGRATIONS = "ccms.store.sqlite.migrations"
 
 
 def _record(row: Sequence[Any]) -> AgentRecord:
@@ -117,7 +118,7 @@ class SQLiteStore:
         self._generation = 0
         self._checked_at = 0.0
         self._pruned_at = 0.0
-        self._schema_version = max(v for v, _ in migrations("sqlite"))
+        self._schema_version = max(m.version for m in migrations(_MIGRATIONS))
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -265,7 +266,7 @@ class SQLiteStore:
         return await asyncio.shield(future)
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
-        for number, sql in migrations("sqlite"):
+        for number, _name, sql in migrations(_MIGRATIONS):
             # Read the version inside the write lock: several workers may start at once.
             conn.execute("BEGIN IMMEDIATE")
             if conn.execute("PRAGMA user_version").fetchone()[0] >= number:
@@ -327,7 +328,7 @@ class SQLiteStore:
     async def get_agent_states(
         self, cc_id: int, vdn: int, work_nos: Sequence[int]
     ) -> list[AgentState]:
-        return await self._read(lambda conn: sqlite_views.agent_states(conn, cc_id, vdn, work_nos))
+        return await self._read(lambda conn: views.agent_states(conn, cc_id, vdn, work_nos))
 
     async def list_agent_states(
         self,
@@ -339,7 +340,7 @@ class SQLiteStore:
         cti_status: int | None = None,
     ) -> tuple[int, list[AgentState]]:
         return await self._read(
-            lambda conn: sqlite_views.list_agent_states(conn, cc_id, vdn, offset, limit, cti_status)
+            lambda conn: views.list_agent_states(conn, cc_id, vdn, offset, limit, cti_status)
         )
 
     async def agents_in_skills(
@@ -356,9 +357,7 @@ class SQLiteStore:
     async def skill_memberships(
         self, cc_id: int, vdn: int, skill_ids: Sequence[int]
     ) -> list[SkillMember]:
-        return await self._read(
-            lambda conn: sqlite_views.skill_memberships(conn, cc_id, vdn, skill_ids)
-        )
+        return await self._read(lambda conn: views.skill_memberships(conn, cc_id, vdn, skill_ids))
 
     async def history(self, cc_id: int, vdn: int, work_no: int, limit: int) -> list[StatusChange]:
         def run(conn: sqlite3.Connection) -> list[StatusChange]:
@@ -418,7 +417,7 @@ class SQLiteStore:
                 history,
             )
             conn.executemany(_UPSERT_AGENT, [_row(r) for r in changed.values()])
-            sqlite_views.sync_skills(conn, skills_before, changed.values())
+            views.sync_skills(conn, skills_before, changed.values())
             self._maybe_prune(conn, now_ms)
             conn.execute("COMMIT")
         except BaseException:
