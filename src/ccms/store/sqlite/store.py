@@ -25,7 +25,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -38,8 +38,8 @@ from ccms.domain.agent import (
     AgentState,
     SkillMember,
     StatusChange,
-    apply_event,
 )
+from ccms.domain.batch import new_events, plan_batch
 from ccms.errors import StoreUnavailableError
 from ccms.store.base import IngestResult
 from ccms.store.migrations import migrations
@@ -61,6 +61,10 @@ _SELECT_AGENTS = (
 _SELECT_IN_SKILLS = (
     f"SELECT {_AGENT_COLUMNS} FROM agent WHERE cc_id = ? AND vdn = ?"
     f" AND work_no IN ({views.SKILL_MEMBERS}) ORDER BY work_no"
+)
+_INSERT_HISTORY = (
+    "INSERT INTO status_history (cc_id, vdn, work_no, at, cti_status, reason, event_id, applied)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _UPSERT_AGENT = f"INSERT OR REPLACE INTO agent ({_AGENT_COLUMNS}) VALUES ({', '.join('?' * 22)})"
 _FILE_CHECK_INTERVAL_S = 0.5
@@ -84,6 +88,10 @@ def _row(r: AgentRecord) -> tuple[Any, ...]:
         r.phone_number, r.phone_at, r.media_type, r.media_at, orjson.dumps(r.skills).decode(),
         r.skills_at, orjson.dumps(r.calls).decode(), r.calls_at,
     )  # fmt: skip
+
+
+def _history_row(h: StatusChange) -> tuple[Any, ...]:
+    return (h.cc_id, h.vdn, h.work_no, h.at, h.cti_status, h.reason, h.event_id, int(h.applied))
 
 
 def _unavailable(exc: BaseException) -> StoreUnavailableError:
@@ -386,49 +394,30 @@ class SQLiteStore:
         return await self._write(lambda conn: self._apply(conn, events))
 
     def _apply(self, conn: sqlite3.Connection, events: list[AgentEvent]) -> IngestResult:
+        """One batch in one transaction, following the domain's batch plan."""
         now_ms = int(self._clock() * 1000)
         conn.execute("BEGIN IMMEDIATE")
         try:
-            seen = self._applied_ids(conn, [e.event_id for e in events])
-            records = self._load(conn, {e.key for e in events if e.event_id not in seen})
-            skills_before = {key: record.skills for key, record in records.items()}
-            changed: dict[AgentKey, AgentRecord] = {}
-            history: list[tuple[Any, ...]] = []
-            new_ids: list[tuple[str, int]] = []
-            duplicates = 0
-            for event in events:
-                if event.event_id in seen:
-                    duplicates += 1
-                    continue
-                seen.add(event.event_id)
-                new_ids.append((event.event_id, now_ms))
-                key = event.key
-                record, change = apply_event(records.get(key), event)
-                records[key] = changed[key] = record
-                if change is not None:
-                    history.append(
-                        (change.cc_id, change.vdn, change.work_no, change.at, change.cti_status,
-                         change.reason, change.event_id, int(change.applied))
-                    )  # fmt: skip
-            conn.executemany("INSERT INTO applied_event VALUES (?, ?)", new_ids)
+            new = new_events(events, self._applied_ids(conn, [e.event_id for e in events]))
+            plan = plan_batch(new, self._load(conn, new.keys))
             conn.executemany(
-                "INSERT INTO status_history (cc_id, vdn, work_no, at, cti_status, reason,"
-                " event_id, applied) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                history,
+                "INSERT INTO applied_event VALUES (?, ?)", [(i, now_ms) for i in new.event_ids]
             )
-            conn.executemany(_UPSERT_AGENT, [_row(r) for r in changed.values()])
-            views.sync_skills(conn, skills_before, changed.values())
+            conn.executemany(_INSERT_HISTORY, [_history_row(h) for h in plan.history])
+            if plan.changes:
+                conn.executemany(_UPSERT_AGENT, [_row(r) for r in plan.changed])
+                views.sync_skills(conn, plan.changes.values())
             self._maybe_prune(conn, now_ms)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        return IngestResult(accepted=len(new_ids), duplicates=duplicates)
+        return IngestResult(accepted=len(new.events), duplicates=new.duplicates)
 
     @staticmethod
-    def _load(conn: sqlite3.Connection, keys: set[AgentKey]) -> dict[AgentKey, AgentRecord]:
-        """The agents of a batch that exist, in one query per call center and VDN."""
+    def _load(conn: sqlite3.Connection, keys: Iterable[AgentKey]) -> dict[AgentKey, AgentRecord]:
+        """The agents among ``keys`` that exist, in one query per call center and VDN."""
         groups: dict[tuple[int, int], list[int]] = {}
         for key in keys:
             groups.setdefault((key.cc_id, key.vdn), []).append(key.work_no)

@@ -13,11 +13,12 @@ them on its reader pool (reads) or its writer thread (:func:`sync_skills`).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 import orjson
 
-from ccms.domain.agent import AgentKey, AgentRecord, AgentState, SkillMember
+from ccms.domain.agent import AgentState, SkillMember
+from ccms.domain.batch import AgentChange
 
 _STATE_COLUMNS = (
     "work_no, cti_status, coalesce(status_at, created_at), prev_status, prev_duration_ms,"
@@ -89,17 +90,12 @@ def list_agent_states(
     return count, states
 
 
-def sync_skills(
-    conn: sqlite3.Connection,
-    before: Mapping[AgentKey, tuple[int, ...]],
-    after: Iterable[AgentRecord],
-) -> None:
-    """Bring ``agent_skill`` in line with the skills of the records ``after`` a batch;
-    ``before`` holds the skills of those that existed when the batch started."""
+def sync_skills(conn: sqlite3.Connection, changes: Iterable[AgentChange]) -> None:
+    """Bring ``agent_skill`` in line with the skills of the agents a batch changed."""
     removed: list[tuple[int, int, int, int]] = []
     added: list[tuple[int, int, int, int]] = []
-    for record in after:
-        old = before.get(record.key, ())
+    for before, record in changes:
+        old = () if before is None else before.skills
         if record.skills == old:
             continue
         cc_id, vdn, work_no = record.cc_id, record.vdn, record.work_no
