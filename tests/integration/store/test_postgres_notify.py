@@ -12,12 +12,11 @@ from tests.integration.store.conftest import PgSchema, TcpProxy
 from ccms.domain.agent import AgentEvent, AgentKey
 from ccms.domain.status import CtiStatus
 from ccms.errors import StoreUnavailableError
+from ccms.store import changes as change_feed
+from ccms.store.changes import ChangeSet, ChangeStream
 from ccms.store.postgres import PostgresStore
-from ccms.store.postgres import notify as pg_notify
 from ccms.store.postgres.notify import (
     MAX_PAYLOAD_BYTES,
-    ChangeSet,
-    ChangeStream,
     channel_for,
     decode_payload,
     encode_payload,
@@ -125,12 +124,12 @@ async def test_terminated_listener_reconnects_and_catches_up(
     async with listener.changes() as stream:
         await writer.apply_events(batch("a", range(101, 103)))
         await collect(stream, keys(range(101, 103)))
-        assert listener.listener is not None
+        assert listener.feed is not None
         assert pg_schema.terminate("listen") == 1
-        await until(lambda: listener.listener is not None and not listener.listener.listening)
+        await until(lambda: listener.feed is not None and not listener.feed.listening)
         await writer.apply_events(batch("missed", range(110, 120), at=T0 + 1))
         await collect(stream, keys(range(110, 120)))
-        assert listener.listener.connections == 2
+        assert listener.feed.sessions == 2
         await writer.apply_events(batch("after", range(120, 122), at=T0 + 2))
         await collect(stream, keys(range(120, 122)))
 
@@ -146,8 +145,8 @@ async def test_listener_cut_off_catches_up_with_what_it_missed(
         await writer.apply_events(batch("a", range(101, 103)))
         await collect(stream, keys(range(101, 103)))
         await pg_proxy.down()
-        assert listener.listener is not None
-        await until(lambda: listener.listener is not None and not listener.listener.listening)
+        assert listener.feed is not None
+        await until(lambda: listener.feed is not None and not listener.feed.listening)
         for n in range(3):  # committed while the listener cannot reach the server
             await writer.apply_events(batch(f"missed{n}", range(110 + n, 200, 3), at=T0 + 1 + n))
         await pg_proxy.up()
@@ -174,7 +173,7 @@ async def test_a_stream_since_a_number_starts_with_what_followed_it(
 async def test_a_slow_subscriber_catches_up_from_the_database(
     nodes: Callable[..., PostgresStore], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pg_notify, "_QUEUE_SIZE", 2)  # a subscriber's queue holds 2 sets
+    monkeypatch.setattr(change_feed, "_QUEUE_SIZE", 2)  # a subscriber's queue holds 2 sets
     listener, writer = nodes(), nodes()
     await listener.open()
     await writer.open()
@@ -182,7 +181,7 @@ async def test_a_slow_subscriber_catches_up_from_the_database(
     async with listener.changes() as stream:
         for n in range(6):  # nobody reads meanwhile: the queue overflows
             await writer.apply_events(batch(f"b{n}", range(101 + n, 102 + n), at=T0 + n))
-        await until(lambda: listener.listener is not None and listener.listener.seq == 7)
+        await until(lambda: listener.feed is not None and listener.feed.seq == 7)
         changes = await asyncio.wait_for(anext(stream), 10)
         assert (changes.seq, changes.agents) == (7, frozenset(keys(range(101, 107))))
         await writer.apply_events(batch("after", range(200, 201), at=T0 + 9))

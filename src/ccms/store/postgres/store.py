@@ -32,15 +32,10 @@ import asyncpg
 from ccms.domain.agent import AgentEvent, AgentRecord, AgentState, SkillMember, StatusChange
 from ccms.errors import StoreUnavailableError
 from ccms.store.base import IngestResult
+from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
 from ccms.store.postgres import migrate, views
 from ccms.store.postgres.intake import PRUNE, apply_batch
-from ccms.store.postgres.notify import (
-    ChangeListener,
-    ChangeSet,
-    ChangeStream,
-    channel_for,
-    fetch_changes_since,
-)
+from ccms.store.postgres.notify import Listener, channel_for, fetch_changes_since
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -138,7 +133,7 @@ class PostgresStore:
         self._clock = clock
         self._reconnect_delay = reconnect_delay
         self._pool: Any = None
-        self._listener: ChangeListener | None = None
+        self._feed: ChangeFeed | None = None
         self._channel = ""
         self._pruned_at = 0.0
 
@@ -163,9 +158,9 @@ class PostgresStore:
             raise self._open_failed(exc) from None
 
     async def close(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            await listener.aclose()
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            await feed.aclose()
         pool, self._pool = self._pool, None
         if pool is not None:
             try:
@@ -344,18 +339,18 @@ class PostgresStore:
 
     def changes(self, since: int | None = None) -> ChangeStream:
         """The agents changed by every node's batches, as they commit (see
-        :class:`~ccms.store.postgres.notify.ChangeStream`); ``since``: first those changed after
+        :class:`~ccms.store.changes.ChangeStream`); ``since``: first those changed after
         that change number."""
         if self._pool is None:
             raise StoreUnavailableError("the store is not open")
-        if self._listener is None:
-            self._listener = ChangeListener(
-                lambda: self._connect("listen"),
-                self._channel,
-                reconnect_delay=self._reconnect_delay,
-                timeout=self._timeout,
+        if self._feed is None:
+            listener = Listener(
+                lambda: self._connect("listen"), self._channel, timeout=self._timeout
             )
-        return ChangeStream(self._listener, self.changes_since, since, self._timeout)
+            self._feed = ChangeFeed(
+                listener, reconnect_delay=self._reconnect_delay, name="ccms-listen"
+            )
+        return ChangeStream(self._feed, self.changes_since, since, self._timeout)
 
     async def changes_since(self, seq: int) -> ChangeSet:
         """The agents changed after change number ``seq`` (the catch-up of a client)."""
@@ -367,6 +362,6 @@ class PostgresStore:
         return int(seq)
 
     @property
-    def listener(self) -> ChangeListener | None:
-        """The process's listener, once a stream was opened (for health and tests)."""
-        return self._listener
+    def feed(self) -> ChangeFeed | None:
+        """The process's change feed, once a stream was opened (for health and tests)."""
+        return self._feed
