@@ -45,12 +45,12 @@ class ChangeSet:
 
 
 class ChangeReader(Protocol):
-    """The database side of a catch-up."""
+    """The database side of a catch-up (a store is one)."""
 
-    async def newest(self) -> int:
+    async def change_seq(self) -> int:
         """The newest committed change number (0: none yet)."""
 
-    async def since(self, seq: int) -> ChangeSet:
+    async def changes_since(self, seq: int) -> ChangeSet:
         """The agents changed after change number ``seq`` (``seq`` itself when none)."""
 
 
@@ -160,7 +160,7 @@ class ChangeFeed:
     async def catch_up(self, reader: ChangeReader) -> None:
         """Deliver, as one change set, the agents changed after the last number seen."""
         self.behind.clear()
-        newest = await reader.newest()
+        newest = await reader.change_seq()
         if self.seq is None:
             self.seq = newest
             return
@@ -169,7 +169,7 @@ class ChangeFeed:
             self.seq = 0
         elif newest == self.seq:
             return
-        changes = await reader.since(self.seq)
+        changes = await reader.changes_since(self.seq)
         if changes.agents and changes.seq > self.seq:
             self.seq = changes.seq
             self._publish(changes)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from importlib import resources
 from typing import NamedTuple
 
+from ccms.store.base import SchemaStatus
+
 
 class Migration(NamedTuple):
     version: int
@@ -27,3 +29,10 @@ def migrations(package: str) -> list[Migration]:
                 Migration(int(name[:4]), name.removesuffix(".sql"), entry.read_text("utf-8"))
             )
     return sorted(found)
+
+
+def schema_status(backend: str, package: str, current: int) -> SchemaStatus:
+    """The status of a schema at version ``current`` against the migrations of ``package``."""
+    found = migrations(package)
+    pending = tuple(m.name for m in found if m.version > current)
+    return SchemaStatus(backend, current, max(m.version for m in found), pending)

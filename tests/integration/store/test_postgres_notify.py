@@ -1,4 +1,5 @@
-"""Change notification across nodes: LISTEN/NOTIFY, reconnect and catch-up."""
+"""Change notification across nodes: LISTEN/NOTIFY, reconnect and catch-up (what every
+backend's change feed does is in the contract suite, test_contract_changes.py)."""
 
 from __future__ import annotations
 
@@ -155,21 +156,6 @@ async def test_listener_cut_off_catches_up_with_what_it_missed(
         assert await collect(stream, keys(range(300, 302))) == 5
 
 
-async def test_a_stream_since_a_number_starts_with_what_followed_it(
-    nodes: Callable[..., PostgresStore],
-) -> None:
-    store = nodes()
-    await store.open()
-    await store.apply_events(batch("a", range(101, 103)))
-    await store.apply_events(batch("b", range(103, 105), at=T0 + 1))
-    async with store.changes(since=1) as stream:
-        first = await asyncio.wait_for(anext(stream), 10)
-        assert (first.seq, first.agents) == (2, frozenset(keys(range(103, 105))))
-    async with store.changes(since=0) as stream:
-        first = await asyncio.wait_for(anext(stream), 10)
-        assert first.agents == frozenset(keys(range(101, 105)))
-
-
 async def test_a_slow_subscriber_catches_up_from_the_database(
     nodes: Callable[..., PostgresStore], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -186,16 +172,6 @@ async def test_a_slow_subscriber_catches_up_from_the_database(
         assert (changes.seq, changes.agents) == (7, frozenset(keys(range(101, 107))))
         await writer.apply_events(batch("after", range(200, 201), at=T0 + 9))
         assert await collect(stream, keys(range(200, 201))) == 8
-
-
-async def test_streams_end_when_the_store_closes(nodes: Callable[..., PostgresStore]) -> None:
-    store = nodes()
-    await store.open()
-    stream = store.changes()
-    async with stream:
-        await store.close()
-        with pytest.raises(StopAsyncIteration):
-            await asyncio.wait_for(anext(stream), 10)
 
 
 async def test_subscribing_without_a_server_is_unavailable(

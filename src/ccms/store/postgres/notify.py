@@ -73,10 +73,10 @@ class _ConnectionReader:
         self._conn = conn
         self._timeout = timeout
 
-    async def newest(self) -> int:
+    async def change_seq(self) -> int:
         return int(await self._conn.fetchval(_NEWEST, timeout=self._timeout))
 
-    async def since(self, seq: int) -> ChangeSet:
+    async def changes_since(self, seq: int) -> ChangeSet:
         return await fetch_changes_since(self._conn, seq)
 
 

@@ -31,8 +31,9 @@ import asyncpg
 
 from ccms.domain.agent import AgentEvent, AgentRecord, AgentState, SkillMember, StatusChange
 from ccms.errors import StoreUnavailableError
-from ccms.store.base import IngestResult
+from ccms.store.base import IngestResult, SchemaStatus
 from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
+from ccms.store.migrations import schema_status
 from ccms.store.postgres import migrate, views
 from ccms.store.postgres.intake import PRUNE, apply_batch
 from ccms.store.postgres.notify import Listener, channel_for, fetch_changes_since
@@ -167,6 +168,13 @@ class PostgresStore:
                 await asyncio.wait_for(pool.close(), self._timeout)
             except Exception:  # a server gone or a connection stuck: just drop them
                 pool.terminate()
+
+    @property
+    def location(self) -> str:
+        return redact(self.url)
+
+    async def schema_status(self) -> SchemaStatus:
+        return schema_status("postgres", migrate.MIGRATIONS, await self.schema_version())
 
     async def schema_version(self) -> int:
         """The schema version applied (0: none), read without migrating."""

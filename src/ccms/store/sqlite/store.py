@@ -41,8 +41,9 @@ from ccms.domain.agent import (
 )
 from ccms.domain.batch import new_events, plan_batch
 from ccms.errors import StoreUnavailableError
-from ccms.store.base import IngestResult
-from ccms.store.migrations import migrations
+from ccms.store.base import IngestResult, SchemaStatus
+from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
+from ccms.store.migrations import migrations, schema_status
 from ccms.store.sqlite import views
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,9 @@ _INSERT_HISTORY = (
     "INSERT INTO status_history (cc_id, vdn, work_no, at, cti_status, reason, event_id, applied)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_UPSERT_AGENT = f"INSERT OR REPLACE INTO agent ({_AGENT_COLUMNS}) VALUES ({', '.join('?' * 22)})"
+_UPSERT_AGENT = (
+    f"INSERT OR REPLACE INTO agent ({_AGENT_COLUMNS}, change_seq) VALUES ({', '.join('?' * 23)})"
+)
 _FILE_CHECK_INTERVAL_S = 0.5
 _PRUNE_INTERVAL_S = 60.0
 _CHUNK = 500
@@ -80,13 +83,13 @@ def _record(row: Sequence[Any]) -> AgentRecord:
     return AgentRecord(*values)
 
 
-def _row(r: AgentRecord) -> tuple[Any, ...]:
+def _row(r: AgentRecord, seq: int) -> tuple[Any, ...]:
     return (
         r.cc_id, r.vdn, r.work_no, r.created_at, r.cti_status, r.status_at, r.status_event_at,
         r.prev_status,
         r.prev_duration_ms, r.login_at, r.reason, r.reason_at, r.name, r.name_at,
         r.phone_number, r.phone_at, r.media_type, r.media_at, orjson.dumps(r.skills).decode(),
-        r.skills_at, orjson.dumps(r.calls).decode(), r.calls_at,
+        r.skills_at, orjson.dumps(r.calls).decode(), r.calls_at, seq,
     )  # fmt: skip
 
 
@@ -109,7 +112,9 @@ class SQLiteStore:
         event_id_retention_days: int = 7,
         clock: Callable[[], float] = time.time,
         mmap_bytes: int = 256 * 1024 * 1024,
+        change_poll_interval: float = 0.05,
     ) -> None:
+        self._given_path = path
         self.path = os.path.abspath(path)
         self._synchronous = synchronous.upper()
         self._readers = readers
@@ -126,7 +131,9 @@ class SQLiteStore:
         self._generation = 0
         self._checked_at = 0.0
         self._pruned_at = 0.0
-        self._schema_version = max(m.version for m in migrations(_MIGRATIONS))
+        self._poll_interval = change_poll_interval
+        self._feed: ChangeFeed | None = None
+        self._feed_loop: asyncio.AbstractEventLoop | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -143,6 +150,9 @@ class SQLiteStore:
             raise
 
     async def close(self) -> None:
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            await feed.aclose()
         writer, self._writer = self._writer, None  # later writes: "not open", never stranded
         if writer is not None:
             self._jobs.put(None)
@@ -273,7 +283,8 @@ class SQLiteStore:
         # The write goes on even if the caller is cancelled: shield the awaited future.
         return await asyncio.shield(future)
 
-    def _migrate(self, conn: sqlite3.Connection) -> None:
+    def _migrate(self, conn: sqlite3.Connection) -> list[int]:
+        applied = []
         for number, _name, sql in migrations(_MIGRATIONS):
             # Read the version inside the write lock: several workers may start at once.
             conn.execute("BEGIN IMMEDIATE")
@@ -288,7 +299,47 @@ class SQLiteStore:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            applied.append(number)
             log.info("SQLite store %s migrated to version %d", self.path, number)
+        return applied
+
+    # -- schema ------------------------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        return f"sqlite:///{self._given_path}"
+
+    async def schema_status(self) -> SchemaStatus:
+        return schema_status("sqlite", _MIGRATIONS, await asyncio.to_thread(self._file_version))
+
+    def _file_version(self) -> int:
+        """``PRAGMA user_version`` on a read-only connection of its own; 0 without a file."""
+        if not os.path.exists(self.path):
+            return 0
+        try:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            try:
+                return int(conn.execute("PRAGMA user_version").fetchone()[0])
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise _unavailable(exc) from None
+
+    async def migrate(self) -> list[int]:
+        if self._writer is not None:
+            return await self._write(self._migrate, create=True)
+        return await asyncio.to_thread(self._migrate_alone)
+
+    def _migrate_alone(self) -> list[int]:
+        """Migrate a store that is not open, on a connection of its own."""
+        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        conn = self._connect(create=True)
+        try:
+            return self._migrate(conn)
+        except sqlite3.Error as exc:
+            raise _unavailable(exc) from None
+        finally:
+            self._forget(conn)
 
     # -- reads -------------------------------------------------------------------------
 
@@ -387,6 +438,65 @@ class SQLiteStore:
 
         await self._read(run)
 
+    # -- the change feed ---------------------------------------------------------------
+
+    def changes(self, since: int | None = None) -> ChangeStream:
+        """The agents changed by every process's batches on this file, as they commit:
+        this process's right after their ``COMMIT``, other processes' within
+        ``change_poll_interval`` (``PRAGMA data_version`` tells when the file changed)."""
+        if self._writer is None:
+            raise StoreUnavailableError("the store is not open")
+        if self._feed is None:
+            self._feed_loop = asyncio.get_running_loop()
+            self._feed = ChangeFeed(self._follow, name="ccms-sqlite-changes")
+        return ChangeStream(self._feed, self.changes_since, since)
+
+    async def changes_since(self, seq: int) -> ChangeSet:
+        return await self._read(lambda conn: views.changes_since(conn, seq))
+
+    async def change_seq(self) -> int:
+        return await self._read(views.newest_change)
+
+    @property
+    def feed(self) -> ChangeFeed | None:
+        """The change feed, once a stream was opened (for tests)."""
+        return self._feed
+
+    async def _follow(self, feed: ChangeFeed) -> None:
+        """The follower of the feed: this process's commits come from the writer
+        (:meth:`_announce`); the file's data version, read every ``change_poll_interval``,
+        tells when any other connection committed, and the feed catches up."""
+        version = self._data_version()
+        await feed.resume(self)
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(feed.behind.wait(), self._poll_interval)
+            seen = self._data_version()
+            if feed.behind.is_set() or seen != version:
+                version = seen
+                await feed.catch_up(self)
+
+    def _data_version(self) -> tuple[int, int]:
+        """Changes whenever another connection commits to the file (a point read on the
+        event loop's own connection, like :meth:`get_agent`)."""
+        self._read_check()
+        conn = self._thread_conn()
+        try:
+            return self._generation, int(conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error as exc:
+            self._local.conn = None
+            self._forget(conn)
+            raise _unavailable(exc) from None
+
+    def _announce(self, seq: int, agents: frozenset[AgentKey]) -> None:
+        """From the writer thread, right after a ``COMMIT``: hand the change to the feed
+        (before the batch's caller resumes, as callbacks run in order)."""
+        feed, loop = self._feed, self._feed_loop
+        if feed is None or loop is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(feed.offer, seq, agents)
+
     # -- writes ------------------------------------------------------------------------
 
     async def apply_events(self, events: Sequence[AgentEvent]) -> IngestResult:
@@ -404,8 +514,10 @@ class SQLiteStore:
                 "INSERT INTO applied_event VALUES (?, ?)", [(i, now_ms) for i in new.event_ids]
             )
             conn.executemany(_INSERT_HISTORY, [_history_row(h) for h in plan.history])
+            seq = 0
             if plan.changes:
-                conn.executemany(_UPSERT_AGENT, [_row(r) for r in plan.changed])
+                seq = views.next_change(conn)
+                conn.executemany(_UPSERT_AGENT, [_row(r, seq) for r in plan.changed])
                 views.sync_skills(conn, plan.changes.values())
             self._maybe_prune(conn, now_ms)
             conn.execute("COMMIT")
@@ -413,6 +525,8 @@ class SQLiteStore:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        if seq:
+            self._announce(seq, frozenset(plan.changes))
         return IngestResult(accepted=len(new.events), duplicates=new.duplicates)
 
     @staticmethod

@@ -17,8 +17,9 @@ from collections.abc import Iterable, Sequence
 
 import orjson
 
-from ccms.domain.agent import AgentState, SkillMember
+from ccms.domain.agent import AgentKey, AgentState, SkillMember
 from ccms.domain.batch import AgentChange
+from ccms.store.changes import ChangeSet
 
 _STATE_COLUMNS = (
     "work_no, cti_status, coalesce(status_at, created_at), prev_status, prev_duration_ms,"
@@ -38,6 +39,9 @@ _SELECT_MEMBERSHIPS = (
     " ON a.cc_id = s.cc_id AND a.vdn = s.vdn AND a.work_no = s.work_no"
     " WHERE s.cc_id = ? AND s.vdn = ? AND s.skill_id IN (SELECT value FROM json_each(?))"
     " ORDER BY s.skill_id, s.work_no"
+)
+_CHANGES_SINCE = (
+    "SELECT cc_id, vdn, work_no, change_seq FROM agent WHERE change_seq > ? ORDER BY change_seq"
 )
 _DELETE_SKILL = (
     "DELETE FROM agent_skill WHERE cc_id = ? AND vdn = ? AND skill_id = ? AND work_no = ?"
@@ -88,6 +92,25 @@ def list_agent_states(
         if conn.in_transaction:
             conn.execute("ROLLBACK")
     return count, states
+
+
+def newest_change(conn: sqlite3.Connection) -> int:
+    """The newest committed change number (0: none yet)."""
+    return int(conn.execute("SELECT seq FROM change_counter").fetchone()[0])
+
+
+def next_change(conn: sqlite3.Connection) -> int:
+    """Take the next change number, inside the batch's write transaction: SQLite lets one
+    connection write at a time, so numbers are gap-free and in commit order."""
+    conn.execute("UPDATE change_counter SET seq = seq + 1")
+    return newest_change(conn)
+
+
+def changes_since(conn: sqlite3.Connection, seq: int) -> ChangeSet:
+    """The agents changed after change number ``seq``, in one read."""
+    rows = conn.execute(_CHANGES_SINCE, (seq,)).fetchall()
+    newest = max((r[3] for r in rows), default=seq)
+    return ChangeSet(newest, frozenset(AgentKey(r[0], r[1], r[2]) for r in rows))
 
 
 def sync_skills(conn: sqlite3.Connection, changes: Iterable[AgentChange]) -> None:
