@@ -8,11 +8,14 @@ microseconds, less than handing it to another thread. Batch and list reads run o
 pool of reader threads so a large answer never stalls the event loop for long.
 
 Several processes (``ccms serve --workers N``) may share one file: SQLite serialises
-their writers with its file lock and ``BEGIN IMMEDIATE``.
+their writers with its file lock and ``BEGIN IMMEDIATE``. A batch that changes agents
+takes the next change number inside that lock; the change feed (:meth:`changes`) hears of
+this process's commits from the writer and of the others' through ``PRAGMA data_version``.
 
 When the file disappears or cannot be written (disk full, I/O error), calls raise
 :class:`StoreUnavailableError` (HTTP 503). The store then reconnects by itself on a later
-call once the file is back; it never creates a new empty file except in :meth:`open`.
+call once the file is back; it never creates a new empty file except in :meth:`open` and
+:meth:`migrate`.
 """
 
 from __future__ import annotations
