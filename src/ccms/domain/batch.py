@@ -33,9 +33,9 @@ class NewEvents:
 
     @property
     def keys(self) -> list[AgentKey]:
-        """The agents the new events are about, each once, in key order (the order in
-        which a store that locks rows takes their locks)."""
-        return sorted({e.key for e in self.events})
+        """The agents the new events are about, each once, in order of first appearance
+        (a store that locks rows sorts them to take the locks in key order)."""
+        return list(dict.fromkeys(e.key for e in self.events))
 
     @property
     def event_ids(self) -> list[str]:
@@ -84,18 +84,18 @@ def plan_batch(
     """Apply ``new`` in arrival order to ``agents`` (every key of the events, ``None`` or
     missing for an unknown agent); the history and the agents whose record changed."""
     events = new.events if isinstance(new, NewEvents) else new
-    current: dict[AgentKey, AgentRecord | None] = {}
+    current: dict[AgentKey, AgentRecord] = {}
     history: list[StatusChange] = []
     for event in events:
         key = event.key
-        record = current[key] if key in current else agents.get(key)
-        record, entry = apply_event(record, event)
+        record = current.get(key)
+        record, entry = apply_event(agents.get(key) if record is None else record, event)
         current[key] = record
         if entry is not None:
             history.append(entry)
     changes: dict[AgentKey, AgentChange] = {}
     for key, after in current.items():
         before = agents.get(key)
-        if after is not None and after != before:
+        if after is not before and after != before:  # apply_event keeps an unchanged record
             changes[key] = AgentChange(before, after)
     return BatchPlan(history, changes)

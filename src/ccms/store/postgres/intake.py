@@ -70,7 +70,7 @@ async def apply_batch(
         new = new_events(events, applied=set(ids).difference(claimed))
         if not new.events:
             return IngestResult(accepted=0, duplicates=new.duplicates)
-        keys = new.keys
+        keys = sorted(new.keys)  # every transaction locks agents in key order
         arrays = ([k.cc_id for k in keys], [k.vdn for k in keys], [k.work_no for k in keys])
         fresh = {AgentKey(*r) for r in await conn.fetch(_PLACEHOLD, *arrays)}
         loaded: dict[AgentKey, AgentRecord | None] = {}

@@ -43,6 +43,8 @@ _SELECT_MEMBERSHIPS = (
 _CHANGES_SINCE = (
     "SELECT cc_id, vdn, work_no, change_seq FROM agent WHERE change_seq > ? ORDER BY change_seq"
 )
+_NEXT_CHANGE = "UPDATE change_counter SET seq = seq + 1 RETURNING seq"
+_RETURNING = sqlite3.sqlite_version_info >= (3, 35)  # one statement instead of two
 _DELETE_SKILL = (
     "DELETE FROM agent_skill WHERE cc_id = ? AND vdn = ? AND skill_id = ? AND work_no = ?"
 )
@@ -102,6 +104,8 @@ def newest_change(conn: sqlite3.Connection) -> int:
 def next_change(conn: sqlite3.Connection) -> int:
     """Take the next change number, inside the batch's write transaction: SQLite lets one
     connection write at a time, so numbers are gap-free and in commit order."""
+    if _RETURNING:
+        return int(conn.execute(_NEXT_CHANGE).fetchone()[0])
     conn.execute("UPDATE change_counter SET seq = seq + 1")
     return newest_change(conn)
 
