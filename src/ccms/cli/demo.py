@@ -23,7 +23,7 @@ from ccms import server
 from ccms.auth import parse_credentials
 from ccms.cli.command import EXIT_FAILED, EXIT_OK, Commands
 from ccms.client import AsyncClient, write_profile
-from ccms.feed import Feed, FeedOptions
+from ccms.feeds import Feed, Schedule, SimulatedSource
 from ccms.settings import Settings, load_settings
 from ccms.simulator import SimulationConfig
 
@@ -133,16 +133,15 @@ async def run_demo(options: DemoOptions, environ: Mapping[str, str], out: TextIO
     )
     config = SimulationConfig(seed=options.seed, agents=options.agents, vdns=options.vdns)
     async with AsyncClient(url, DEMO_AK, sk, retry_deadline=0) as client:
-        feed = Feed(
-            client, config, FeedOptions(speed=options.speed, warmup_s=WARMUP_S), progress=progress
-        )
+        source = SimulatedSource(config, Schedule(speed=options.speed, warmup_s=WARMUP_S))
+        feed = Feed(client, source, progress=progress)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, feed.stop)
         feeding = asyncio.create_task(feed.run())
         while feed.stats.events == 0 and not feeding.done():
             await asyncio.sleep(0.05)
-        signed_in = sorted(k for k, a in feed.simulator.agents().items() if a.cti_status != 0)
+        signed_in = sorted(k for k, a in source.simulator.agents().items() if a.cti_status != 0)
         agent = signed_in[0] if signed_in else (config.cc_id, 1, 101)
         out.write(banner(url, sk, options, profile, agent))
         out.flush()

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from ccms.cli.command import EXIT_OK, Commands
 from ccms.client import CCMSClientError, load_config
-from ccms.feed import Feed, FeedOptions
+from ccms.feeds import Feed, Schedule, SimulatedSource
 from ccms.settings import SettingsError
 from ccms.simulator import SimulationConfig
 
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     if args.batch < 1 or not 0 <= args.start_hour < 24 or args.warmup < 0:
         raise SettingsError("--batch must be positive, --start-hour within 0..24, --warmup >= 0")
     duration = args.duration if args.duration is not None or args.speed else 3600.0
-    options = FeedOptions(args.speed, duration, args.batch, args.start_hour, warmup_s=args.warmup)
+    schedule = Schedule(args.speed, duration, args.start_hour, warmup_s=args.warmup)
     try:
         client_config = load_config(
             environ, profile=args.profile, url=args.url, ak=args.ak, sk=args.sk
@@ -76,13 +76,14 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
     async def go() -> int:
         async with client_config.async_client(retry_deadline=0) as client:
-            feed = Feed(client, config, options, progress=sys.stderr)
+            source = SimulatedSource(config, schedule)
+            feed = Feed(client, source, batch=args.batch, progress=sys.stderr)
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, feed.stop)
             await feed.run()
         if args.state_out:
-            state = {f"{c}/{v}/{w}": value for (c, v, w), value in feed.expected_state().items()}
+            state = {f"{c}/{v}/{w}": value for (c, v, w), value in source.expected_state().items()}
             with open(args.state_out, "w", encoding="utf-8") as file:
                 json.dump(state, file, indent=1, sort_keys=True)
         return EXIT_OK
