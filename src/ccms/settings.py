@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ccms.errors import CCMSError
+from ccms.tomlkeys import key_line, unknown_key
 
 
 class SettingsError(CCMSError):
@@ -189,13 +190,16 @@ def load_settings(
     path = config_file or environ.get("CCMS_CONFIG")
     if path:
         try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+            text = Path(path).read_text(encoding="utf-8")
+            data = tomllib.loads(text)
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise SettingsError(f"cannot read config file {path}: {exc}") from None
         for key, value in data.items():
             setting = _BY_NAME.get(key.replace("-", "_"))
             if setting is None:
-                raise SettingsError(f"unknown setting {key!r} in {path}")
+                raise SettingsError(
+                    unknown_key(key, _BY_NAME, path, key_line(text, key), noun="setting")
+                )
             values[setting.name] = _coerce(setting, value, path)
     for setting in SETTINGS:
         if setting.env in environ:

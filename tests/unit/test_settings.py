@@ -74,3 +74,11 @@ def test_docs_table_is_generated_from_the_settings() -> None:
     from ccms.settings import settings_markdown
 
     assert settings_markdown() in DOCS.read_text(encoding="utf-8")
+
+
+def test_unknown_setting_names_the_line_and_the_setting_meant(tmp_path: Path) -> None:
+    config = tmp_path / "ccms.toml"
+    config.write_text('host = "127.0.0.1"\n\nprot = 1\n', encoding="utf-8")
+    with pytest.raises(SettingsError) as info:
+        load_settings({}, config_file=str(config))
+    assert info.value.message == f"{config} line 3: unknown setting 'prot' (did you mean 'port'?)"
