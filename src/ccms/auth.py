@@ -1,10 +1,12 @@
-"""C2 request signatures (sign and verify), access keys, roles and scopes.
+"""C2 request signatures (sign and verify) and the rate limit per access key.
 
 The algorithm is the vendor's "C2 Monitoring ... Interface Authentication" as its Java demo
 (``SignInfo``) implements it; ``spec/c2-auth-vectors.md`` holds the vectors both sides
 reproduce. This module imports no HTTP library: the server and the client both use it.
 
     Authorization: auth-v2/{AK}/{timestamp}/{signed;headers}/{hex signature}
+
+Access keys and the credentials file are in :mod:`ccms.credentials` (re-exported here).
 """
 
 from __future__ import annotations
@@ -13,26 +15,42 @@ import functools
 import hashlib
 import hmac
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import parse_qsl
 
-from ccms.errors import AuthenticationError, CCMSError, PermissionDeniedError
+from ccms.credentials import (
+    MIN_SECRET_LENGTH,
+    ROLES,
+    AccessKey,
+    CredentialsError,
+    is_placeholder_secret,
+    load_credentials,
+    parse_credentials,
+)
+from ccms.errors import AuthenticationError
+
+__all__ = [
+    "AUTH_VERSION",
+    "MIN_SECRET_LENGTH",
+    "ROLES",
+    "AccessKey",
+    "CredentialsError",
+    "RateLimiter",
+    "Verifier",
+    "canonical_request",
+    "format_timestamp",
+    "is_placeholder_secret",
+    "load_credentials",
+    "normalize",
+    "parse_credentials",
+    "parse_timestamp",
+    "sign",
+]
 
 AUTH_VERSION = "auth-v2"
-ROLES = ("query", "ingest", "admin")
 _HEX64 = re.compile(r"[0-9a-f]{64}")  # a signature: lowercase hex, as the demo's sha256Hex
 _TS_PATTERN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z")
-# Secrets that must never run a server: documentation samples and obvious placeholders.
-_PLACEHOLDER_WORDS = ("change-me", "changeme", "placeholder", "a-long-random-secret", "xxxx")
-MIN_SECRET_LENGTH = 16
-
-
-class CredentialsError(CCMSError):
-    """The credentials file is missing, unreadable or holds a key ccms refuses."""
 
 
 _UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
@@ -124,95 +142,6 @@ def sign(
         method, path, query, signed_names, headers.items(), body, empty_query_line=False
     )
     return prefix + "/" + _hex_hmac(_hex_hmac(sk, prefix), canonical)
-
-
-@dataclass(frozen=True)
-class AccessKey:
-    ak: str
-    sk: str
-    roles: frozenset[str]
-    # None: every call center. Otherwise "ccId/vdn" pairs and wildcard call centers.
-    vdns: frozenset[tuple[int, int]] | None = None
-    call_centers: frozenset[int] = frozenset()
-
-    def has_role(self, role: str) -> bool:
-        return role in self.roles or "admin" in self.roles
-
-    def allows(self, cc_id: int, vdn: int) -> bool:
-        if self.vdns is None:
-            return True
-        return cc_id in self.call_centers or (cc_id, vdn) in self.vdns
-
-    def check(self, role: str, cc_id: int, vdn: int) -> None:
-        if not self.has_role(role):
-            raise PermissionDeniedError(f"access key lacks the role {role!r}")
-        if not self.allows(cc_id, vdn):
-            raise PermissionDeniedError(f"access key is not allowed for ccId {cc_id} and vdn {vdn}")
-
-
-def _parse_scopes(
-    ak: str, scopes: object
-) -> tuple[frozenset[tuple[int, int]] | None, frozenset[int]]:
-    if scopes is None:
-        return None, frozenset()
-    if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-        raise CredentialsError(f"access key {ak}: scopes must be a list of 'ccId/vdn' strings")
-    pairs: set[tuple[int, int]] = set()
-    centers: set[int] = set()
-    for scope in scopes:
-        cc, sep, vdn = scope.partition("/")
-        if not sep or not cc.isdigit() or not (vdn == "*" or vdn.isdigit()):
-            raise CredentialsError(
-                f"access key {ak}: scope {scope!r} is not 'ccId/vdn' or 'ccId/*'"
-            )
-        if vdn == "*":
-            centers.add(int(cc))
-        else:
-            pairs.add((int(cc), int(vdn)))
-    return frozenset(pairs), frozenset(centers)
-
-
-def is_placeholder_secret(sk: str) -> bool:
-    low = sk.lower()
-    return len(sk) < MIN_SECRET_LENGTH or any(word in low for word in _PLACEHOLDER_WORDS)
-
-
-def parse_credentials(text: str, source: str, allow_weak: bool = False) -> dict[str, AccessKey]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise CredentialsError(f"{source}: not valid TOML: {exc}") from None
-    entries = data.get("access_key")
-    if not isinstance(entries, list) or not entries:
-        raise CredentialsError(f"{source}: no [[access_key]] entries")
-    keys: dict[str, AccessKey] = {}
-    for entry in entries:
-        ak, sk = entry.get("ak"), entry.get("sk")
-        if not isinstance(ak, str) or not ak or "/" in ak:
-            raise CredentialsError(f"{source}: every access key needs an 'ak' without '/'")
-        if not isinstance(sk, str) or not sk:
-            raise CredentialsError(f"{source}: access key {ak} needs an 'sk'")
-        if not allow_weak and is_placeholder_secret(sk):
-            raise CredentialsError(
-                f"{source}: access key {ak} has a placeholder or short secret "
-                f"(at least {MIN_SECRET_LENGTH} random characters are required)"
-            )
-        roles = entry.get("roles", ["query"])
-        if not isinstance(roles, list) or not roles or any(r not in ROLES for r in roles):
-            raise CredentialsError(f"{source}: access key {ak}: roles must be among {ROLES}")
-        if ak in keys:
-            raise CredentialsError(f"{source}: access key {ak} is listed twice")
-        vdns, centers = _parse_scopes(ak, entry.get("scopes"))
-        keys[ak] = AccessKey(ak, sk, frozenset(roles), vdns, centers)
-    return keys
-
-
-def load_credentials(path: str, allow_weak: bool = False) -> dict[str, AccessKey]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CredentialsError(f"cannot read credentials file {path}: {exc.strerror}") from None
-    return parse_credentials(text, path, allow_weak)
 
 
 class Verifier:

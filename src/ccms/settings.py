@@ -53,6 +53,12 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "TOML file of access keys ([[access_key]] ak, sk, roles, scopes). Required by serve.",
     ),
+    Setting(
+        "allow_open_credentials",
+        bool,
+        False,
+        "Start even when group or others may read the credentials file (a warning, not a refusal).",
+    ),
     Setting("tls_cert", str, "", "PEM certificate file: serve HTTPS, as the vendor does."),
     Setting("tls_key", str, "", "PEM private key file for --tls-cert."),
     Setting("workers", int, 1, "Server processes sharing the store and the port."),
@@ -129,6 +135,7 @@ class Settings:
     port: int = 28080
     store: str = "sqlite:///ccms.db"
     credentials: str = ""
+    allow_open_credentials: bool = False
     tls_cert: str = ""
     tls_key: str = ""
     workers: int = 1

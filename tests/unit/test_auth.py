@@ -1,19 +1,11 @@
-"""C2: the vectors of spec/c2-auth-vectors.md, signer and verifier, and access keys."""
+"""C2: the vectors of spec/c2-auth-vectors.md, signer and verifier, and the rate limit."""
 
 from __future__ import annotations
 
 import pytest
 
-from ccms.auth import (
-    AccessKey,
-    CredentialsError,
-    RateLimiter,
-    Verifier,
-    parse_credentials,
-    parse_timestamp,
-    sign,
-)
-from ccms.errors import AuthenticationError, PermissionDeniedError
+from ccms.auth import AccessKey, RateLimiter, Verifier, parse_timestamp, sign
+from ccms.errors import AuthenticationError
 
 pytestmark = pytest.mark.unit
 
@@ -106,57 +98,6 @@ def test_error_messages_never_carry_the_secret() -> None:
         with pytest.raises(AuthenticationError) as info:
             verifier().verify(authorization, "POST", PATH, "", HOST, BODY, T)
         assert SK not in info.value.message
-
-
-CREDS = """
-[[access_key]]
-ak = "a1"
-sk = "0123456789abcdefXYZ"
-
-[[access_key]]
-ak = "a2"
-sk = "abcdefghijklmnopqrstuv"
-roles = ["ingest"]
-scopes = ["1/5", "2/*"]
-"""
-
-
-def test_credentials_roles_and_scopes() -> None:
-    keys = parse_credentials(CREDS, "creds.toml")
-    assert keys["a1"].roles == {"query"}
-    assert keys["a1"].allows(9, 9)
-    a2 = keys["a2"]
-    assert a2.allows(1, 5) and a2.allows(2, 4000)
-    assert not a2.allows(1, 4)
-    a2.check("ingest", 1, 5)
-    with pytest.raises(PermissionDeniedError, match="role"):
-        a2.check("query", 1, 5)
-    with pytest.raises(PermissionDeniedError, match="not allowed"):
-        a2.check("ingest", 3, 1)
-    admin = AccessKey("x", "y" * 20, frozenset({"admin"}))
-    assert admin.has_role("query") and admin.has_role("ingest")
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("", "no \\[\\[access_key\\]\\]"),
-        ("[[access_key]]\nak='a'\nsk='short'", "placeholder or short"),
-        ("[[access_key]]\nak='a'\nsk='a-long-random-secret'", "placeholder"),
-        ("[[access_key]]\nak='a'\nsk='changeme-changeme-changeme'", "placeholder"),
-        ("[[access_key]]\nak='a/b'\nsk='0123456789abcdefXYZ'", "without '/'"),
-        ("[[access_key]]\nak='a'\nsk='0123456789abcdefXYZ'\nroles=['root']", "roles"),
-        ("[[access_key]]\nak='a'\nsk='0123456789abcdefXYZ'\nscopes=['1']", "scope"),
-        (
-            "[[access_key]]\nak='a'\nsk='0123456789abcdefXYZ'\n[[access_key]]\nak='a'\nsk='0123456789abcdefXYZ'",
-            "twice",
-        ),
-        ("not toml [", "not valid TOML"),
-    ],
-)
-def test_credentials_refused(text: str, message: str) -> None:
-    with pytest.raises(CredentialsError, match=message):
-        parse_credentials(text, "creds.toml")
 
 
 def test_rate_limiter_refills() -> None:
