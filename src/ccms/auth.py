@@ -343,19 +343,79 @@ class Verifier:
         return pending.verify(body)
 
 
-class RateLimiter:
-    """A token bucket per access key: ``rate`` requests a second, ``burst`` at once."""
+REPLAY_ALLOWANCE = 3  # repeats of one signature answered before 429
+MAX_TRACKED_SIGNATURES = 65_536  # about 15 MB at most
 
-    def __init__(self, rate: float, burst: int) -> None:
+
+def _signature_id(value: str) -> str:
+    """The signature of an Authorization value (or the signature itself): the part a
+    replay cannot change, whitespace around the value being ignored by the verifier."""
+    return value.strip(_OWS).rpartition("/")[2]
+
+
+class RateLimiter:
+    """A token bucket per access key: ``rate`` requests a second, ``burst`` at once.
+
+    Given the request's ``signature`` (its Authorization value, or
+    :attr:`PendingSignature.signature`), only a signature not seen in the last
+    ``window_s`` seconds (twice the clock skew: as long as a signature stays valid) is
+    charged to the key. A repeat of one is charged to that signature alone, which may be
+    repeated ``replays`` times: a client retrying its own request after a lost answer is
+    answered, and replays of a captured request never take the owner's tokens. A
+    signature the key's bucket refused is not remembered (its retry is charged again), so
+    resending does not get round the limit. At most ``max_signatures`` are remembered,
+    the oldest forgotten first.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        window_s: float = 1800.0,
+        replays: int = REPLAY_ALLOWANCE,
+        max_signatures: int = MAX_TRACKED_SIGNATURES,
+    ) -> None:
         self._rate = rate
         self._burst = float(burst)
+        self._window = window_s
+        self._replays = replays
+        self._max_signatures = max_signatures
         self._buckets: dict[str, tuple[float, float]] = {}
+        # signature -> (forgotten at, repeats left), in the order first seen
+        self._seen: dict[str, tuple[float, int]] = {}
 
     @property
     def enabled(self) -> bool:
         return self._rate > 0
 
-    def allow(self, ak: str, now: float) -> bool:
+    def allow(self, ak: str, now: float, signature: str | None = None) -> bool:
+        if signature is None:
+            return self._take(ak, now)
+        sig = _signature_id(signature)
+        self._forget(now)
+        seen = self._seen.get(sig)
+        if seen is not None:
+            until, left = seen
+            if left < 1:
+                return False
+            self._seen[sig] = (until, left - 1)
+            return True
+        if not self._take(ak, now):
+            return False
+        if len(self._seen) >= self._max_signatures:
+            del self._seen[next(iter(self._seen))]
+        self._seen[sig] = (now + self._window, self._replays)
+        return True
+
+    def _forget(self, now: float) -> None:
+        seen = self._seen
+        while seen:
+            first = next(iter(seen))
+            if seen[first][0] > now:
+                return
+            del seen[first]
+
+    def _take(self, ak: str, now: float) -> bool:
         tokens, last = self._buckets.get(ak, (self._burst, now))
         tokens = min(self._burst, tokens + (now - last) * self._rate)
         if tokens < 1.0:

@@ -264,3 +264,57 @@ def test_the_signing_key_cache_is_bounded() -> None:
         authorization, headers = _signed(["host", f"x-{n}"])
         assert v.verify(authorization, "POST", PATH, "", headers, BODY, T)
     assert v.cached_signing_keys == SIGNING_KEY_CACHE
+
+
+# -- the rate limit: replays are charged to their own signature -------------------------
+
+
+def _sig(n: int) -> str:
+    return f"auth-v2/{AK}/2024-01-01T00:00:00Z/host/{n:064x}"
+
+
+def test_replays_of_a_captured_request_do_not_lock_the_owner_out() -> None:
+    limiter = RateLimiter(rate=1.0, burst=3)
+    assert limiter.allow(AK, 0.0, signature=_sig(1))  # the owner's request
+    replays = [limiter.allow(AK, 0.0, signature=_sig(1)) for _ in range(50)]
+    assert replays == [True] * 3 + [False] * 47  # the signature's own allowance, then 429
+    assert limiter.allow(AK, 0.0, signature=_sig(2))  # the owner still has its tokens
+    assert limiter.allow(AK, 0.0, signature=_sig(3))
+    assert not limiter.allow(AK, 0.0, signature=_sig(4))  # and its own limit still holds
+
+
+def test_a_retry_after_a_lost_answer_is_answered_even_at_the_limit() -> None:
+    limiter = RateLimiter(rate=0.001, burst=2)
+    assert limiter.allow(AK, 0.0, signature=_sig(1))
+    assert limiter.allow(AK, 0.0, signature=_sig(2))
+    assert not limiter.allow(AK, 0.0, signature=_sig(3))  # the key is at its limit
+    assert limiter.allow(AK, 0.0, signature=_sig(2))  # but the answer to sig 2 was lost
+
+
+def test_resending_a_refused_request_does_not_get_round_the_limit() -> None:
+    limiter = RateLimiter(rate=0.001, burst=1)
+    assert limiter.allow(AK, 0.0, signature=_sig(1))
+    assert [limiter.allow(AK, 0.0, signature=_sig(2)) for _ in range(5)] == [False] * 5
+
+
+def test_whitespace_does_not_make_a_replay_new() -> None:
+    limiter = RateLimiter(rate=0.001, burst=1)
+    assert limiter.allow(AK, 0.0, signature=_sig(1))
+    variants = [_sig(1) + " " * n for n in range(1, 6)] + ["\t" + _sig(1), _sig(1)[-64:]]
+    assert [limiter.allow(AK, 0.0, signature=v) for v in variants] == [True] * 3 + [False] * 4
+
+
+def test_signatures_are_forgotten_after_the_window() -> None:
+    limiter = RateLimiter(rate=1 / 3600, burst=1, window_s=1800)
+    assert limiter.allow(AK, 0.0, signature=_sig(1))
+    assert limiter.allow(AK, 1799.0, signature=_sig(1))  # a repeat: its own allowance
+    # Past the window the signature is new again (the verifier refuses it as stale by
+    # then): it is charged to the key, whose bucket is still empty.
+    assert not limiter.allow(AK, 1801.0, signature=_sig(1))
+
+
+def test_the_signatures_remembered_are_bounded() -> None:
+    limiter = RateLimiter(rate=1e-9, burst=5, max_signatures=4)
+    assert all(limiter.allow(AK, 0.0, signature=_sig(n)) for n in range(1, 6))
+    assert limiter.allow(AK, 0.0, signature=_sig(2))  # still remembered: a repeat
+    assert not limiter.allow(AK, 0.0, signature=_sig(1))  # forgotten: new, and no tokens
