@@ -71,10 +71,15 @@ def build_app(
     return create_app(settings, store, keys, clock=clock)
 
 
+def access_keys(settings: Settings) -> dict[str, AccessKey]:
+    """The keys of the credentials file that ``settings`` names, its mode checked."""
+    return load_credentials(settings.credentials, allow_open=settings.allow_open_credentials)
+
+
 def app_from_environ() -> App:
     """The app of one worker process, from the ``CCMS_*`` variables its parent exported."""
     settings = load_settings(process_environ())
-    return build_app(settings, load_credentials(settings.credentials))
+    return build_app(settings, access_keys(settings))
 
 
 def configure_logging(level: str) -> None:
@@ -112,7 +117,7 @@ def serve(settings: Settings) -> None:
     uvicorn shuts down gracefully on either, then raises ``KeyboardInterrupt`` for SIGINT.
     """
     check(settings)
-    keys = load_credentials(settings.credentials)
+    keys = access_keys(settings)
     store = open_store(settings)
     asyncio.run(_migrate(store))  # once, before any worker
     if settings.workers == 1:

@@ -42,7 +42,7 @@ from ccms.client.display import sign_in_time
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-SK = "e2e-secret-key-0123456789"
+SK = "QhVPnuc8fRL-2SkKTkDmh_3X_Ovms3Os"
 CREDENTIALS = f"""
 [[access_key]]
 ak = "admin"
@@ -103,6 +103,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     cert, key = _certificate(folder)
     credentials = folder / "creds.toml"
     credentials.write_text(CREDENTIALS, encoding="utf-8")
+    credentials.chmod(0o600)  # a file of secrets: the server refuses one others may read
     port = _free_port()
     url = f"https://127.0.0.1:{port}"
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
