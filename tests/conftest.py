@@ -13,19 +13,19 @@ import orjson
 import pytest
 
 from ccms.auth import AccessKey, format_timestamp, sign
-from ccms.http import create_app
 from ccms.http.app import App
+from ccms.server import build_app
 from ccms.settings import load_settings
 from ccms.store.sqlite import SQLiteStore
 
 ADMIN_AK = "admin-ak"
-ADMIN_SK = "admin-secret-0123456789abcdef"
+ADMIN_SK = "5nTNjpyP0nprfsoUhT1g0DBaPIidKFLm"
 QUERY_AK = "query-ak"
-QUERY_SK = "query-secret-0123456789abcdef"
+QUERY_SK = "iOIGJQoNUhvq7S8BOxhxVffx9tmZtN41"
 INGEST_AK = "ingest-ak"
-INGEST_SK = "ingest-secret-0123456789abcdef"
+INGEST_SK = "-4EbYw5awILc440a5rG_P1atN0uOKKrg"
 SCOPED_AK = "scoped-ak"
-SCOPED_SK = "scoped-secret-0123456789abcdef"
+SCOPED_SK = "C-_IW7YJqKl0U63867PPbspzIQTDkgeW"
 
 
 def test_keys() -> dict[str, AccessKey]:
@@ -77,7 +77,8 @@ async def app(
     db_path: Path, clock: FrozenClock, settings_overrides: dict[str, Any]
 ) -> AsyncIterator[App]:
     settings = load_settings({}, settings_overrides)
-    application = create_app(settings, SQLiteStore(str(db_path), clock=clock), test_keys(), clock)
+    store = SQLiteStore(str(db_path), clock=clock)
+    application = build_app(settings, test_keys(), store=store, clock=clock)
     await application.startup()
     yield application
     await application.shutdown()
@@ -120,9 +121,8 @@ class SyncApp:
     def __init__(self, db: Path) -> None:
         self.clock = FrozenClock()
         self.loop = asyncio.new_event_loop()
-        self.app = create_app(
-            load_settings({}), SQLiteStore(str(db), clock=self.clock), test_keys(), self.clock
-        )
+        store = SQLiteStore(str(db), clock=self.clock)
+        self.app = build_app(load_settings({}), test_keys(), store=store, clock=self.clock)
         self.loop.run_until_complete(self.app.startup())
         self.http = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=self.app), base_url="http://testserver"

@@ -2,23 +2,39 @@
 
 Every setting is declared once in :data:`SETTINGS` with its name, type, default and help.
 That table feeds ``ccms serve --help`` and ``docs/settings.md``; a test fails when one is
-undocumented. ``environ`` is always passed in, never read from the process globally.
+undocumented. ``environ`` is always passed in; :func:`process_environ` is the one place
+ccms reads the process environment.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ccms.errors import CCMSError
+from ccms.tomlkeys import key_line, unknown_key
 
 
 class SettingsError(CCMSError):
     """A setting has a value ccms cannot use; the server refuses to start."""
+
+
+class Names(tuple[str, ...]):
+    """A list setting: a TOML list of strings, or one comma-separated string (a flag, a
+    ``CCMS_*`` variable). Blank items are dropped."""
+
+    def __new__(cls, value: str | Iterable[str] = ()) -> Names:
+        items = value.split(",") if isinstance(value, str) else value
+        return super().__new__(cls, tuple(item.strip() for item in items if item.strip()))
+
+    def __repr__(self) -> str:
+        return repr(list(self))
 
 
 @dataclass(frozen=True)
@@ -51,6 +67,19 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "",
         "TOML file of access keys ([[access_key]] ak, sk, roles, scopes). Required by serve.",
+    ),
+    Setting(
+        "allow_open_credentials",
+        bool,
+        False,
+        "Start even when group or others may read the credentials file (a warning, not a refusal).",
+    ),
+    Setting(
+        "allowed_hosts",
+        Names,
+        Names(),
+        "Host values a signature may name (comma-separated; 'name' for any port,"
+        " 'name:port' for one; empty: any). Others get HTTP 401.",
     ),
     Setting("tls_cert", str, "", "PEM certificate file: serve HTTPS, as the vendor does."),
     Setting("tls_key", str, "", "PEM private key file for --tls-cert."),
@@ -128,6 +157,8 @@ class Settings:
     port: int = 28080
     store: str = "sqlite:///ccms.db"
     credentials: str = ""
+    allow_open_credentials: bool = False
+    allowed_hosts: tuple[str, ...] = ()
     tls_cert: str = ""
     tls_key: str = ""
     workers: int = 1
@@ -154,6 +185,10 @@ class Settings:
 
 def _coerce(setting: Setting, value: object, source: str) -> object:
     kind = setting.type
+    if kind is Names and isinstance(value, list | tuple):
+        if not all(isinstance(item, str) for item in value):
+            raise SettingsError(f"{setting.name} ({source}) must be a list of strings")
+        return Names(value)
     if isinstance(value, str) and kind is not str:
         text = value.strip()
         if kind is bool:
@@ -189,13 +224,16 @@ def load_settings(
     path = config_file or environ.get("CCMS_CONFIG")
     if path:
         try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+            text = Path(path).read_text(encoding="utf-8")
+            data = tomllib.loads(text)
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise SettingsError(f"cannot read config file {path}: {exc}") from None
         for key, value in data.items():
             setting = _BY_NAME.get(key.replace("-", "_"))
             if setting is None:
-                raise SettingsError(f"unknown setting {key!r} in {path}")
+                raise SettingsError(
+                    unknown_key(key, _BY_NAME, path, key_line(text, key), noun="setting")
+                )
             values[setting.name] = _coerce(setting, value, path)
     for setting in SETTINGS:
         if setting.env in environ:
@@ -231,6 +269,9 @@ def _check(s: Settings) -> None:
         raise SettingsError("sqlite_mmap_mb must be 0 or more")
     if s.sqlite_readers < 1:
         raise SettingsError("sqlite_readers must be at least 1")
+    for host in s.allowed_hosts:
+        if any(c.isspace() or c in "/@,?#" for c in host):
+            raise SettingsError(f"allowed_hosts: {host!r} is not a host or host:port")
     if s.pg_pool_size < 1 or s.pg_command_timeout <= 0:
         raise SettingsError("pg_pool_size must be at least 1 and pg_command_timeout positive")
 
@@ -240,8 +281,36 @@ def to_environ(settings: Settings) -> dict[str, str]:
     out = {}
     for setting in SETTINGS:
         value = getattr(settings, setting.name)
-        out[setting.env] = ("true" if value else "false") if setting.type is bool else str(value)
+        if setting.type is bool:
+            out[setting.env] = "true" if value else "false"
+        elif setting.type is Names:
+            out[setting.env] = ",".join(value)
+        else:
+            out[setting.env] = str(value)
     return out
+
+
+def process_environ() -> Mapping[str, str]:
+    """The process environment. ccms reads it here alone: the command line hands it down as
+    ``environ``, and a worker process, which has no other input, rebuilds its settings from
+    it (``ccms.server.app_from_environ``)."""
+    return os.environ
+
+
+@contextlib.contextmanager
+def exported(variables: Mapping[str, str]) -> Iterator[None]:
+    """``variables`` in the process environment for the block, for the worker processes
+    started in it to inherit; the previous values come back after."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def defaults_match_table() -> bool:
@@ -257,7 +326,7 @@ def settings_markdown() -> str:
         "|---|---|---|---|---|",
     ]
     for s in SETTINGS:
-        default = repr(s.default) if s.type is str else str(s.default).lower()
+        default = repr(s.default) if s.type in (str, Names) else str(s.default).lower()
         lines.append(f"| `{s.name}` | `{s.flag}` | `{s.env}` | `{default}` | {s.help} |")
     return "\n".join(lines) + "\n"
 

@@ -20,7 +20,7 @@ from ccms.http.app import App
 from ccms.settings import load_settings
 from ccms.store.sqlite import SQLiteStore
 
-SK = "test-secret-key-0123456789"
+SK = "AkXGnMMKW0k0XtlCxVVLVk0uSnX5nkr4"
 CREDENTIALS = f"""
 [[access_key]]
 ak = "admin"
