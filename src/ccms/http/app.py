@@ -26,7 +26,6 @@ from ccms.errors import (
     NotFoundError,
     PayloadTooLargeError,
     RateLimitedError,
-    StoreUnavailableError,
     UnsupportedMediaTypeError,
 )
 from ccms.http import schemas
@@ -168,13 +167,12 @@ class App:
                 render(error),
                 error.result_code,
             )
-            if isinstance(error, MethodNotAllowedError):
-                extra.append((b"allow", error.allow.encode()))
-            elif isinstance(error, RateLimitedError):
-                extra.append((b"retry-after", str(error.retry_after_s).encode()))
-            elif isinstance(error, StoreUnavailableError):
+            extra.extend(
+                (name.lower().encode("latin-1"), value.encode("latin-1"))
+                for name, value in error.headers.items()
+            )
+            if error.store_failure:
                 self.metrics.store_errors.inc()
-                extra.append((b"retry-after", b"1"))
         except Exception:
             log.exception("unexpected error on %s", path)
             internal = InternalError("unknown error")

@@ -22,7 +22,8 @@ from ccms.domain.agent import (
     login_date,
     status_of,
 )
-from ccms.errors import SUCCESS, CCMSError, InvalidParameterError, MalformedRequestError
+from ccms.errors import CCMSError, InvalidParameterError, MalformedRequestError
+from ccms.wire import SUCCESS
 
 
 def parse_body(body: bytes) -> dict[str, Any]:

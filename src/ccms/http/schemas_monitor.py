@@ -28,8 +28,9 @@ from ccms.domain.agent import (
 )
 from ccms.domain.counts import StateCounts, SystemState
 from ccms.domain.status import UNSET_16, UNSET_32, CtiStatus
-from ccms.errors import SUCCESS, CCMSError, InvalidParameterError
+from ccms.errors import CCMSError, InvalidParameterError
 from ccms.http.schemas import int_field, query_params
+from ccms.wire import SUCCESS
 
 MAX_AGENT_IDS = 6000
 MAX_SKILL_IDS = 1000

@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import ADMIN_SK, Api, FrozenClock, test_keys
 from tests.integration.http.test_agent_routes import envelope_error
 
+from ccms.errors import StoreUnavailableError
 from ccms.http import create_app
 from ccms.http.app import App
 from ccms.settings import load_settings
@@ -74,6 +75,33 @@ async def test_unexpected_error_is_500_with_nothing_internal(
     assert "secret" not in response.text
     assert "RuntimeError: internal detail" in caplog.text  # logged with its traceback
     assert "Traceback" in caplog.text
+
+
+class UnavailableStore(SQLiteStore):
+    """A store whose reads fail as a store does when its file or server is gone."""
+
+    async def get_agent(self, cc_id: int, vdn: int, work_no: int) -> Any:
+        raise StoreUnavailableError("the store is unavailable, try again later")
+
+
+async def test_store_unavailable_is_503_with_retry_after_and_counted(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    app = create_app(
+        load_settings({}), UnavailableStore(str(tmp_path / "x.db"), clock=clock), test_keys(), clock
+    )
+    await app.startup()
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as http:
+            response = await Api(http, clock).agent()
+            metrics = (await http.get("/metrics")).text
+    finally:
+        await app.shutdown()
+    envelope_error(response, 503, "0100001")
+    assert response.headers["retry-after"] == "1"
+    assert "ccms_store_errors_total 1.0" in metrics
 
 
 async def test_no_secret_or_authorization_in_the_logs(
