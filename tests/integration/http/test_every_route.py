@@ -14,6 +14,7 @@ from tests.integration.http.test_agent_routes import envelope_error
 from ccms.errors import StoreUnavailableError
 from ccms.http import create_app
 from ccms.http.app import App
+from ccms.http.routes import route_table
 from ccms.settings import load_settings
 from ccms.store.sqlite import SQLiteStore
 
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 
 def post_routes(app: App) -> list[str]:
-    return sorted(app.routes)
+    return sorted(route.path for route in app.routes if route.method == "POST")
 
 
 async def test_there_are_routes_to_walk(app: App) -> None:
@@ -171,13 +172,13 @@ async def test_websocket_handshake_is_refused(app: App) -> None:
     assert sent == [{"type": "websocket.close", "code": 1008}]
 
 
-async def test_every_route_is_documented_and_in_the_changelog(app: App) -> None:
+async def test_every_route_is_documented_and_in_the_changelog() -> None:
     root = Path(__file__).resolve().parents[3]
     api = (root / "docs" / "api.md").read_text(encoding="utf-8")
     changelog = (root / "CHANGELOG.md").read_text(encoding="utf-8")
     missing = []
-    for path in [*app.routes, *app.get_routes]:
-        name = path.split("/openapi/")[-1]
+    for route in route_table(load_settings({})):
+        name = route.path.split("/openapi/")[-1]
         if name not in api or name not in changelog:
-            missing.append(path)
+            missing.append(route.path)
     assert missing == []
