@@ -6,7 +6,11 @@ are data (``ccms.http.routing``, tables in ``ccms.http.routes``); every request 
 through the same pipeline, each step only where its route asks for it, in this order:
 
     path (404) -> method (405) -> Content-Type (415) -> size (413) -> C2 signature (401)
-    -> rate limit (429) -> JSON (400) -> handler (its own result codes)
+    -> the route's role (0101003) -> rate limit (429) -> JSON (400) -> handler (its own
+    result codes)
+
+A key without the route's role learns nothing about the body: it is refused before the
+body is parsed or validated.
 
 Every answer, success or failure, is the CC-CMS envelope (``ccms.http.envelope``), but for
 ``/metrics`` and streams; an error renders through its route's envelope family with the
@@ -28,6 +32,7 @@ from ccms.errors import (
     MethodNotAllowedError,
     NotFoundError,
     PayloadTooLargeError,
+    PermissionDeniedError,
     RateLimitedError,
     UnsupportedMediaTypeError,
 )
@@ -202,6 +207,9 @@ class App:
                 raw,
                 now,
             )
+            role = route.role
+            if role is not None and not key.has_role(role):
+                raise PermissionDeniedError(f"access key lacks the role {role!r}")
             if self.limiter.enabled and not self.limiter.allow(key.ak, now):
                 raise RateLimitedError("too many requests for this access key")
         body = parse_body(raw) if kind is Body.JSON else {}

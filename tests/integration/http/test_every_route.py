@@ -8,7 +8,16 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import ADMIN_SK, Api, FrozenClock, test_keys
+from tests.conftest import (
+    ADMIN_SK,
+    INGEST_AK,
+    INGEST_SK,
+    QUERY_AK,
+    QUERY_SK,
+    Api,
+    FrozenClock,
+    test_keys,
+)
 from tests.integration.http.test_agent_routes import envelope_error
 
 from ccms.errors import StoreUnavailableError
@@ -139,6 +148,20 @@ async def test_a_key_without_the_query_role_reads_nothing(api: Api, app: App) ->
         assert response.status_code == 200, path
         answer = response.json()
         assert answer["resultCode"] == "0101003", (path, answer)
+
+
+@pytest.mark.parametrize("body", [{}, {"events": []}, b"{not json", {"ccId": 0, "agentIds": "x"}])
+async def test_the_role_is_checked_before_the_body(api: Api, app: App, body: Any) -> None:
+    """A key without the route's role learns nothing about its body's validity: the
+    permission refusal, not the validation message (nor 400 for a body that is not JSON)."""
+    for route in app.routes:
+        if route.role is None:
+            continue
+        ak, sk = (QUERY_AK, QUERY_SK) if route.role == "ingest" else (INGEST_AK, INGEST_SK)
+        text = envelope_error(await api.post(route.path, body, ak=ak, sk=sk), 200, "0101003")
+        assert text == f"access key lacks the role {route.role!r}", route.path
+    roles = {route.role for route in app.routes}
+    assert {"query", "ingest"} <= roles
 
 
 async def test_non_ascii_content_length_is_not_a_500(app: App) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import QUERY_AK, QUERY_SK, FrozenClock, test_keys
+from tests.conftest import INGEST_AK, INGEST_SK, QUERY_AK, QUERY_SK, FrozenClock, test_keys
 from tests.integration.client.client_support import serve_in_thread
 from tests.integration.http.test_agent_routes import envelope_error
 
@@ -248,3 +248,11 @@ def test_a_request_parses_its_query_once_on_demand() -> None:
     assert request.query is request.query
     with pytest.raises(LookupError, match="not a signed route"):
         request.signed_key  # noqa: B018
+
+
+async def test_a_signed_get_checks_the_route_role(
+    http: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    headers = signed_get(clock, SIGNED_GET, [], INGEST_AK, INGEST_SK)
+    text = envelope_error(await http.get(SIGNED_GET, headers=headers), 200, "0101003")
+    assert text == "access key lacks the role 'query'"
