@@ -5,9 +5,9 @@ and a framework's per-request machinery costs several times the whole lookup. Th
 are data (``ccms.http.routing``, tables in ``ccms.http.routes``); every request goes
 through the same pipeline, each step only where its route asks for it, in this order:
 
-    path (404) -> method (405) -> Content-Type (415) -> size (413) -> C2 signature (401)
-    -> the route's role (0101003) -> rate limit (429) -> JSON (400) -> handler (its own
-    result codes)
+    Host (400) -> path (404) -> method (405) -> Content-Type (415) -> size (413)
+    -> C2 signature (401) -> the route's role (0101003) -> rate limit (429)
+    -> JSON (400) -> handler (its own result codes)
 
 A key without the route's role learns nothing about the body: it is refused before the
 body is parsed or validated.
@@ -29,6 +29,7 @@ from ccms.auth import AccessKey, RateLimiter, Verifier
 from ccms.errors import (
     CCMSError,
     InternalError,
+    MalformedRequestError,
     MethodNotAllowedError,
     NotFoundError,
     PayloadTooLargeError,
@@ -141,7 +142,10 @@ class App:
         name = "other" if entry is None else entry.name
         render: Callable[[CCMSError], bytes] = failure
         try:
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            raw_headers = scope["headers"]
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw_headers}
+            if len(headers) != len(raw_headers) or "host" not in headers:
+                _check_host(raw_headers, scope.get("http_version", "1.1"))
             if entry is None:
                 raise NotFoundError(f"no route for {path}")
             route = entry.methods.get(method)
@@ -215,6 +219,16 @@ class App:
         body = parse_body(raw) if kind is Body.JSON else {}
         request = Request(scope["method"], scope["path"], query_string, headers, key, raw, body)
         return await route.handler(self.context, request)
+
+
+def _check_host(raw_headers: list[tuple[bytes, bytes]], http_version: str) -> None:
+    """RFC 9112, 3.2: a request with more than one Host header, or an HTTP/1.1 request
+    without one, is answered 400."""
+    hosts = sum(1 for name, _ in raw_headers if name.lower() == b"host")
+    if hosts > 1:
+        raise MalformedRequestError("the request has more than one Host header")
+    if hosts == 0 and http_version != "1.0":
+        raise MalformedRequestError("the request has no Host header")
 
 
 def _encoded(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from tests.conftest import (
     ADMIN_SK,
@@ -18,6 +20,7 @@ from tests.conftest import (
     FrozenClock,
     test_keys,
 )
+from tests.integration.client.client_support import serve_in_thread
 from tests.integration.http.test_agent_routes import envelope_error
 
 from ccms.errors import StoreUnavailableError
@@ -176,10 +179,82 @@ async def test_non_ascii_content_length_is_not_a_500(app: App) -> None:
 
     scope = {
         "type": "http", "method": "POST", "path": "/rest/cmsapp/v1/ping", "query_string": b"",
-        "headers": [(b"content-type", b"application/json"), (b"content-length", "²".encode("latin-1"))],
+        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
+                    (b"content-length", "²".encode("latin-1"))],
     }  # fmt: skip
     await app(scope, receive, send)
     assert sent[0]["status"] == 401  # on to the signature check, which it fails
+
+
+async def raw_post(app: App, path: str, headers: list[tuple[bytes, bytes]],
+                   http_version: str = "1.1") -> tuple[int, dict[str, Any]]:  # fmt: skip
+    """POST ``{}`` through the ASGI app with exactly ``headers``: (status, answer)."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": path, "query_string": b"",
+             "http_version": http_version, "headers": headers}  # fmt: skip
+    await app(scope, receive, send)
+    return sent[0]["status"], orjson.loads(sent[1]["body"])
+
+
+@pytest.mark.parametrize("path", ["/rest/cmsapp/v1/ping", "/healthz", "/nowhere"])
+async def test_two_host_headers_are_400(app: App, path: str) -> None:
+    headers = [(b"host", b"testserver"), (b"content-type", b"application/json"),
+               (b"host", b"other")]  # fmt: skip
+    status, answer = await raw_post(app, path, headers)
+    assert (status, answer["resultCode"]) == (400, "0100002")
+    assert answer["resultDesc"] == "the request has more than one Host header"
+
+
+@pytest.mark.parametrize("path", ["/rest/cmsapp/v1/ping", "/healthz"])
+async def test_no_host_header_is_400_not_401(app: App, path: str) -> None:
+    status, answer = await raw_post(app, path, [(b"content-type", b"application/json")])
+    assert (status, answer["resultCode"]) == (400, "0100002")
+    assert answer["resultDesc"] == "the request has no Host header"
+
+
+def test_host_errors_over_real_http_are_the_envelope(tmp_path: Path, clock: FrozenClock) -> None:
+    """Through uvicorn with httptools, as ``ccms serve`` runs."""
+    app = create_app(load_settings({}), SQLiteStore(str(tmp_path / "x.db")), test_keys(), clock)
+    with serve_in_thread(app, http="httptools") as url:
+        host, port = url.removeprefix("http://").split(":")
+        answers = []
+        for head in (b"Host: a\r\nHost: b\r\n", b""):
+            with socket.create_connection((host, int(port)), timeout=10) as connection:
+                connection.sendall(
+                    b"GET /healthz HTTP/1.1\r\n" + head + b"Connection: close\r\n\r\n"
+                )
+                answer = b""
+                while chunk := connection.recv(65536):
+                    answer += chunk
+            status_line, _, rest = answer.partition(b"\r\n")
+            answers.append((status_line, orjson.loads(rest.rpartition(b"\r\n\r\n")[2])))
+    assert [(line, body["resultCode"]) for line, body in answers] == [
+        (b"HTTP/1.1 400 Bad Request", "0100002"),
+        (b"HTTP/1.1 400 Bad Request", "0100002"),
+    ]
+    assert answers[0][1]["resultDesc"] == "the request has more than one Host header"
+    assert answers[1][1]["resultDesc"] == "the request has no Host header"
+
+
+async def test_http_1_0_may_leave_host_out(app: App) -> None:
+    """RFC 9112 requires Host of HTTP/1.1 requests only: on to the signature check."""
+    headers = [(b"content-type", b"application/json")]
+    status, answer = await raw_post(app, "/rest/cmsapp/v1/ping", headers, http_version="1.0")
+    assert (status, answer["resultCode"]) == (401, "0100001")
+
+
+async def test_other_repeated_headers_are_not_refused(app: App) -> None:
+    headers = [(b"host", b"testserver"), (b"content-type", b"application/json"),
+               (b"x-trace", b"1"), (b"x-trace", b"2")]  # fmt: skip
+    status, answer = await raw_post(app, "/rest/cmsapp/v1/ping", headers)
+    assert (status, answer["resultCode"]) == (401, "0100001")
 
 
 async def test_websocket_handshake_is_refused(app: App) -> None:
