@@ -216,7 +216,7 @@ class App:
                 raise PermissionDeniedError(f"access key lacks the role {role!r}")
             if self.limiter.enabled and not self.limiter.allow(key.ak, now):
                 raise RateLimitedError("too many requests for this access key")
-        body = parse_body(raw) if kind is Body.JSON else {}
+        body = parse_body(raw) if kind is Body.JSON or (raw and kind is Body.JSON_OR_EMPTY) else {}
         request = Request(scope["method"], scope["path"], query_string, headers, key, raw, body)
         return await route.handler(self.context, request)
 

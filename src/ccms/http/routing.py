@@ -41,6 +41,7 @@ class Body(enum.Enum):
     """How a route's request body is read."""
 
     JSON = "json"  # a JSON object, Content-Type application/json (415 otherwise)
+    JSON_OR_EMPTY = "json-or-empty"  # the same, and an empty body reads as {}
     NONE = "none"  # not read (GET routes); the signature covers an empty body
 
 

@@ -11,7 +11,7 @@ from functools import partial
 from ccms import wire
 from ccms.errors import InvalidParameterError
 from ccms.http import envelope
-from ccms.http.routing import Answer, Context, Request, Route
+from ccms.http.routing import Answer, Body, Context, Request, Route
 from ccms.http.schemas import agent as schema
 from ccms.http.schemas.fields import query_params
 from ccms.settings import Settings
@@ -32,7 +32,7 @@ async def legacy_agent_by_work_no(ctx: Context, request: Request) -> Answer:
 
 
 async def ping(ctx: Context, request: Request) -> Answer:
-    """Echo ``say``."""
+    """Echo ``say``; an empty body (as the vendor's demo may send) answers ``""``."""
     say = query_params(request.body).get("say", "")
     if not isinstance(say, str) or len(say) > 1024:
         raise InvalidParameterError("say must be a string of at most 1024 characters")
@@ -44,5 +44,5 @@ def routes(settings: Settings) -> list[Route]:
     return [
         post(wire.AGENT_BY_WORK_NO, agent_by_work_no, role="query"),
         post(wire.LEGACY_AGENT_BY_WORK_NO, legacy_agent_by_work_no, role="query"),
-        post(wire.PING, ping),  # any key
+        post(wire.PING, ping, body=Body.JSON_OR_EMPTY),  # any key; an empty body is {}
     ]
