@@ -1,35 +1,44 @@
-# The interface a newcomer uses. Every target creates .venv when it is missing.
+# The interface a newcomer uses. Every target creates the virtual environment when it is
+# missing: `make demo` installs only what the demo needs, `make test` adds the dev tools.
+# PYTHON picks the interpreter, VENV the folder (.ci/run tests several Pythons side by side).
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test check bench serve clean
+.PHONY: demo test check bench clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "ccms needs Python 3.11 or newer"; exit 1; }
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,postgres]'
-	touch $(STAMP)
 
-demo: $(STAMP)
+$(RUNTIME): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	touch $(RUNTIME)
+
+$(DEV): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,postgres]'
+	touch $(RUNTIME) $(DEV)
+
+demo: $(RUNTIME)
 	$(BIN)/ccms demo
 
-test: $(STAMP)
+test: $(DEV)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-check: $(STAMP)
+check: $(DEV)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(DEV)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; } || \
 		{ echo "make bench needs wrk (Debian package wrk)"; exit 1; }
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,postgres,bench]'
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-* .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -374,7 +375,7 @@ def bench_intake(
                     accepted, elapsed = asyncio.run(run())
                 # acknowledged means committed: count what the store holds
                 if backend == "sqlite":
-                    with sqlite3.connect(db) as conn:
+                    with closing(sqlite3.connect(db)) as conn:
                         stored = conn.execute("SELECT count(*) FROM applied_event").fetchone()[0]
                 else:
                     stored = pg_count(pg_url or "", schema, "applied_event")

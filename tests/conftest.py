@@ -13,8 +13,8 @@ import orjson
 import pytest
 
 from ccms.auth import AccessKey, format_timestamp, sign
-from ccms.http import create_app
 from ccms.http.app import App
+from ccms.server import build_app
 from ccms.settings import load_settings
 from ccms.store.sqlite import SQLiteStore
 
@@ -77,7 +77,8 @@ async def app(
     db_path: Path, clock: FrozenClock, settings_overrides: dict[str, Any]
 ) -> AsyncIterator[App]:
     settings = load_settings({}, settings_overrides)
-    application = create_app(settings, SQLiteStore(str(db_path), clock=clock), test_keys(), clock)
+    store = SQLiteStore(str(db_path), clock=clock)
+    application = build_app(settings, test_keys(), store=store, clock=clock)
     await application.startup()
     yield application
     await application.shutdown()
@@ -120,9 +121,8 @@ class SyncApp:
     def __init__(self, db: Path) -> None:
         self.clock = FrozenClock()
         self.loop = asyncio.new_event_loop()
-        self.app = create_app(
-            load_settings({}), SQLiteStore(str(db), clock=self.clock), test_keys(), self.clock
-        )
+        store = SQLiteStore(str(db), clock=self.clock)
+        self.app = build_app(load_settings({}), test_keys(), store=store, clock=self.clock)
         self.loop.run_until_complete(self.app.startup())
         self.http = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=self.app), base_url="http://testserver"

@@ -2,14 +2,17 @@
 
 Every setting is declared once in :data:`SETTINGS` with its name, type, default and help.
 That table feeds ``ccms serve --help`` and ``docs/settings.md``; a test fails when one is
-undocumented. ``environ`` is always passed in, never read from the process globally.
+undocumented. ``environ`` is always passed in; :func:`process_environ` is the one place
+ccms reads the process environment.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -242,6 +245,29 @@ def to_environ(settings: Settings) -> dict[str, str]:
         value = getattr(settings, setting.name)
         out[setting.env] = ("true" if value else "false") if setting.type is bool else str(value)
     return out
+
+
+def process_environ() -> Mapping[str, str]:
+    """The process environment. ccms reads it here alone: the command line hands it down as
+    ``environ``, and a worker process, which has no other input, rebuilds its settings from
+    it (``ccms.server.app_from_environ``)."""
+    return os.environ
+
+
+@contextlib.contextmanager
+def exported(variables: Mapping[str, str]) -> Iterator[None]:
+    """``variables`` in the process environment for the block, for the worker processes
+    started in it to inherit; the previous values come back after."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def defaults_match_table() -> bool:

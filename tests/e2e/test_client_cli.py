@@ -1,13 +1,12 @@
 """End to end: a real ``ccms serve`` process over HTTPS (self-signed certificate, trusted
 through a CA bundle), reached by the client library and by the client commands.
 
-The commands run in-process through a parser built from ``add_commands`` (as the main
-CLI wires them); their profile is written with ``write_profile``.
+The commands run in-process through ``ccms.cli.main``, the ``ccms`` command's own parser and
+dispatch; their profile is written with ``write_profile``.
 """
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import os
@@ -26,7 +25,8 @@ import anyio
 import httpx
 import pytest
 
-from ccms.cli_client import add_commands, run
+from ccms.cli import build_parser, main
+from ccms.cli.client import _watch_loop
 from ccms.client import (
     AgentNotFoundError,
     AgentStatus,
@@ -187,13 +187,6 @@ def test_untrusted_certificate_is_a_transport_error_not_retried(served: Served) 
 # -- the commands ----------------------------------------------------------------------
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ccms")
-    parser.add_argument("--debug", action="store_true")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    return parser
-
-
 @pytest.fixture(scope="module")
 def environ(served: Served) -> dict[str, str]:
     profile = served.folder / "client.toml"
@@ -203,7 +196,7 @@ def environ(served: Served) -> dict[str, str]:
 
 @dataclass
 class Outcome:
-    code: int | None
+    code: int
     out: str
     err: str
 
@@ -211,8 +204,7 @@ class Outcome:
 @pytest.fixture
 def ccms(capsys: pytest.CaptureFixture[str], environ: dict[str, str]) -> Any:
     def call(*argv: str, env: Mapping[str, str] | None = None) -> Outcome:
-        args = _parser().parse_args(argv)
-        code = run(args, environ if env is None else env)
+        code = main(argv, environ if env is None else env)
         captured = capsys.readouterr()
         return Outcome(code, captured.out, captured.err)
 
@@ -311,14 +303,8 @@ def test_missing_configuration_is_exit_code_2(ccms: Any, served: Served) -> None
 
 
 def test_debug_shows_the_exception(environ: dict[str, str]) -> None:
-    args = _parser().parse_args(["--debug", "agent", "1", "1", "999"])
-
     with pytest.raises(AgentNotFoundError):
-        run(args, environ)
-
-
-def test_other_commands_are_not_ours(environ: dict[str, str]) -> None:
-    assert run(argparse.Namespace(command="serve"), environ) is None
+        main(["--debug", "agent", "1", "1", "999"], environ)
 
 
 def _events(first: int, count: int, vdn: int = 3) -> list[dict[str, Any]]:
@@ -467,7 +453,6 @@ class _Stop(Exception):
 def test_watch_live_refreshes_and_survives_a_lost_server(
     served: Served, environ: dict[str, str]
 ) -> None:
-    from ccms.cli_client import _watch_loop
     from ccms.client import load_config
 
     frames: list[str] = []
@@ -478,12 +463,12 @@ def test_watch_live_refreshes_and_survives_a_lost_server(
         if len(waits) == 2:
             raise _Stop
 
-    live = _parser().parse_args(["watch", "1", "1", "101", "102", "--interval", "2.5"])
+    live = build_parser().parse_args(["watch", "1", "1", "101", "102", "--interval", "2.5"])
     with pytest.raises(_Stop):
         anyio.run(_watch_loop, live, load_config(environ), True, frames.append, sleep)
     closed = f"https://127.0.0.1:{_free_port()}"
     waits.clear()
-    no_retry = _parser().parse_args(["watch", "1", "1", "101", "102", "--interval", "2.5",
+    no_retry = build_parser().parse_args(["watch", "1", "1", "101", "102", "--interval", "2.5",
                                      "--retry-deadline", "0"])  # fmt: skip
     config = load_config(environ, url=closed)
     with pytest.raises(_Stop):

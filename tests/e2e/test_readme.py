@@ -28,7 +28,7 @@ def test_quick_start_names_the_two_commands() -> None:
 
 
 def test_serve_section_runs_as_written(server_factory: Any, tmp_path: Path) -> None:
-    recipe = blocks("sh")[1]
+    (recipe,) = (block for block in blocks("sh") if "cat > credentials.toml <<EOF" in block)
     make_credentials, serve_line = recipe.rsplit("EOF\n", 1)
     subprocess.run(["bash", "-c", make_credentials + "EOF\n"], cwd=tmp_path, check=True)
     assert "ccms serve --credentials credentials.toml" in serve_line

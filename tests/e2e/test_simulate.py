@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import tomllib
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,7 @@ def test_simulate_survives_a_server_killed_mid_run(server_factory: Any, tmp_path
     run = simulate(server, state, "--duration", "86400", "--batch", "20")
 
     def applied() -> int:
-        with sqlite3.connect(server.db) as conn:
+        with closing(sqlite3.connect(server.db)) as conn:
             return int(conn.execute("SELECT count(*) FROM applied_event").fetchone()[0])
 
     wait_until(lambda: applied() > 200, timeout=60)
@@ -137,7 +138,7 @@ def test_demo_answers_within_10_s_and_stops_cleanly(tmp_path: Path) -> None:
     assert "ccms demo is running on" in out
     assert "--profile demo" in out
     assert "stopped" in out
-    with sqlite3.connect(data / "demo.db") as conn:
+    with closing(sqlite3.connect(data / "demo.db")) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT count(*) FROM agent").fetchone()[0] > 0
 
@@ -150,7 +151,7 @@ def test_simulate_stops_cleanly_on_ctrl_c(server_factory: Any, tmp_path: Path) -
     )  # fmt: skip
 
     def fed() -> bool:
-        with sqlite3.connect(server.db) as conn:
+        with closing(sqlite3.connect(server.db)) as conn:
             return int(conn.execute("SELECT count(*) FROM agent").fetchone()[0]) > 0
 
     wait_until(fed, timeout=30)
@@ -159,6 +160,6 @@ def test_simulate_stops_cleanly_on_ctrl_c(server_factory: Any, tmp_path: Path) -
     assert run.returncode == 0, err
     assert "Traceback" not in err
     sent = [int(n.replace(",", "")) for n in re.findall(r"^([\d,]+) events", err, re.M)]
-    with sqlite3.connect(server.db) as conn:
+    with closing(sqlite3.connect(server.db)) as conn:
         stored = int(conn.execute("SELECT count(*) FROM applied_event").fetchone()[0])
     assert sent[-1] == stored  # every batch it reported sent was acknowledged and kept

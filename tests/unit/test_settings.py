@@ -9,7 +9,9 @@ from ccms.settings import (
     Settings,
     SettingsError,
     defaults_match_table,
+    exported,
     load_settings,
+    process_environ,
     to_environ,
 )
 
@@ -68,6 +70,14 @@ def test_unknown_key_in_file_is_refused(tmp_path: Path) -> None:
 def test_environ_round_trip() -> None:
     settings = load_settings({}, {"port": 9, "large_work_numbers": True, "rate_limit": 2.5})
     assert load_settings(to_environ(settings)) == settings
+
+
+def test_exported_settings_reach_the_process_environment_for_the_block() -> None:
+    settings = load_settings({}, {"port": 9, "workers": 3})
+    before = dict(process_environ())
+    with exported(to_environ(settings)):
+        assert load_settings(process_environ()) == settings  # what a worker process sees
+    assert dict(process_environ()) == before
 
 
 def test_docs_table_is_generated_from_the_settings() -> None:

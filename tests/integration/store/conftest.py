@@ -138,6 +138,8 @@ class TcpProxy:
     async def down(self) -> None:
         if self._server is not None:
             self._server.close()
+            # reset first: since Python 3.12 wait_closed() waits for open connections
+            self._reset_all()
             await self._server.wait_closed()
             self._server = None
         self._reset_all()

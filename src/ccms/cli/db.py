@@ -40,15 +40,14 @@ def add_commands(subparsers: Any) -> None:
         action.add_argument(
             "--store", metavar="URL", help="store URL (env CCMS_STORE; default sqlite:///ccms.db)"
         )
+    db.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int | None:
-    """Run a ``db`` command; ``None`` when ``args`` is not one of them.
+def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run a ``db`` command.
 
     Errors are :class:`~ccms.errors.CCMSError` (``ccms.cli.main`` prints them).
     """
-    if getattr(args, "command", None) != "db":
-        return None
     settings = load_settings(environ, {"store": args.store})
     store = open_store(settings)
     backend = "sqlite" if settings.store.startswith("sqlite:") else "postgres"

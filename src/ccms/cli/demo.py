@@ -8,37 +8,52 @@ batch in flight, then the server, leaving a consistent store.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import contextlib
 import os
 import secrets
 import signal
 import sys
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-import uvicorn
-
+from ccms import server
 from ccms.auth import parse_credentials
+from ccms.cli.command import EXIT_FAILED, EXIT_OK, Commands
 from ccms.client import AsyncClient, write_profile
-from ccms.feed import Feed, FeedOptions
-from ccms.http.app import create_app
+from ccms.feeds import Feed, Schedule, SimulatedSource
 from ccms.settings import Settings, load_settings
 from ccms.simulator import SimulationConfig
-from ccms.store.backends import open_store
 
 DEMO_AK = "demo"
 WARMUP_S = 5400.0  # the floor from 08:00: agents are signed in and busy when the demo opens
 
 
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the demo stops the feed first."""
+def add_commands(commands: Commands) -> None:
+    demo = commands.add_parser("demo", help="A live ccms with simulated agents, in one command.")
+    demo.add_argument("--port", type=int, default=28080, help="port on 127.0.0.1 (28080)")
+    demo.add_argument("--data-dir", default=".ccms-demo", help="demo folder (.ccms-demo)")
+    demo.add_argument("--agents", type=int, default=200, help="agents (default 200)")
+    demo.add_argument("--vdns", type=int, default=2, help="VDNs (default 2)")
+    demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    demo.add_argument("--speed", type=float, default=1.0, help="1 = real time (default)")
+    demo.add_argument("--no-profile", action="store_true",
+                      help="do not write the 'demo' client profile")  # fmt: skip
+    demo.set_defaults(handler=run)
 
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
+
+def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    server.configure_logging("warning")
+    options = DemoOptions(
+        Path(args.data_dir), args.port, args.agents, args.vdns, args.seed, args.speed,
+        write_profile=not args.no_profile,
+    )  # fmt: skip
+    try:
+        return asyncio.run(run_demo(options, environ))
+    except KeyboardInterrupt:  # Ctrl-C before the demo took the signals over
+        return EXIT_OK
 
 
 @dataclass(frozen=True)
@@ -101,39 +116,32 @@ Ctrl-C stops the demo.
 """
 
 
-async def run(options: DemoOptions, environ: Mapping[str, str], out: TextIO = sys.stdout,
+async def run_demo(options: DemoOptions, environ: Mapping[str, str], out: TextIO = sys.stdout,
               progress: TextIO | None = sys.stderr) -> int:  # fmt: skip
+    """The demo, until Ctrl-C or SIGTERM."""
     settings, sk = prepare(options)
     keys = parse_credentials(
         Path(settings.credentials).read_text(encoding="utf-8"), "demo", allow_weak=True
     )  # its own fresh random secret, which a placeholder check could only misjudge
-    app = create_app(settings, open_store(settings), keys)
-    from ccms.cli import uvicorn_kwargs
-
-    server = _Server(uvicorn.Config(app, **uvicorn_kwargs(settings)))
+    embedded = server.EmbeddedServer(settings, server.build_app(settings, keys))
     url = f"http://127.0.0.1:{settings.port}"
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        if serving.done():
-            serving.result()  # the error that stopped it
-            print(f"ccms demo: the server could not start on {url}", file=sys.stderr)
-            return 1
-        await asyncio.sleep(0.05)
+    if not await embedded.start():
+        print(f"ccms demo: the server could not start on {url}", file=sys.stderr)
+        return EXIT_FAILED
     profile = (
         write_profile(DEMO_AK, url, DEMO_AK, sk, environ=environ) if options.write_profile else None
     )
     config = SimulationConfig(seed=options.seed, agents=options.agents, vdns=options.vdns)
     async with AsyncClient(url, DEMO_AK, sk, retry_deadline=0) as client:
-        feed = Feed(
-            client, config, FeedOptions(speed=options.speed, warmup_s=WARMUP_S), progress=progress
-        )
+        source = SimulatedSource(config, Schedule(speed=options.speed, warmup_s=WARMUP_S))
+        feed = Feed(client, source, progress=progress)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, feed.stop)
         feeding = asyncio.create_task(feed.run())
         while feed.stats.events == 0 and not feeding.done():
             await asyncio.sleep(0.05)
-        signed_in = sorted(k for k, a in feed.simulator.agents().items() if a.cti_status != 0)
+        signed_in = sorted(k for k, a in source.simulator.agents().items() if a.cti_status != 0)
         agent = signed_in[0] if signed_in else (config.cc_id, 1, 101)
         out.write(banner(url, sk, options, profile, agent))
         out.flush()
@@ -142,7 +150,6 @@ async def run(options: DemoOptions, environ: Mapping[str, str], out: TextIO = sy
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
-    server.should_exit = True
-    await serving
+    await embedded.stop()
     out.write("ccms demo stopped; the store is in " + str(options.data_dir / "demo.db") + "\n")
-    return 0
+    return EXIT_OK

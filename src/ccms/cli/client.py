@@ -1,15 +1,9 @@
 """The client commands of ``ccms``: ``agent``, ``events post`` and ``watch``.
 
-The main command line (:mod:`ccms.cli`) wires them in two calls::
-
-    add_commands(subcommands)            # while building its parser
-    code = run(args, environ)            # None: not a client command
-
 Each command takes ``--profile``, ``--url``, ``--ak``, ``--sk`` (flags override
 ``CCMS_*`` variables, which override the profile; see :mod:`ccms.client.config`).
-Errors are one line on stderr (``ccms: ...``), a traceback only with ``--debug``.
-Exit codes: 0 ok, 1 the server answered a failure, 2 usage or configuration error,
-3 no answer (connection, timeout, TLS).
+Errors are one line on stderr (``ccms: ...``), a traceback only with ``--debug``; the exit
+codes are those of :mod:`ccms.cli.command`.
 """
 
 from __future__ import annotations
@@ -26,32 +20,24 @@ from typing import IO, Any
 import anyio
 import orjson
 
+from ccms.cli.command import (
+    EXIT_CODES_HELP,
+    EXIT_FAILED,
+    EXIT_OK,
+    REPORTED_ERRORS,
+    Commands,
+    InputError,
+    report,
+)
 from ccms.client.clients import AsyncClient
 from ccms.client.config import ClientConfig, load_config
 from ccms.client.display import WatchRow, agent_panel, watch_table
-from ccms.client.errors import (
-    ApiError,
-    AuthenticationError,
-    CCMSClientError,
-    ConfigurationError,
-    TransportError,
-)
+from ccms.client.errors import ApiError, AuthenticationError, TransportError
 from ccms.client.models import AgentDetail, AgentStatusInfo
 from ccms.client.retry import DEFAULT_RETRY_DEADLINE
 from ccms.domain.status import agent_status
 
-EXIT_OK = 0
-EXIT_API = 1
-EXIT_USAGE = 2
-EXIT_TRANSPORT = 3
 WATCH_CONCURRENCY = 16
-_EXIT_CODES = """exit codes: 0 ok, 1 the server answered a failure, 2 usage or configuration
-error, 3 no answer from the server (connection, timeout, TLS)"""
-
-
-class InputError(Exception):
-    """An events file that cannot be read (exit code 2)."""
-
 
 # -- argument parsing ------------------------------------------------------------------
 
@@ -116,13 +102,13 @@ def _work_no_args(parser: argparse.ArgumentParser, many: bool) -> None:
         parser.add_argument("work_no", metavar="WORKNO", type=int, help="Agent work number.")
 
 
-def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(subparsers: Commands) -> None:
     """Add ``agent``, ``events`` and ``watch`` to the ``ccms`` command group."""
     agent = subparsers.add_parser(
         "agent",
         help="Show one agent's status.",
         description="Show one agent: status, CTI status, time in state, sign-in time.",
-        epilog=_EXIT_CODES,
+        epilog=EXIT_CODES_HELP,
     )
     _work_no_args(agent, many=False)
     agent.add_argument("--json", action="store_true", help="Print the answer's resultDesc.")
@@ -130,15 +116,18 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
         "--legacy", action="store_true", help="Use the legacy route agentgroup/agentbyworkno."
     )
     _connection_flags(agent)
+    agent.set_defaults(handler=_agent)
 
-    events = subparsers.add_parser("events", help="Send CTI events to ccms.", epilog=_EXIT_CODES)
+    events = subparsers.add_parser(
+        "events", help="Send CTI events to ccms.", epilog=EXIT_CODES_HELP
+    )
     actions = events.add_subparsers(dest="events_command", required=True, metavar="ACTION")
     post = actions.add_parser(
         "post",
         help="Post events from NDJSON or a JSON array.",
         description="Post CTI events (NDJSON, one object a line, or a JSON array) in batches."
         " Batches are idempotent by eventId: after a failure, resume with --skip.",
-        epilog=_EXIT_CODES,
+        epilog=EXIT_CODES_HELP,
     )
     post.add_argument("file", metavar="FILE", help="Events file, '-' for stdin.")
     post.add_argument(
@@ -149,12 +138,13 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     post.add_argument("--json", action="store_true", help="Print the summary as JSON.")
     _connection_flags(post)
+    post.set_defaults(handler=_events)
 
     watch = subparsers.add_parser(
         "watch",
         help="Live table of agents.",
         description="A live table of agents, by status (talking first), then longest in state.",
-        epilog=_EXIT_CODES,
+        epilog=EXIT_CODES_HELP,
     )
     _work_no_args(watch, many=True)
     watch.add_argument(
@@ -162,38 +152,10 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     watch.add_argument("--once", action="store_true", help="Print one table and exit.")
     _connection_flags(watch)
+    watch.set_defaults(handler=_watch)
 
 
 # -- running ---------------------------------------------------------------------------
-
-
-def exit_code(error: BaseException) -> int:
-    if isinstance(error, TransportError):
-        return EXIT_TRANSPORT
-    if isinstance(error, ConfigurationError | InputError):
-        return EXIT_USAGE
-    return EXIT_API
-
-
-def _report(error: BaseException) -> int:
-    text = " ".join(str(error).split())
-    print(f"ccms: {text}", file=sys.stderr)
-    return exit_code(error)
-
-
-def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int | None:
-    """Run a client command; ``None`` when ``args.command`` is not one of them."""
-    handler = _COMMANDS.get(getattr(args, "command", None) or "")
-    if handler is None:
-        return None
-    try:
-        return handler(args, environ)
-    except (CCMSClientError, InputError) as error:
-        if getattr(args, "debug", False):
-            raise
-        return _report(error)
-    except KeyboardInterrupt:
-        return 130
 
 
 def _config(args: argparse.Namespace, environ: Mapping[str, str]) -> ClientConfig:
@@ -295,12 +257,12 @@ def _events(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
                     f"ccms: posted {posted} events (accepted {accepted}, duplicates {duplicates})"
                 )
                 print(("\r" if tty else "") + progress, end="" if tty else "\n", file=sys.stderr)
-    except (CCMSClientError, InputError) as error:
+    except REPORTED_ERRORS as error:
         if tty and posted:
             print(file=sys.stderr)
         if getattr(args, "debug", False):
             raise
-        code = _report(error)
+        code = report(error)
         if posted or args.skip:
             done = args.skip + posted
             print(f"ccms: {done} events were handled; resume with --skip {done}", file=sys.stderr)
@@ -322,12 +284,6 @@ def _events(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             f" ({posted} events in {batches} batches, {skipped} skipped)"
         )
     return EXIT_OK
-
-
-def _events_command(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    if args.events_command == "post":
-        return _events(args, environ)
-    raise InputError(f"unknown events action {args.events_command!r}")  # pragma: no cover
 
 
 # -- watch -----------------------------------------------------------------------------
@@ -450,7 +406,7 @@ async def _watch_loop(
             clear = "\x1b[H\x1b[2J" if live and colour else ""
             write(f"{clear}{title}\n{table}{footer}\n")
             if not live:
-                return EXIT_OK if all(row.agent is not None for row in rows) else EXIT_API
+                return EXIT_OK if all(row.agent is not None for row in rows) else EXIT_FAILED
             await sleep(args.interval)
 
 
@@ -467,10 +423,3 @@ def _watch(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     except KeyboardInterrupt:
         write("\n")
         return EXIT_OK
-
-
-_COMMANDS: dict[str, Callable[[argparse.Namespace, Mapping[str, str]], int]] = {
-    "agent": _agent,
-    "events": _events_command,
-    "watch": _watch,
-}

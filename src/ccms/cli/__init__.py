@@ -1,0 +1,44 @@
+"""The ccms command: serve, demo, simulate, agent, events, watch.
+
+One parser: each command group is a module of this package whose ``add_commands`` adds its
+commands, each with its handler (``set_defaults(handler=...)``). One dispatch: :func:`main`
+parses, calls the handler and turns the errors handlers raise into one line on stderr and
+the exit code of the one policy, :mod:`ccms.cli.command`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+
+from ccms import __version__
+from ccms.cli import client, db, demo, serve, simulate
+from ccms.cli.command import EXIT_INTERRUPTED, REPORTED_ERRORS, Handler, report
+from ccms.settings import process_environ
+
+GROUPS = (serve, simulate, demo, client, db)  # in the order of ``ccms --help``
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ccms", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"ccms {__version__}")
+    parser.add_argument("--debug", action="store_true", help="Show tracebacks on errors.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in GROUPS:
+        group.add_commands(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Run ``ccms ARGV`` in ``environ`` (by default the process's); the exit code."""
+    environ = process_environ() if environ is None else environ
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args, environ)
+    except REPORTED_ERRORS as error:
+        if args.debug:
+            raise
+        return report(error)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
