@@ -246,6 +246,16 @@ async def test_ping_echoes_say(api: Api) -> None:
     assert wrapped.json()["resultDesc"] == "wrapped"
 
 
+@pytest.mark.parametrize("body", [b"", b"{}"])
+async def test_ping_with_an_empty_body_answers_the_ping(api: Api, body: bytes) -> None:
+    """The vendor's demo may send its ping without a body (Content-Length 0)."""
+    response = await api.post("/rest/cmsapp/v1/ping", body)
+    assert response.request.headers["content-length"] == str(len(body))
+    assert response.status_code == 200, response.text
+    assert response.json()["resultCode"] == "0100000"
+    assert response.json()["resultDesc"] == ""
+
+
 async def test_healthz_needs_no_auth(api: Api) -> None:
     response = await api.http.get("/healthz")
     assert response.status_code == 200
