@@ -5,9 +5,11 @@ and a framework's per-request machinery costs several times the whole lookup. Th
 are data (``ccms.http.routing``, tables in ``ccms.http.routes``); every request goes
 through the same pipeline, each step only where its route asks for it, in this order:
 
-    Host (400) -> path (404) -> method (405) -> Content-Type (415) -> size (413)
-    -> C2 signature (401) -> the route's role (0101003) -> rate limit (429)
-    -> JSON (400) -> handler (its own result codes)
+    Host (400) -> path (404) -> method (405) -> Content-Type (415)
+    -> the Authorization header's form, key id, timestamp and signed headers (401, no byte
+    of the body read yet) -> size (413) -> C2 signature over the body (401)
+    -> the route's role (0101003) -> rate limit (429) -> JSON (400)
+    -> handler (its own result codes)
 
 A key without the route's role learns nothing about the body: it is refused before the
 body is parsed or validated.
@@ -83,7 +85,9 @@ class App:
         self.clock = clock
         self.metrics = metrics
         self.services = Services(store, clock)
-        self.limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
+        self.limiter = RateLimiter(
+            settings.rate_limit, settings.rate_burst, window_s=2 * settings.clock_skew
+        )
         self.context = Context(settings, self.services, store, metrics)
         self.table = RouteTable(routes)
         self._paths = self.table.paths
@@ -182,13 +186,27 @@ class App:
     async def _serve(
         self, route: Route, scope: Scope, receive: Receive, headers: dict[str, str]
     ) -> Answer:
-        """The pipeline after the route is found: body, signature, role, rate, JSON."""
+        """The pipeline after the route is found: Content-Type, the signature's cheap checks
+        (before any byte of the body is read), size, signature, role, rate limit, JSON."""
         kind = route.body
-        raw = b""
         if kind is not Body.NONE:
             content_type = headers.get("content-type", "")
             if content_type.partition(";")[0].strip().lower() != "application/json":
                 raise UnsupportedMediaTypeError("Content-Type must be application/json")
+        query_string: str = scope["query_string"].decode("latin-1")
+        pending = None
+        if route.auth is Auth.SIGNED:
+            now = self.clock()
+            pending = self.verifier.precheck(
+                headers.get("authorization"),
+                scope["method"],
+                scope["path"],
+                query_string,
+                headers,
+                now,
+            )
+        raw = b""
+        if kind is not Body.NONE:
             declared = headers.get("content-length")
             if (
                 declared is not None
@@ -198,23 +216,14 @@ class App:
             ):
                 raise PayloadTooLargeError(f"request body is larger than {route.max_body} bytes")
             raw = await _read_body(receive, route.max_body)
-        query_string: str = scope["query_string"].decode("latin-1")
         key: AccessKey | None = None
-        if route.auth is Auth.SIGNED:
-            now = self.clock()
-            key = self.verifier.verify(
-                headers.get("authorization"),
-                scope["method"],
-                scope["path"],
-                query_string,
-                headers,
-                raw,
-                now,
-            )
+        if pending is not None:
+            key = pending.verify(raw)
             role = route.role
             if role is not None and not key.has_role(role):
                 raise PermissionDeniedError(f"access key lacks the role {role!r}")
-            if self.limiter.enabled and not self.limiter.allow(key.ak, now):
+            limiter = self.limiter
+            if limiter.enabled and not limiter.allow(key.ak, now, signature=pending.signature):
                 raise RateLimitedError("too many requests for this access key")
         body = parse_body(raw) if kind is Body.JSON or (raw and kind is Body.JSON_OR_EMPTY) else {}
         request = Request(scope["method"], scope["path"], query_string, headers, key, raw, body)
@@ -322,7 +331,7 @@ def create_app(
     return App(
         settings,
         store,
-        Verifier(keys, settings.clock_skew),
+        Verifier(keys, settings.clock_skew, allowed_hosts=settings.allowed_hosts),
         clock,
         metrics or Metrics(),
         route_table(settings) if routes is None else routes,
