@@ -528,12 +528,14 @@ async def components(
     app: Any, request: tuple[bytes, list[tuple[bytes, bytes]]]
 ) -> dict[str, float]:
     """What each step of one query costs alone (median µs of 5 runs of 20,000 calls)."""
-    from ccms.http import schemas
+    from ccms.http import envelope
+    from ccms.http.schemas import agent as schema
+    from ccms.http.schemas.fields import parse_body
 
     body, raw_headers = request
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw_headers}
     now = time.time()
-    params = schemas.agent_query(schemas.parse_body(body), False)
+    params = schema.agent_query(parse_body(body), False)
     record = await app.store.get_agent(*params)
     assert record is not None
 
@@ -541,10 +543,10 @@ async def components(
         app.verifier.verify(headers["authorization"], "POST", QUERY_PATH, "", headers, body, now)
 
     def parse() -> None:
-        schemas.agent_query(schemas.parse_body(body), False)
+        schema.agent_query(parse_body(body), False)
 
     def answer() -> None:
-        schemas.success(schemas.agent_detail(record, 10**12))
+        envelope.success(schema.agent_detail(record, 10**12))
 
     def metrics() -> None:
         app.metrics.observe("bench", "0100000", 200, 0.001)

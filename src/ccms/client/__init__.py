@@ -3,7 +3,8 @@
 It speaks the CC-CMS open API (C2-signed POSTs, the ``resultCode`` envelope) to ccms or to
 a vendor CC-CMS, returns typed results and raises one exception tree
 (:class:`CCMSClientError`). It imports nothing of the ccms server: only the pure C2
-signing functions of :mod:`ccms.auth` and the enums of :mod:`ccms.domain.status`.
+signing functions of :mod:`ccms.auth`, the wire contract :mod:`ccms.wire` (result codes,
+paths, unset values) and the pure domain's statuses and counts.
 See ``docs/client.md``.
 """
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 import pytest
-from tests.conftest import ADMIN_AK, ADMIN_SK, Api
+from tests.conftest import ADMIN_AK, ADMIN_SK, Api, EventFactory, FrozenClock
 from tests.integration.http.test_agent_routes import DETAIL, envelope_error
 
 from ccms.auth import format_timestamp, sign
+from ccms.http.app import App
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -55,3 +57,58 @@ async def test_a_huge_signed_header_list_is_refused(api: Api) -> None:
     stamp = format_timestamp(datetime.fromtimestamp(api.clock(), UTC))
     text = await _post(api, f"auth-v2/{ADMIN_AK}/{stamp}/{names};host/" + "0" * 64)
     assert text == "Authorization is longer than 2048 characters"
+
+
+async def _call_unread(app: App, authorization: str) -> int:
+    """POST through the ASGI app with a body that must never be read: the status."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        raise AssertionError("the body was read before the Authorization header was checked")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": DETAIL, "query_string": b"",
+             "http_version": "1.1",
+             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
+                         (b"content-length", str(8 * 1024 * 1024).encode()),
+                         (b"authorization", authorization.encode())]}  # fmt: skip
+    await app(scope, receive, send)
+    return int(sent[0]["status"])
+
+
+async def test_an_unknown_key_or_a_stale_stamp_costs_no_body(app: App, clock: FrozenClock) -> None:
+    stamp = format_timestamp(datetime.fromtimestamp(clock(), UTC))
+    unknown = sign("nobody", ADMIN_SK, "POST", DETAIL, {"host": "testserver"}, BODY, stamp)
+    assert await _call_unread(app, unknown) == 401
+    old = format_timestamp(datetime.fromtimestamp(clock() - 3600, UTC))
+    stale = sign(ADMIN_AK, ADMIN_SK, "POST", DETAIL, {"host": "testserver"}, BODY, old)
+    assert await _call_unread(app, stale) == 401
+
+
+@pytest.mark.parametrize("settings_overrides", [{"rate_limit": 1.0, "rate_burst": 3}])
+async def test_replays_of_a_captured_request_do_not_lock_the_owner_out(
+    api: Api, event: EventFactory
+) -> None:
+    events = {"events": [event(ctiStatus=1)]}
+    body = orjson.dumps(events)
+    captured = api.headers("/ccms/v1/events", body)
+    first = await api.http.post("/ccms/v1/events", content=body, headers=captured)
+    assert first.json()["resultDesc"] == {"accepted": 1, "duplicates": 0}
+    # the owner's retry after a lost answer is answered, with the duplicate count
+    again = await api.http.post("/ccms/v1/events", content=body, headers=captured)
+    assert again.json()["resultDesc"] == {"accepted": 0, "duplicates": 1}
+    replays = [
+        (await api.http.post("/ccms/v1/events", content=body, headers=captured)).status_code
+        for _ in range(50)
+    ]
+    assert replays.count(429) >= 45  # the replays exhaust their own bucket ...
+    owner = [(await api.agent(agent_id=102 + n)).status_code for n in range(2)]
+    assert owner == [200, 200]  # ... and never the key's
+
+
+@pytest.mark.parametrize("settings_overrides", [{"allowed_hosts": ["cms.example.test"]}])
+async def test_a_signature_for_another_server_is_refused(api: Api) -> None:
+    text = await _post(api, _authorization(api, {"host": "testserver"}))
+    assert "host" in text.lower()
