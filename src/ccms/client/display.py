@@ -62,6 +62,11 @@ STATUS_ORDER: tuple[AgentStatus, ...] = (
 _RANK = {status: rank for rank, status in enumerate(STATUS_ORDER)}
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 event``, ``0 events``, ``1,200 events`` (``many``: the plural when not ``word`` + s)."""
+    return f"{count:,} {word if count == 1 else many or word + 's'}"
+
+
 def paint(text: str, status: AgentStatus, colour: bool) -> str:
     code = STATUS_COLOURS.get(status)
     if not colour or code is None:
