@@ -36,7 +36,7 @@ from ccms.client.models import (
     StateCounts,
     SystemState,
 )
-from ccms.client.retry import RetryPolicy
+from ccms.client.retry import RetryNotice, RetryPolicy
 from ccms.domain.status import AgentStatus, CtiStatus
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "PermissionDeniedError",
     "Profile",
     "RateLimitedError",
+    "RetryNotice",
     "RetryPolicy",
     "ServerError",
     "SkillAgent",
