@@ -40,7 +40,7 @@ from ccms.cli.command import EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, Commands
 from ccms.client.clients import AsyncClient
 from ccms.client.config import ClientConfig
 from ccms.client.display import WatchRow, cut, plural, watch_counts, watch_table
-from ccms.client.errors import AgentNotFoundError, ApiError, CCMSClientError, TransportError
+from ccms.client.errors import AgentNotFoundError, ApiError, CCMSClientError
 from ccms.client.models import AgentDetail, AgentStatusInfo
 from ccms.client.retry import retryable
 from ccms.domain.status import agent_status
@@ -307,8 +307,8 @@ async def watch_loop(
         try:
             rows = await floor.named(await floor.rows(), _table_room(screen))
         except CCMSClientError as error:
-            if not live or not (isinstance(error, TransportError) or retryable(error)):
-                raise
+            if not live or not retryable(error):
+                raise  # TLS, credentials, a bad argument: the next refresh would not pass
             footer = f"ccms: {error} (retrying)"  # the last table stays, with the reason
         note = f" (every {args.interval:g}s, Ctrl-C to stop)" if live else ""
         write(_frame(scope, rows, screen, footer, note, time.time()))
