@@ -97,6 +97,9 @@ class Tracker:
         self.drop_past = drop_past  # a replay: a change older than the last sent is history
         self.agents: dict[AgentKey, AgentMembers] = {}
         self.last: dict[AgentKey, Last] = dict(last or {})
+        # Agents whose last event is older than this process: in a replay, a change in the
+        # same millisecond as that event is as old as it (a millisecond is all ccms keeps).
+        self._inherited = set(self.last)
         self.current: dict[AgentKey, Derived] = {}
         self.stats = TrackerStats()
         self._members: dict[tuple[str, str], AgentKey] = {}  # (queue, interface) -> agent
@@ -245,7 +248,8 @@ class Tracker:
             return None
         if last is None and derived.cti_status == 0:
             return None  # never seen signed in: nothing to tell ccms
-        if last is not None and at < last.at:
+        inherited = key in self._inherited
+        if last is not None and (at < last.at or (inherited and at == last.at)):
             if self.drop_past:
                 self.stats.stale += 1
                 return None
@@ -265,5 +269,6 @@ class Tracker:
         event["source"] = self.source
         event["rawState"] = derived.raw_state
         self.last[key] = Last(at, derived.cti_status, derived.reason, derived.skills, ordinal)
+        self._inherited.discard(key)
         self.stats.events += 1
         return event
