@@ -121,6 +121,7 @@ class FakeAsterisk:
         self._call(self._stop())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+        self._loop.close()
 
     def _call(self, coro: Any, timeout: float = 120.0) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
@@ -240,9 +241,13 @@ class FakeAsterisk:
         wanted = _classes(frame)
         data = self.shifted(frame).text().encode() + b"\r\n\r\n"
         for client in self._clients:
-            if client.logged_in and not self.silent:
-                if "on" in client.classes or "all" in client.classes or wanted & client.classes:
-                    client.writer.write(data)
+            classes = client.classes
+            if (
+                client.logged_in
+                and not self.silent
+                and ({"on", "all"} & classes or wanted & classes)
+            ):
+                client.writer.write(data)
 
     # -- what a test does ---------------------------------------------------------------
 

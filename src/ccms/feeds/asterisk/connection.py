@@ -262,7 +262,9 @@ class AmiConnection:
             raise
 
     async def _resync(self, reading: asyncio.Task[None]) -> None:
+        """``QueueStatus``, just after a ``Ping`` (its answer's Timestamp dates the snapshot)."""
         self.stats.resyncs += 1
+        await self._ping(reading)
         answer = await self._ask("QueueStatus", {}, max(30.0, self.config.ping_timeout_s),
                                  reading, is_list=True)  # fmt: skip
         if answer.response not in ("", "Success"):

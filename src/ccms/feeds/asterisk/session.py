@@ -9,8 +9,10 @@ go to ``sink`` as soon as the frame that caused them is read.
 
 Time. :class:`AsteriskClock` estimates Asterisk's clock: the ``Timestamp`` of the last
 frame that had one, plus the local time elapsed since (the wall clock until a frame had
-one). A frame without ``Timestamp`` (``timestampevents = no``, or a ``QueueStatus``
-answer, which never has one) happens at the clock's estimate.
+one). A frame without ``Timestamp`` (``timestampevents = no``) happens at the clock's
+estimate; a ``QueueStatus`` answer (which never has one) at the last ``Timestamp`` seen:
+the connection sends a ``Ping`` just before (its answer carries Asterisk's time), so a
+snapshot's instant is Asterisk's own, the same live and in a replay.
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ class AsteriskClock:
 
     def anchor(self, ts: float, local: float) -> None:
         self._anchor = (ts, local)
+
+    def last_seen(self) -> float:
+        """The last ``Timestamp`` seen (the estimate of :meth:`now` before any)."""
+        return self.now() if self._anchor is None else self._anchor[0]
 
     def now(self) -> float:
         if self._anchor is None:
@@ -150,6 +156,7 @@ class Session:
             return
         del self._lists[action_id]
         self.stats.snapshots += 1
+        at = max(self.clock.last_seen(), self.tracker.latest)
         self.stats.last_snapshot = at
         events = self.tracker.snapshot(frames, at)
         if events:

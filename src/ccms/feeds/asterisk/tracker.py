@@ -105,6 +105,7 @@ class Tracker:
         self._members: dict[tuple[str, str], AgentKey] = {}  # (queue, interface) -> agent
         self._rung: dict[str, set[AgentKey]] = {}  # caller Uniqueid -> agents rung for it
         self._timers: list[tuple[float, AgentKey]] = []
+        self.latest = float("-inf")  # the newest instant a frame was applied at
 
     # -- time --------------------------------------------------------------------------
 
@@ -128,6 +129,7 @@ class Tracker:
         if name not in TRACKED:
             return []
         out = self.advance(at)
+        self.latest = max(self.latest, at)
         if name in CALLER_LEFT:
             for rung in sorted(self._rung.pop(frame.get("Uniqueid"), ())):
                 found = self.agents.get(rung)

@@ -67,9 +67,9 @@ def test_the_fixture_gives_the_cti_sequence_read_from_it() -> None:
             if want is not None:
                 assert at == want, agent
     snapshot_at = found[1001][0][2]
-    # The first snapshot has no Timestamp: it happens at Asterisk's clock as estimated from
-    # the last frame that had one (SuccessfulAuth, t=0.001) plus the 0.501 s since.
-    assert snapshot_at == 1796155467557
+    # A QueueStatus answer has no Timestamp: the snapshot is dated by the last frame that
+    # had one (here SuccessfulAuth, t=0.001; the adapter itself pings just before).
+    assert snapshot_at == 1796155467056
     for agent, (status, skills) in FINAL.items():
         assert tracker.current[agent_key(agent)].cti_status == status
         assert tracker.current[agent_key(agent)].skills == skills
