@@ -11,8 +11,10 @@ the middle of a frame, a half-open socket (nothing sent, Pings unanswered), ``Sh
 then a new boot with a smaller ``Uptime``, dropped and duplicated frames.
 
 Times: the fixture's ``Timestamp``, ``LastCall``, ``LastPause`` and ``LoginTime`` are
-moved by a whole number of seconds (``shift``) so that the recording's start is the
-moment the fake starts; durations stay in Asterisk seconds whatever the speed.
+moved by a whole number of seconds (``shift``, fixed by the first :meth:`play`) so that
+the first frame played happens just after that call; durations stay in Asterisk seconds
+whatever the speed, so the fake's clock runs ahead of the wall clock while it plays fast
+(a ``Ping``'s ``Timestamp`` is that clock too).
 """
 
 from __future__ import annotations
@@ -94,7 +96,9 @@ class FakeAsterisk:
         self.booted_at = time.monotonic()
         self.events, members = scenario(fixture_entries())
         self.origin = first_timestamp(fixture_entries())
-        self.shift = int(time.time() - self.origin) + 1
+        self.shift = int(time.time() - self.origin) + 1  # set again by the first play()
+        self._played = False
+        self._last_ts = 0.0
         self.table: dict[tuple[str, str], dict[str, str]] = {}
         for frame in members:
             self._keep(frame.fields)
@@ -154,7 +158,9 @@ class FakeAsterisk:
         self.table[(row["Queue"], row["Location"])] = row
 
     def apply(self, frame: Frame) -> None:
-        """What a frame does to the member table (Asterisk's own state)."""
+        """What a frame does to the member table (Asterisk's own state) and its clock."""
+        if "Timestamp" in frame:
+            self._last_ts = max(self._last_ts, float(frame["Timestamp"]) + self.shift)
         if frame.event in MEMBER_EVENTS:
             self._keep(frame.fields)
         elif frame.event == "QueueMemberRemoved":
@@ -217,8 +223,9 @@ class FakeAsterisk:
         elif name == "Ping":
             self.pings += 1
             if self.answer_pings:
+                now = max(time.time(), self._last_ts)
                 self._write(client, Frame.of(Response="Success", ActionID=action_id, Ping="Pong",
-                                             Timestamp=f"{time.time():.6f}"))  # fmt: skip
+                                             Timestamp=f"{now:.6f}"))  # fmt: skip
         elif name == "QueueStatus":
             self.queue_status_asked += 1
             frames = [Frame.of(Response="Success", ActionID=action_id, EventList="start",
@@ -269,6 +276,10 @@ class FakeAsterisk:
     async def _play(
         self, start: float, end: float, speed: float, drop: set[int], duplicate: set[int]
     ) -> list[tuple[int, float, Frame]]:
+        if not self._played:
+            self._played = True
+            first = next((t for t, _ in self.events if t >= start), start)
+            self.shift = int(time.time() + 0.5 - (self.origin + first)) + 1
         began = time.monotonic()
         played = []
         for index, (t, frame) in enumerate(self.events):

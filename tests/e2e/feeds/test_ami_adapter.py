@@ -129,6 +129,16 @@ def matches_oracle(server: Server, ami: FakeAsterisk, agent: int) -> bool:
     return all(w is None or at == w + ami.shift * 1000 for (_, _, at, _), (_, _, w) in zip(got, want))
 
 
+def assert_oracle(server: Server, ami: FakeAsterisk, agent: int, timeout: float = 20) -> None:
+    """Wait for the agent's history to be the oracle's; else show both."""
+    try:
+        wait_until(lambda: matches_oracle(server, ami, agent), timeout=timeout)
+    except AssertionError:
+        got = [(s, r, at - ami.shift * 1000) for s, r, at, _ in history(server, agent)]
+        assert got == SEQUENCE[agent], f"agent {agent}: {got}"
+        raise
+
+
 def current(server: Server, agent: int) -> tuple[int, Any] | None:
     answer = server.agent(agent).json()
     if answer["resultCode"] != "0100000":
@@ -151,7 +161,7 @@ def test_the_fixture_live_gives_each_agent_the_cti_sequence_read_from_it(
     assert abs(snapshot_at / 1000 - time.time()) < 30
     ami.play(speed=SPEED)  # the whole recording: both orders of AgentComplete/QueueMemberStatus
     for agent in (ALICE, BOB, CAROL):
-        wait_until(lambda agent=agent: matches_oracle(server, ami, agent), timeout=20)
+        assert_oracle(server, ami, agent)
     for agent, (status, skills) in FINAL.items():
         assert current(server, agent)[0] == status  # type: ignore[index]
     assert feed.metric("ccms_ami_spool_pending_events") == 0
@@ -198,7 +208,7 @@ def test_a_socket_closed_mid_frame_and_a_half_open_one_are_repaired(rig: Any) ->
         wait_until(lambda a=agent, s=status: current(server, a)[0] == s, timeout=20)  # type: ignore[index]
     assert feed.metric("ccms_ami_reconnects_total") >= 2
     # Alice's history is the oracle's: the resync after each reconnection added nothing.
-    wait_until(lambda: matches_oracle(server, ami, ALICE), timeout=20)
+    assert_oracle(server, ami, ALICE)
 
 
 def test_an_asterisk_restart_is_seen_by_its_uptime_and_resynchronised(rig: Any) -> None:
@@ -256,5 +266,5 @@ def test_ccms_down_spools_then_delivers_everything_in_order_once(rig: Any) -> No
     feed.wait_healthy()
     ami.play(start=30.0, speed=SPEED)
     for agent in (ALICE, BOB, CAROL):
-        wait_until(lambda agent=agent: matches_oracle(server, ami, agent), timeout=20)
+        assert_oracle(server, ami, agent)
     assert feed.metric("ccms_ami_delivery_retries_total") >= 1
