@@ -126,7 +126,10 @@ def matches_oracle(server: Server, ami: FakeAsterisk, agent: int) -> bool:
     want = SEQUENCE[agent]
     if [(s, r) for s, r, _, _ in got] != [(s, r) for s, r, _ in want]:
         return False
-    return all(w is None or at == w + ami.shift * 1000 for (_, _, at, _), (_, _, w) in zip(got, want))
+    return all(
+        w is None or at == w + ami.shift * 1000
+        for (_, _, at, _), (_, _, w) in zip(got, want, strict=False)
+    )
 
 
 def assert_oracle(server: Server, ami: FakeAsterisk, agent: int, timeout: float = 20) -> None:
@@ -162,7 +165,7 @@ def test_the_fixture_live_gives_each_agent_the_cti_sequence_read_from_it(
     ami.play(speed=SPEED)  # the whole recording: both orders of AgentComplete/QueueMemberStatus
     for agent in (ALICE, BOB, CAROL):
         assert_oracle(server, ami, agent)
-    for agent, (status, skills) in FINAL.items():
+    for agent, (status, _skills) in FINAL.items():
         assert current(server, agent)[0] == status  # type: ignore[index]
     assert feed.metric("ccms_ami_spool_pending_events") == 0
     assert feed.metric("ccms_ami_unmapped_members") == 0
