@@ -1,4 +1,4 @@
-"""The ccms command: serve, demo, simulate, agent, events, watch.
+"""The ccms command: serve, demo, simulate, agent, events, watch, db, completion.
 
 One parser: each command group is a module of this package whose ``add_commands`` adds its
 commands, each with its handler (``set_defaults(handler=...)``). One dispatch: :func:`main`
@@ -12,11 +12,11 @@ import argparse
 from collections.abc import Mapping, Sequence
 
 from ccms import __version__
-from ccms.cli import client, db, demo, serve, simulate
+from ccms.cli import client, completion, db, demo, serve, simulate
 from ccms.cli.command import EXIT_INTERRUPTED, REPORTED_ERRORS, Handler, report
 from ccms.settings import process_environ
 
-GROUPS = (serve, simulate, demo, client, db)  # in the order of ``ccms --help``
+GROUPS = (serve, simulate, demo, client, db, completion)  # in the order of ``ccms --help``
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in GROUPS:
         group.add_commands(commands)
+    parser.set_defaults(parser=parser)  # the whole parser, for ``ccms completion``
     return parser
 
 
