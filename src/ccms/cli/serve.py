@@ -17,8 +17,10 @@ from ccms.settings import SETTINGS, Setting, load_settings
 
 def add_commands(commands: Commands) -> None:
     parser = commands.add_parser(
-        "serve", help="Run the CC-CMS compatible server.", description=__doc__.splitlines()[0]
-    )
+        "serve", help="Run the CC-CMS compatible server.",
+        description="Run the CC-CMS compatible server. Each flag is a setting (docs/settings.md):"
+        " defaults < --config file < CCMS_* variables < flags.",
+    )  # fmt: skip
     parser.add_argument("--config", metavar="FILE", help="TOML file of settings (env CCMS_CONFIG)")
     for setting in SETTINGS:
         add_setting(parser, setting)
