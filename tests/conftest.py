@@ -19,13 +19,13 @@ from ccms.settings import load_settings
 from ccms.store.sqlite import SQLiteStore
 
 ADMIN_AK = "admin-ak"
-ADMIN_SK = "admin-secret-0123456789abcdef"
+ADMIN_SK = "5nTNjpyP0nprfsoUhT1g0DBaPIidKFLm"
 QUERY_AK = "query-ak"
-QUERY_SK = "query-secret-0123456789abcdef"
+QUERY_SK = "iOIGJQoNUhvq7S8BOxhxVffx9tmZtN41"
 INGEST_AK = "ingest-ak"
-INGEST_SK = "ingest-secret-0123456789abcdef"
+INGEST_SK = "-4EbYw5awILc440a5rG_P1atN0uOKKrg"
 SCOPED_AK = "scoped-ak"
-SCOPED_SK = "scoped-secret-0123456789abcdef"
+SCOPED_SK = "C-_IW7YJqKl0U63867PPbspzIQTDkgeW"
 
 
 def test_keys() -> dict[str, AccessKey]:

@@ -1,38 +1,69 @@
-"""C2 request signatures (sign and verify), access keys, roles and scopes.
+"""C2 request signatures (sign and verify) and the rate limit per access key.
 
 The algorithm is the vendor's "C2 Monitoring ... Interface Authentication" as its Java demo
 (``SignInfo``) implements it; ``spec/c2-auth-vectors.md`` holds the vectors both sides
 reproduce. This module imports no HTTP library: the server and the client both use it.
 
     Authorization: auth-v2/{AK}/{timestamp}/{signed;headers}/{hex signature}
+
+Verification has two phases, so that a server reads a body only for a request that may
+be genuine: :meth:`Verifier.precheck` looks at the Authorization value and the headers
+(form, known access key, fresh timestamp, a bounded signed-header list that holds
+``host``, an allowed host), and :meth:`PendingSignature.verify` computes the HMAC over
+the body. :meth:`Verifier.verify` does both in one call. Access keys and the credentials
+file are in :mod:`ccms.credentials` (re-exported here).
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from functools import lru_cache
 from urllib.parse import parse_qsl
 
-from ccms.errors import AuthenticationError, CCMSError, PermissionDeniedError
+from ccms.credentials import (
+    MIN_SECRET_LENGTH,
+    ROLES,
+    AccessKey,
+    CredentialsError,
+    is_placeholder_secret,
+    load_credentials,
+    parse_credentials,
+)
+from ccms.errors import AuthenticationError
+
+__all__ = [
+    "AUTH_VERSION",
+    "MAX_AUTHORIZATION_LENGTH",
+    "MAX_SIGNED_HEADERS",
+    "MIN_SECRET_LENGTH",
+    "ROLES",
+    "AccessKey",
+    "CredentialsError",
+    "PendingSignature",
+    "RateLimiter",
+    "Verifier",
+    "canonical_request",
+    "format_timestamp",
+    "is_placeholder_secret",
+    "load_credentials",
+    "normalize",
+    "parse_credentials",
+    "parse_timestamp",
+    "sign",
+]
 
 AUTH_VERSION = "auth-v2"
-ROLES = ("query", "ingest", "admin")
+# Bounds checked before any HMAC: a vendor client signs three names in about 90 characters.
+MAX_AUTHORIZATION_LENGTH = 2048
+MAX_SIGNED_HEADERS = 32
+SIGNING_KEY_CACHE = 1024  # signing keys of verified prefixes, per verifier
 _HEX64 = re.compile(r"[0-9a-f]{64}")  # a signature: lowercase hex, as the demo's sha256Hex
 _TS_PATTERN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z")
-# Secrets that must never run a server: documentation samples and obvious placeholders.
-_PLACEHOLDER_WORDS = ("change-me", "changeme", "placeholder", "a-long-random-secret", "xxxx")
-MIN_SECRET_LENGTH = 16
-
-
-class CredentialsError(CCMSError):
-    """The credentials file is missing, unreadable or holds a key ccms refuses."""
+_OWS = " \t"  # optional whitespace around a header value (RFC 9110)
 
 
 _UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
@@ -52,12 +83,6 @@ def _hex_hmac(key: str, msg: str) -> str:
     return hmac.digest(key.encode(), msg.encode(), hashlib.sha256).hex()
 
 
-@functools.lru_cache(maxsize=4096)
-def _signing_key(sk: str, prefix: str) -> str:
-    """Clients sign many requests a second with one prefix: cache its signing key."""
-    return _hex_hmac(sk, prefix)
-
-
 def format_timestamp(moment: datetime, millis: bool = False) -> str:
     moment = moment.astimezone(UTC)
     if millis:
@@ -70,7 +95,7 @@ def parse_timestamp(text: str) -> datetime:
     return datetime.fromtimestamp(_epoch_seconds(text), UTC)
 
 
-@functools.lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096)  # only well-formed stamps are cached: bounded
 def _epoch_seconds(text: str) -> float:
     if not _TS_PATTERN.fullmatch(text):
         raise ValueError(text)
@@ -79,6 +104,24 @@ def _epoch_seconds(text: str) -> float:
 
 def _canonical_query(query: Sequence[tuple[str, str]]) -> str:
     return "&".join(sorted(f"{normalize(k)}={normalize(v) if v else ''}" for k, v in query))
+
+
+def _canonical_head(
+    method: str,
+    path: str,
+    query: Sequence[tuple[str, str]],
+    signed_names: str,
+    header_values: Iterable[tuple[str, str]],
+    empty_query_line: bool,
+) -> str:
+    parts = [method, "\n", path, "\n"]
+    if query:
+        parts += [_canonical_query(query), "\n"]
+    elif empty_query_line:
+        parts.append("\n")
+    lines = sorted(f"{normalize(name.lower())}:{normalize(value)}" for name, value in header_values)
+    parts += [signed_names, "\n", "\n".join(lines), "\n"]
+    return "".join(parts)
 
 
 def canonical_request(
@@ -91,16 +134,8 @@ def canonical_request(
     empty_query_line: bool = False,
 ) -> str:
     """The string that is signed. ``signed_names`` is the header list as it travels."""
-    parts = [method, "\n", path, "\n"]
-    if query:
-        parts += [_canonical_query(query), "\n"]
-    elif empty_query_line:
-        parts.append("\n")
-    lines = sorted(f"{normalize(name.lower())}:{normalize(value)}" for name, value in header_values)
-    parts += [signed_names, "\n", "\n".join(lines), "\n"]
-    if body:
-        parts.append(normalize(body))
-    return "".join(parts)
+    head = _canonical_head(method, path, query, signed_names, header_values, empty_query_line)
+    return head + normalize(body) if body else head
 
 
 def sign(
@@ -126,128 +161,109 @@ def sign(
     return prefix + "/" + _hex_hmac(_hex_hmac(sk, prefix), canonical)
 
 
-@dataclass(frozen=True)
-class AccessKey:
-    ak: str
-    sk: str
-    roles: frozenset[str]
-    # None: every call center. Otherwise "ccId/vdn" pairs and wildcard call centers.
-    vdns: frozenset[tuple[int, int]] | None = None
-    call_centers: frozenset[int] = frozenset()
+class PendingSignature:
+    """A request whose Authorization passed :meth:`Verifier.precheck`; the body decides.
 
-    def has_role(self, role: str) -> bool:
-        return role in self.roles or "admin" in self.roles
+    ``signature`` is the request's 64-hex signature (what :meth:`RateLimiter.allow` takes
+    to tell a repeated request from a new one).
+    """
 
-    def allows(self, cc_id: int, vdn: int) -> bool:
-        if self.vdns is None:
-            return True
-        return cc_id in self.call_centers or (cc_id, vdn) in self.vdns
+    __slots__ = ("_empty_query_at", "_head", "_verifier", "key", "prefix", "signature")
 
-    def check(self, role: str, cc_id: int, vdn: int) -> None:
-        if not self.has_role(role):
-            raise PermissionDeniedError(f"access key lacks the role {role!r}")
-        if not self.allows(cc_id, vdn):
-            raise PermissionDeniedError(f"access key is not allowed for ccId {cc_id} and vdn {vdn}")
+    def __init__(
+        self,
+        verifier: Verifier,
+        key: AccessKey,
+        prefix: str,
+        signature: str,
+        head: str,
+        empty_query_at: int | None,
+    ) -> None:
+        self._verifier = verifier
+        # The canonical request before the body (the demo's form), and where the second
+        # form inserts its empty query line (None: the request has a query string).
+        self._head = head
+        self._empty_query_at = empty_query_at
+        self.key = key
+        self.prefix = prefix
+        self.signature = signature
 
+    def verify(self, body: bytes) -> AccessKey:
+        """The access key when the signature covers ``body``, else AuthenticationError.
 
-def _parse_scopes(
-    ak: str, scopes: object
-) -> tuple[frozenset[tuple[int, int]] | None, frozenset[int]]:
-    if scopes is None:
-        return None, frozenset()
-    if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-        raise CredentialsError(f"access key {ak}: scopes must be a list of 'ccId/vdn' strings")
-    pairs: set[tuple[int, int]] = set()
-    centers: set[int] = set()
-    for scope in scopes:
-        cc, sep, vdn = scope.partition("/")
-        if not sep or not cc.isdigit() or not (vdn == "*" or vdn.isdigit()):
-            raise CredentialsError(
-                f"access key {ak}: scope {scope!r} is not 'ccId/vdn' or 'ccId/*'"
-            )
-        if vdn == "*":
-            centers.add(int(cc))
-        else:
-            pairs.add((int(cc), int(vdn)))
-    return frozenset(pairs), frozenset(centers)
-
-
-def is_placeholder_secret(sk: str) -> bool:
-    low = sk.lower()
-    return len(sk) < MIN_SECRET_LENGTH or any(word in low for word in _PLACEHOLDER_WORDS)
-
-
-def parse_credentials(text: str, source: str, allow_weak: bool = False) -> dict[str, AccessKey]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise CredentialsError(f"{source}: not valid TOML: {exc}") from None
-    entries = data.get("access_key")
-    if not isinstance(entries, list) or not entries:
-        raise CredentialsError(f"{source}: no [[access_key]] entries")
-    keys: dict[str, AccessKey] = {}
-    for entry in entries:
-        ak, sk = entry.get("ak"), entry.get("sk")
-        if not isinstance(ak, str) or not ak or "/" in ak:
-            raise CredentialsError(f"{source}: every access key needs an 'ak' without '/'")
-        if not isinstance(sk, str) or not sk:
-            raise CredentialsError(f"{source}: access key {ak} needs an 'sk'")
-        if not allow_weak and is_placeholder_secret(sk):
-            raise CredentialsError(
-                f"{source}: access key {ak} has a placeholder or short secret "
-                f"(at least {MIN_SECRET_LENGTH} random characters are required)"
-            )
-        roles = entry.get("roles", ["query"])
-        if not isinstance(roles, list) or not roles or any(r not in ROLES for r in roles):
-            raise CredentialsError(f"{source}: access key {ak}: roles must be among {ROLES}")
-        if ak in keys:
-            raise CredentialsError(f"{source}: access key {ak} is listed twice")
-        vdns, centers = _parse_scopes(ak, entry.get("scopes"))
-        keys[ak] = AccessKey(ak, sk, frozenset(roles), vdns, centers)
-    return keys
-
-
-def load_credentials(path: str, allow_weak: bool = False) -> dict[str, AccessKey]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CredentialsError(f"cannot read credentials file {path}: {exc.strerror}") from None
-    return parse_credentials(text, path, allow_weak)
+        The body is percent-encoded once for both canonical forms; a failure costs two
+        HMACs over it (one when the request has a query string) and is remembered nowhere.
+        """
+        verifier = self._verifier
+        key = self.key
+        signing_key = verifier._signing_key(key, self.prefix).encode()
+        encoded = normalize(body).encode("ascii") if body else b""
+        head = self._head
+        # one-shot hmac.digest (C, no HMAC object) over the head and the encoded body
+        mac = hmac.digest(signing_key, head.encode() + encoded, "sha256").hex()
+        if not hmac.compare_digest(mac, self.signature):
+            at = self._empty_query_at
+            if at is None:
+                raise AuthenticationError("signature does not match")
+            second = head[:at] + "\n" + head[at:]  # the form with an empty query line
+            mac = hmac.digest(signing_key, second.encode() + encoded, "sha256").hex()
+            if not hmac.compare_digest(mac, self.signature):
+                raise AuthenticationError("signature does not match")
+        verifier._remember(key, self.prefix, signing_key.decode())
+        return key
 
 
 class Verifier:
     """Checks C2 signatures against a set of access keys.
 
-    ``verify`` returns the access key of a valid request or raises
-    :class:`AuthenticationError` with a message that never echoes the secret.
+    ``allowed_hosts`` (empty: any) are the Host values a signature may name: ``name``
+    matches that host on any port, ``name:port`` only that port (case-insensitive).
+    Failures raise :class:`AuthenticationError` with a message that never echoes the
+    secret. Signing keys are cached only for prefixes that verified, at most
+    ``SIGNING_KEY_CACHE`` of them: a caller without the secret adds nothing to the cache.
     """
 
-    def __init__(self, keys: Mapping[str, AccessKey], clock_skew_s: int) -> None:
+    def __init__(
+        self,
+        keys: Mapping[str, AccessKey],
+        clock_skew_s: int,
+        allowed_hosts: Iterable[str] = (),
+    ) -> None:
         self._keys = dict(keys)
         self._skew = clock_skew_s
+        self._allowed = frozenset(host.strip().lower() for host in allowed_hosts)
+        self._signing_keys: dict[tuple[str, str], str] = {}
 
-    def verify(
+    def precheck(
         self,
         authorization: str | None,
         method: str,
         path: str,
         query_string: str,
         headers: Mapping[str, str],
-        body: bytes,
         now: float,
-    ) -> AccessKey:
+    ) -> PendingSignature:
+        """The cheap checks, before the body is read: nothing here grows with the body.
+
+        ``headers`` maps lower-case names to values. Whitespace around the Authorization
+        value is ignored, as HTTP servers (and the vendor's) strip it.
+        """
+        authorization = authorization.strip(_OWS) if authorization else ""
         if not authorization:
             raise AuthenticationError("Authorization header is missing")
-        prefix, sep, signature = authorization.rpartition("/")
-        parts = prefix.split("/")
-        if (
-            not sep
-            or len(parts) != 4
-            or parts[0] != AUTH_VERSION
-            or not _HEX64.fullmatch(signature)
-        ):
+        if len(authorization) > MAX_AUTHORIZATION_LENGTH:
+            raise AuthenticationError(
+                f"Authorization is longer than {MAX_AUTHORIZATION_LENGTH} characters"
+            )
+        parts = authorization.split("/", 4)
+        if len(parts) != 5 or parts[0] != AUTH_VERSION:
             raise AuthenticationError("Authorization is not auth-v2/AK/timestamp/headers/signature")
-        _, ak, stamp, signed_names = parts
+        _, ak, stamp, signed_names, signature = parts
+        if not _HEX64.fullmatch(signature):
+            raise AuthenticationError(
+                "Authorization signature must be 64 lowercase hex characters"
+                " (hex of the HMAC-SHA256, not base64)"
+            )
         key = self._keys.get(ak)
         if key is None:
             raise AuthenticationError("unknown access key")
@@ -259,37 +275,149 @@ class Verifier:
             ) from None
         if abs(now - moment) > self._skew:
             raise AuthenticationError("Authorization timestamp is outside the allowed clock skew")
+        values = self._signed_values(signed_names, headers)
+        query = parse_qsl(query_string, keep_blank_values=True) if query_string else []
+        head = _canonical_head(method, path, query, signed_names, values, empty_query_line=False)
+        empty_query_at = None if query else len(method) + len(path) + 2
+        prefix = "/".join(parts[:4])
+        return PendingSignature(self, key, prefix, signature, head, empty_query_at)
+
+    def _signed_values(
+        self, signed_names: str, headers: Mapping[str, str]
+    ) -> list[tuple[str, str]]:
+        if signed_names.count(";") >= MAX_SIGNED_HEADERS:
+            raise AuthenticationError(
+                f"the signed-header list has more than {MAX_SIGNED_HEADERS} names"
+            )
+        names = signed_names.split(";")
+        if "host" not in (name.lower() for name in names):
+            raise AuthenticationError("the signed-header list must include host")
         values = []
-        for name in signed_names.split(";"):
+        for name in names:
             value = headers.get(name.lower())
             if value is None:
                 raise AuthenticationError(f"signed header {name!r} is missing from the request")
             values.append((name, value))
-        query = parse_qsl(query_string, keep_blank_values=True) if query_string else []
-        signing_key = _signing_key(key.sk, prefix)
-        forms = (False,) if query else (False, True)
-        for empty_query_line in forms:
-            canonical = canonical_request(
-                method, path, query, signed_names, values, body, empty_query_line
+        if self._allowed and not self._host_allowed(headers["host"]):
+            shown = headers["host"][:100]
+            raise AuthenticationError(
+                f"Host {shown!r} is not one of this server's allowed hosts (allowed_hosts)"
             )
-            if hmac.compare_digest(_hex_hmac(signing_key, canonical), signature):
-                return key
-        raise AuthenticationError("signature does not match")
+        return values
+
+    def _host_allowed(self, host: str) -> bool:
+        host = host.strip(_OWS).lower()
+        if host in self._allowed:
+            return True
+        name, sep, port = host.rpartition(":")
+        return bool(sep) and port.isdigit() and name in self._allowed
+
+    @property
+    def cached_signing_keys(self) -> int:
+        """How many signing keys are cached (at most ``SIGNING_KEY_CACHE``)."""
+        return len(self._signing_keys)
+
+    def _signing_key(self, key: AccessKey, prefix: str) -> str:
+        cached = self._signing_keys.get((key.ak, prefix))
+        return cached if cached is not None else _hex_hmac(key.sk, prefix)
+
+    def _remember(self, key: AccessKey, prefix: str, signing_key: str) -> None:
+        """Cache the signing key of a prefix that verified (oldest out when full)."""
+        cache = self._signing_keys
+        if (key.ak, prefix) in cache:
+            return
+        if len(cache) >= SIGNING_KEY_CACHE:
+            del cache[next(iter(cache))]
+        cache[(key.ak, prefix)] = signing_key
+
+    def verify(
+        self,
+        authorization: str | None,
+        method: str,
+        path: str,
+        query_string: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        now: float,
+    ) -> AccessKey:
+        """Both phases in one call: :meth:`precheck`, then :meth:`PendingSignature.verify`."""
+        pending = self.precheck(authorization, method, path, query_string, headers, now)
+        return pending.verify(body)
+
+
+REPLAY_ALLOWANCE = 3  # repeats of one signature answered before 429
+MAX_TRACKED_SIGNATURES = 65_536  # about 15 MB at most
+
+
+def _signature_id(value: str) -> str:
+    """The signature of an Authorization value (or the signature itself): the part a
+    replay cannot change, whitespace around the value being ignored by the verifier."""
+    return value.strip(_OWS).rpartition("/")[2]
 
 
 class RateLimiter:
-    """A token bucket per access key: ``rate`` requests a second, ``burst`` at once."""
+    """A token bucket per access key: ``rate`` requests a second, ``burst`` at once.
 
-    def __init__(self, rate: float, burst: int) -> None:
+    Given the request's ``signature`` (its Authorization value, or
+    :attr:`PendingSignature.signature`), only a signature not seen in the last
+    ``window_s`` seconds (twice the clock skew: as long as a signature stays valid) is
+    charged to the key. A repeat of one is charged to that signature alone, which may be
+    repeated ``replays`` times: a client retrying its own request after a lost answer is
+    answered, and replays of a captured request never take the owner's tokens. A
+    signature the key's bucket refused is not remembered (its retry is charged again), so
+    resending does not get round the limit. At most ``max_signatures`` are remembered,
+    the oldest forgotten first.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        window_s: float = 1800.0,
+        replays: int = REPLAY_ALLOWANCE,
+        max_signatures: int = MAX_TRACKED_SIGNATURES,
+    ) -> None:
         self._rate = rate
         self._burst = float(burst)
+        self._window = window_s
+        self._replays = replays
+        self._max_signatures = max_signatures
         self._buckets: dict[str, tuple[float, float]] = {}
+        # signature -> (forgotten at, repeats left), in the order first seen
+        self._seen: dict[str, tuple[float, int]] = {}
 
     @property
     def enabled(self) -> bool:
         return self._rate > 0
 
-    def allow(self, ak: str, now: float) -> bool:
+    def allow(self, ak: str, now: float, signature: str | None = None) -> bool:
+        if signature is None:
+            return self._take(ak, now)
+        sig = _signature_id(signature)
+        self._forget(now)
+        seen = self._seen.get(sig)
+        if seen is not None:
+            until, left = seen
+            if left < 1:
+                return False
+            self._seen[sig] = (until, left - 1)
+            return True
+        if not self._take(ak, now):
+            return False
+        if len(self._seen) >= self._max_signatures:
+            del self._seen[next(iter(self._seen))]
+        self._seen[sig] = (now + self._window, self._replays)
+        return True
+
+    def _forget(self, now: float) -> None:
+        seen = self._seen
+        while seen:
+            first = next(iter(seen))
+            if seen[first][0] > now:
+                return
+            del seen[first]
+
+    def _take(self, ak: str, now: float) -> bool:
         tokens, last = self._buckets.get(ak, (self._burst, now))
         tokens = min(self._burst, tokens + (now - last) * self._rate)
         if tokens < 1.0:

@@ -1,29 +1,34 @@
 """The one error family of ccms.
 
 Every failure ccms reports is a :class:`CCMSError`. Each class carries its CC-CMS result
-code and its HTTP status as plain values, so this module imports nothing (neither a web
-framework nor the rest of ccms) and the domain, the store and the services may raise these
-errors directly. One handler in ``ccms.http`` renders them into the CC-CMS envelope.
+code and its HTTP status as plain values, and each error the extra headers of its answer
+(``Allow``, ``Retry-After``), as starlette's ``HTTPException`` does. This module imports no
+web framework and nothing of ccms but the wire contract (``ccms.wire``), so the domain, the
+store and the services may raise these errors directly. One handler in ``ccms.http``
+renders any of them into the CC-CMS envelope without knowing which it is.
 """
 
 from __future__ import annotations
 
-SUCCESS = "0100000"
-FAILED = "0100001"
-INVALID_PARAMETER = "0100002"
-UNKNOWN_ERROR = "0100999"
-PERMISSION_DENIED = "0101003"
+from collections.abc import Mapping
+from typing import ClassVar
+
+from ccms.wire import FAILED, INVALID_PARAMETER, PERMISSION_DENIED, UNKNOWN_ERROR
 
 
 class CCMSError(Exception):
-    """Base of every error ccms answers with. ``message`` goes to the client as is."""
+    """Base of every error ccms answers with. ``message`` goes to the client as is;
+    ``headers`` are added to the answer."""
 
-    result_code: str = UNKNOWN_ERROR
-    http_status: int = 500
+    result_code: ClassVar[str] = UNKNOWN_ERROR
+    http_status: ClassVar[int] = 500
+    # Counted by the metric ``ccms_store_errors`` when answered.
+    store_failure: ClassVar[bool] = False
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.headers: dict[str, str] = dict(headers) if headers else {}
 
 
 class InvalidParameterError(CCMSError):
@@ -34,7 +39,8 @@ class InvalidParameterError(CCMSError):
 
 
 class MalformedRequestError(CCMSError):
-    """The body is not JSON, or not a JSON object (HTTP 400)."""
+    """The request is malformed (HTTP 400): its body is not JSON or not a JSON object, or
+    its ``Host`` header is missing (HTTP/1.1) or repeated."""
 
     result_code = INVALID_PARAMETER
     http_status = 400
@@ -62,21 +68,26 @@ class AuthenticationError(CCMSError):
 
 
 class RateLimitedError(CCMSError):
-    """Too many requests for one access key."""
+    """Too many requests for one access key (``Retry-After``)."""
 
     result_code = FAILED
     http_status = 429
 
     def __init__(self, message: str, retry_after_s: int = 1) -> None:
-        super().__init__(message)
+        super().__init__(message, {"Retry-After": str(retry_after_s)})
         self.retry_after_s = retry_after_s
 
 
 class StoreUnavailableError(CCMSError):
-    """The store cannot be read or written right now (file gone, disk full, server down)."""
+    """The store cannot be read or written right now (file gone, disk full, server down);
+    answered with ``Retry-After: 1``."""
 
     result_code = FAILED
     http_status = 503
+    store_failure = True
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, {"Retry-After": "1"})
 
 
 class NotFoundError(CCMSError):
@@ -87,13 +98,13 @@ class NotFoundError(CCMSError):
 
 
 class MethodNotAllowedError(CCMSError):
-    """The route exists but not for that method."""
+    """The route exists but not for that method (``Allow``: the methods it takes)."""
 
     result_code = INVALID_PARAMETER
     http_status = 405
 
     def __init__(self, message: str, allow: str = "POST") -> None:
-        super().__init__(message)
+        super().__init__(message, {"Allow": allow})
         self.allow = allow
 
 

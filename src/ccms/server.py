@@ -176,10 +176,15 @@ def build_app(
     return create_app(settings, store, keys, clock=clock)
 
 
+def access_keys(settings: Settings) -> dict[str, AccessKey]:
+    """The keys of the credentials file that ``settings`` names, its mode checked."""
+    return load_credentials(settings.credentials, allow_open=settings.allow_open_credentials)
+
+
 def app_from_environ() -> App:
     """The app of one worker process, from the ``CCMS_*`` variables its parent exported."""
     settings = load_settings(process_environ())
-    return build_app(settings, load_credentials(settings.credentials))
+    return build_app(settings, access_keys(settings))
 
 
 class JsonFormatter(logging.Formatter):
@@ -240,20 +245,11 @@ def _counted(count: int, thing: str) -> str:
     return f"{count} {thing}" if count == 1 else f"{count} {thing}s"
 
 
-def shown_store(url: str) -> str:
-    """The store URL without its password, for logs."""
-    if url.startswith(("postgresql://", "postgres://")):
-        from ccms.store.postgres import redact  # the postgres extra is there: the URL works
-
-        return redact(url)
-    return url
-
-
-def start_line(settings: Settings, keys: int) -> str:
+def start_line(settings: Settings, store: Store, keys: int) -> str:
     """What ``serve`` logs once it listens: version, URL, store, access keys, workers."""
     url = f"{'https' if settings.tls else 'http'}://{address(settings.host, settings.port)}"
     return (
-        f"ccms {__version__} serving {url}: store {shown_store(settings.store)},"
+        f"ccms {__version__} serving {url}: store {store.location},"
         f" {_counted(keys, 'access key')}, {_counted(settings.workers, 'worker')}"
     )
 
@@ -288,12 +284,12 @@ def serve(settings: Settings) -> None:
     uvicorn shuts down gracefully on either, then raises ``KeyboardInterrupt`` for SIGINT.
     """
     check(settings)
-    keys = load_credentials(settings.credentials)
+    keys = access_keys(settings)
     store = open_store(settings)
     sockets = listen(settings.host, settings.port)
     try:
         asyncio.run(_migrate(store))  # once, before any worker
-        log.info(start_line(settings, len(keys)))
+        log.info(start_line(settings, store, len(keys)))
         if settings.workers == 1:
             app = build_app(settings, keys, store=store)
             uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings))).run(sockets=sockets)

@@ -12,16 +12,29 @@ import contextlib
 import dataclasses
 import os
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ccms.errors import CCMSError
+from ccms.tomlkeys import key_line, unknown_key
 
 
 class SettingsError(CCMSError):
     """A setting has a value ccms cannot use; the server refuses to start."""
+
+
+class Names(tuple[str, ...]):
+    """A list setting: a TOML list of strings, or one comma-separated string (a flag, a
+    ``CCMS_*`` variable). Blank items are dropped."""
+
+    def __new__(cls, value: str | Iterable[str] = ()) -> Names:
+        items = value.split(",") if isinstance(value, str) else value
+        return super().__new__(cls, tuple(item.strip() for item in items if item.strip()))
+
+    def __repr__(self) -> str:
+        return repr(list(self))
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,20 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "TOML file of access keys ([[access_key]] ak, sk, roles, scopes). Required by serve.",
         metavar="FILE",
+    ),
+    Setting(
+        "allow_open_credentials",
+        bool,
+        False,
+        "Start even when group or others may read the credentials file (a warning, not a refusal).",
+    ),
+    Setting(
+        "allowed_hosts",
+        Names,
+        Names(),
+        "Host values a signature may name (comma-separated; 'name' for any port,"
+        " 'name:port' for one; empty: any). Others get HTTP 401.",
+        metavar="HOSTS",
     ),
     Setting(
         "tls_cert",
@@ -178,6 +205,8 @@ class Settings:
     port: int = 28080
     store: str = "sqlite:///ccms.db"
     credentials: str = ""
+    allow_open_credentials: bool = False
+    allowed_hosts: tuple[str, ...] = ()
     tls_cert: str = ""
     tls_key: str = ""
     workers: int = 1
@@ -219,6 +248,10 @@ def _coerce(setting: Setting, value: object, source: str) -> object:
 
 def _typed(setting: Setting, value: object, source: str) -> object:
     kind = setting.type
+    if kind is Names and isinstance(value, list | tuple):
+        if not all(isinstance(item, str) for item in value):
+            raise SettingsError(f"{setting.name} ({source}) must be a list of strings")
+        return Names(value)
     if isinstance(value, str) and kind is not str:
         text = value.strip()
         if kind is bool:
@@ -254,13 +287,16 @@ def load_settings(
     path = config_file or environ.get("CCMS_CONFIG")
     if path:
         try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+            text = Path(path).read_text(encoding="utf-8")
+            data = tomllib.loads(text)
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise SettingsError(f"cannot read config file {path}: {exc}") from None
         for key, value in data.items():
             setting = _BY_NAME.get(key.replace("-", "_"))
             if setting is None:
-                raise SettingsError(f"unknown setting {key!r} in {path}")
+                raise SettingsError(
+                    unknown_key(key, _BY_NAME, path, key_line(text, key), noun="setting")
+                )
             values[setting.name] = _coerce(setting, value, path)
     for setting in SETTINGS:
         if setting.env in environ:
@@ -294,6 +330,9 @@ def _check(s: Settings) -> None:
         raise SettingsError("sqlite_mmap_mb must be 0 or more")
     if s.sqlite_readers < 1:
         raise SettingsError("sqlite_readers must be at least 1")
+    for host in s.allowed_hosts:
+        if any(c.isspace() or c in "/@,?#" for c in host):
+            raise SettingsError(f"allowed_hosts: {host!r} is not a host or host:port")
     if s.pg_pool_size < 1 or s.pg_command_timeout <= 0:
         raise SettingsError("pg_pool_size must be at least 1 and pg_command_timeout positive")
 
@@ -303,7 +342,12 @@ def to_environ(settings: Settings) -> dict[str, str]:
     out = {}
     for setting in SETTINGS:
         value = getattr(settings, setting.name)
-        out[setting.env] = ("true" if value else "false") if setting.type is bool else str(value)
+        if setting.type is bool:
+            out[setting.env] = "true" if value else "false"
+        elif setting.type is Names:
+            out[setting.env] = ",".join(value)
+        else:
+            out[setting.env] = str(value)
     return out
 
 
@@ -343,7 +387,7 @@ def settings_markdown() -> str:
         "|---|---|---|---|---|",
     ]
     for s in SETTINGS:
-        default = repr(s.default) if s.type is str else str(s.default).lower()
+        default = repr(s.default) if s.type in (str, Names) else str(s.default).lower()
         lines.append(f"| `{s.name}` | `{s.flag}` | `{s.env}` | `{default}` | {s.help} |")
     return "\n".join(lines) + "\n"
 

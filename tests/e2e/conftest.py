@@ -74,6 +74,7 @@ class Server:
         self.log = workdir / f"server-{self.port}.log"
         creds = workdir / "credentials.toml"
         creds.write_text(CREDENTIALS, encoding="utf-8")
+        creds.chmod(0o600)  # a file of secrets: the server refuses one others may read
         self.credentials = creds
 
     @property

@@ -29,9 +29,10 @@ def test_quick_start_names_the_two_commands() -> None:
 
 def test_serve_section_runs_as_written(server_factory: Any, tmp_path: Path) -> None:
     (recipe,) = (block for block in blocks("sh") if "cat > credentials.toml <<EOF" in block)
-    make_credentials, serve_line = recipe.rsplit("EOF\n", 1)
-    subprocess.run(["bash", "-c", make_credentials + "EOF\n"], cwd=tmp_path, check=True)
+    make_credentials, serve_line = recipe.rstrip("\n").rsplit("\n", 1)
+    subprocess.run(["bash", "-c", make_credentials + "\n"], cwd=tmp_path, check=True)
     assert "ccms serve --credentials credentials.toml" in serve_line
+    assert (tmp_path / "credentials.toml").stat().st_mode & 0o777 == 0o600
     server: Server = server_factory()
     server.credentials = tmp_path / "credentials.toml"  # the file the recipe made
     server.start()

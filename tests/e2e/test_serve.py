@@ -118,22 +118,56 @@ def run_cli(*args: str, cwd: Path, pythonpath: str = SRC) -> subprocess.Complete
     )  # fmt: skip
 
 
+def _credentials(folder: Path, sk: str, mode: int = 0o600) -> Path:
+    creds = folder / "c.toml"
+    creds.write_text(f'[[access_key]]\nak="a"\nsk="{sk}"\n', encoding="utf-8")
+    creds.chmod(mode)
+    return creds
+
+
 def test_plain_http_on_a_public_address_is_refused(tmp_path: Path) -> None:
-    creds = tmp_path / "c.toml"
-    creds.write_text('[[access_key]]\nak="a"\nsk="0123456789abcdefXYZ"\n', encoding="utf-8")
+    creds = _credentials(tmp_path, "Yq3oV0c_Rr8wq6GZ3c1o7y9LZkSg0Pdd")
     result = run_cli("serve", "--host", "0.0.0.0", "--credentials", str(creds), cwd=tmp_path)
     assert result.returncode == 2
     assert "refusing plain HTTP on 0.0.0.0" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_placeholder_secret_is_refused(tmp_path: Path) -> None:
-    creds = tmp_path / "c.toml"
-    creds.write_text('[[access_key]]\nak="a"\nsk="a-long-random-secret"\n', encoding="utf-8")
+@pytest.mark.parametrize(
+    ("sk", "message"),
+    [
+        ("a-long-random-secret", "access key a has a placeholder secret (it contains 'secret')"),
+        ("passwordpassword", "access key a has a placeholder secret"),
+        ("1234567890123456", "access key a has a weak secret (about 13 bits of randomness"),
+        (" " * 16, "access key a has a weak secret (1 distinct character"),
+    ],
+)
+def test_weak_secret_is_refused(tmp_path: Path, sk: str, message: str) -> None:
+    creds = _credentials(tmp_path, sk)
     result = run_cli("serve", "--credentials", str(creds), cwd=tmp_path)
     assert result.returncode == 2
-    assert "placeholder or short secret" in result.stderr
+    assert f"{creds} line 3: {message}" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "ccms.db").exists()
+
+
+def test_credentials_open_to_others_are_refused(tmp_path: Path) -> None:
+    creds = _credentials(tmp_path, "Yq3oV0c_Rr8wq6GZ3c1o7y9LZkSg0Pdd", mode=0o644)
+    result = run_cli("serve", "--credentials", str(creds), cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"credentials file {creds} is open to group or others (mode 0644)" in result.stderr
+    assert f"chmod 600 {creds}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "ccms.db").exists()
+
+
+def test_unknown_key_in_the_credentials_is_refused(tmp_path: Path) -> None:
+    creds = _credentials(tmp_path, "Yq3oV0c_Rr8wq6GZ3c1o7y9LZkSg0Pdd")
+    creds.write_text(creds.read_text(encoding="utf-8") + 'scope = ["1/1"]\n', encoding="utf-8")
+    result = run_cli("serve", "--credentials", str(creds), cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"{creds} line 4: unknown key 'scope' in [[access_key]] a" in result.stderr
+    assert "(did you mean 'scopes'?)" in result.stderr
 
 
 def test_missing_credentials_is_refused(tmp_path: Path) -> None:
@@ -148,6 +182,7 @@ def test_missing_credentials_is_refused(tmp_path: Path) -> None:
 def credentials(folder: Path) -> str:
     path = folder / "credentials.toml"
     path.write_text(CREDENTIALS, encoding="utf-8")
+    path.chmod(0o600)
     return str(path)
 
 

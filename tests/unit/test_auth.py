@@ -1,19 +1,23 @@
-"""C2: the vectors of spec/c2-auth-vectors.md, signer and verifier, and access keys."""
+"""C2: the vectors of spec/c2-auth-vectors.md, signer and verifier (both phases), the
+bounds checked before the body, and the rate limit per access key."""
 
 from __future__ import annotations
+
+import base64
 
 import pytest
 
 from ccms.auth import (
+    MAX_AUTHORIZATION_LENGTH,
+    MAX_SIGNED_HEADERS,
+    SIGNING_KEY_CACHE,
     AccessKey,
-    CredentialsError,
     RateLimiter,
     Verifier,
-    parse_credentials,
     parse_timestamp,
     sign,
 )
-from ccms.errors import AuthenticationError, PermissionDeniedError
+from ccms.errors import AuthenticationError
 
 pytestmark = pytest.mark.unit
 
@@ -79,12 +83,12 @@ def test_query_parameters_are_signed() -> None:
         ("", "missing"),
         ("auth-v1/globalaktest/2024-01-01T00:00:00Z/host/" + "0" * 64, "not auth-v2"),
         ("auth-v2/globalaktest/host/" + "0" * 64, "not auth-v2"),
-        (VECTOR_A[:-1], "not auth-v2"),
+        (VECTOR_A[:-1], "signature must be 64 lowercase hex characters"),
         (VECTOR_A.replace("globalaktest", "other"), "unknown access key"),
         (VECTOR_A.replace("2024-01-01T00:00:00Z", "2024-01-01 00:00:00"), "timestamp"),
         (VECTOR_A[:-1] + ("0" if VECTOR_A[-1] != "0" else "1"), "does not match"),
-        (VECTOR_A[:-1] + "\u00e9", "not auth-v2"),  # non-ASCII: refused, never a TypeError
-        (VECTOR_A[:-64] + VECTOR_A[-64:].upper(), "not auth-v2"),
+        (VECTOR_A[:-1] + "\u00e9", "64 lowercase hex"),  # non-ASCII: refused, not a TypeError
+        (VECTOR_A[:-64] + VECTOR_A[-64:].upper(), "signature must be 64 lowercase hex"),
     ],
 )
 def test_verifier_refuses(authorization: str | None, message: str) -> None:
@@ -108,60 +112,209 @@ def test_error_messages_never_carry_the_secret() -> None:
         assert SK not in info.value.message
 
 
-CREDS = """
-[[access_key]]
-ak = "a1"
-sk = "0123456789abcdefXYZ"
-
-[[access_key]]
-ak = "a2"
-sk = "abcdefghijklmnopqrstuv"
-roles = ["ingest"]
-scopes = ["1/5", "2/*"]
-"""
-
-
-def test_credentials_roles_and_scopes() -> None:
-    keys = parse_credentials(CREDS, "creds.toml")
-    assert keys["a1"].roles == {"query"}
-    assert keys["a1"].allows(9, 9)
-    a2 = keys["a2"]
-    assert a2.allows(1, 5) and a2.allows(2, 4000)
-    assert not a2.allows(1, 4)
-    a2.check("ingest", 1, 5)
-    with pytest.raises(PermissionDeniedError, match="role"):
-        a2.check("query", 1, 5)
-    with pytest.raises(PermissionDeniedError, match="not allowed"):
-        a2.check("ingest", 3, 1)
-    admin = AccessKey("x", "y" * 20, frozenset({"admin"}))
-    assert admin.has_role("query") and admin.has_role("ingest")
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("", "no \\[\\[access_key\\]\\]"),
-        ("[[access_key]]\nak='a'\nsk='short'", "placeholder or short"),
-        ("[[access_key]]\nak='a'\nsk='a-long-random-secret'", "placeholder"),
-        ("[[access_key]]\nak='a'\nsk='changeme-changeme-changeme'", "placeholder"),
-        ("[[access_key]]\nak='a/b'\nsk='0123456789abcdefXYZ'", "without '/'"),
-        ("[[access_key]]\nak='a'\nsk='0123456789abcdefXYZ'\nroles=['root']", "roles"),
-        ("[[access_key]]\nak='a'\nsk='0123456789abcdefXYZ'\nscopes=['1']", "scope"),
-        (
-            "[[access_key]]\nak='a'\nsk='0123456789abcdefXYZ'\n[[access_key]]\nak='a'\nsk='0123456789abcdefXYZ'",
-            "twice",
-        ),
-        ("not toml [", "not valid TOML"),
-    ],
-)
-def test_credentials_refused(text: str, message: str) -> None:
-    with pytest.raises(CredentialsError, match=message):
-        parse_credentials(text, "creds.toml")
-
-
 def test_rate_limiter_refills() -> None:
     limiter = RateLimiter(rate=2.0, burst=2)
     assert [limiter.allow("a", 0.0) for _ in range(3)] == [True, True, False]
     assert limiter.allow("b", 0.0)
     assert limiter.allow("a", 0.5)
     assert not limiter.allow("a", 0.5)
+
+
+# -- the two phases: precheck (no body), then the HMAC over the body --------------------
+
+
+@pytest.mark.parametrize(
+    ("authorization", "headers"),
+    [(VECTOR_A, HOST), (VECTOR_B, HEADERS_B), (VECTOR_C, HOST), (VECTOR_D, HOST)],
+)
+def test_vectors_pass_both_phases(authorization: str, headers: dict[str, str]) -> None:
+    pending = verifier().precheck(authorization, "POST", PATH, "", headers, T)
+    assert pending.key.ak == AK
+    assert pending.signature == authorization[-64:]
+    assert pending.verify(BODY).ak == AK
+
+
+def test_the_body_phase_refuses_another_body() -> None:
+    pending = verifier().precheck(VECTOR_A, "POST", PATH, "", HOST, T)
+    with pytest.raises(AuthenticationError, match="does not match"):
+        pending.verify(BODY + b" ")
+    with pytest.raises(AuthenticationError, match="does not match"):
+        pending.verify(b"")
+
+
+@pytest.mark.parametrize(
+    ("authorization", "headers", "now", "message"),
+    [
+        (None, HOST, T, "missing"),
+        (VECTOR_A.replace("globalaktest", "nobody"), HOST, T, "unknown access key"),
+        (VECTOR_A, HOST, T + 901, "clock skew"),
+        (VECTOR_A, {}, T, "signed header 'host' is missing"),
+        ("auth-v2/globalaktest/2024-01-01T00:00:00Z/host/" + "A" * 64, HOST, T, "64 lowercase"),
+    ],
+)
+def test_the_cheap_checks_need_no_body(
+    authorization: str | None, headers: dict[str, str], now: float, message: str
+) -> None:
+    with pytest.raises(AuthenticationError, match=message):
+        verifier().precheck(authorization, "POST", PATH, "", headers, now)
+
+
+def _signed(names: list[str], stamp: str = "2024-01-01T00:00:00Z") -> tuple[str, dict[str, str]]:
+    headers = {name: f"value-{name}" for name in names}
+    return sign(AK, SK, "POST", PATH, headers, BODY, stamp), headers
+
+
+def test_the_signed_header_list_is_bounded() -> None:
+    names = ["host"] + [f"x-h{n:02d}" for n in range(MAX_SIGNED_HEADERS - 1)]
+    authorization, headers = _signed(names)
+    assert verifier().verify(authorization, "POST", PATH, "", headers, BODY, T).ak == AK
+    authorization, headers = _signed([*names, "x-one-more"])
+    with pytest.raises(AuthenticationError, match=f"more than {MAX_SIGNED_HEADERS} names"):
+        verifier().precheck(authorization, "POST", PATH, "", headers, T)
+
+
+def test_a_huge_authorization_is_refused_before_anything_else() -> None:
+    # The attack run's 200,000 names: refused by its length alone.
+    names = ";".join(f"h{n}" for n in range(200_000))
+    authorization = f"auth-v2/{AK}/2024-01-01T00:00:00Z/{names};host/" + "0" * 64
+    with pytest.raises(AuthenticationError, match=f"longer than {MAX_AUTHORIZATION_LENGTH}"):
+        verifier().precheck(authorization, "POST", PATH, "", HOST, T)
+
+
+def test_host_must_be_signed() -> None:
+    authorization, headers = _signed(["content-type"])
+    with pytest.raises(AuthenticationError, match="signed-header list must include host"):
+        verifier().verify(authorization, "POST", PATH, "", headers, BODY, T)
+
+
+def _host_verifier(*allowed: str) -> Verifier:
+    return Verifier({AK: AccessKey(AK, SK, frozenset({"query"}))}, 900, allowed_hosts=allowed)
+
+
+@pytest.mark.parametrize(
+    ("allowed", "host", "ok"),
+    [
+        ((), "anything:1", True),
+        (("10.22.26.181",), "10.22.26.181:28080", True),
+        (("10.22.26.181:28080",), "10.22.26.181:28080", True),
+        (("10.22.26.181:28443",), "10.22.26.181:28080", False),
+        (("cms.example",), "10.22.26.181:28080", False),
+        (("CMS.Example",), "cms.EXAMPLE", True),
+        (("a.example", "cms.example"), "cms.example:443", True),
+        (("[::1]",), "[::1]:28080", True),
+        (("[::1]",), "[::2]:28080", False),
+        (("cms.example",), "cms.example.evil:80", False),
+    ],
+)
+def test_allowed_hosts_are_checked_against_the_signed_host(
+    allowed: tuple[str, ...], host: str, ok: bool
+) -> None:
+    authorization = sign(AK, SK, "POST", PATH, {"host": host}, BODY, "2024-01-01T00:00:00Z")
+    verify = _host_verifier(*allowed).verify
+    if ok:
+        assert verify(authorization, "POST", PATH, "", {"host": host}, BODY, T).ak == AK
+    else:
+        with pytest.raises(AuthenticationError, match="not one of this server's allowed hosts"):
+            verify(authorization, "POST", PATH, "", {"host": host}, BODY, T)
+
+
+def test_a_request_for_another_server_does_not_replay_here() -> None:
+    # Captured for server A, sent to server B (same keys, allowed_hosts = B).
+    for_a = sign(AK, SK, "POST", PATH, {"host": "a.example"}, BODY, "2024-01-01T00:00:00Z")
+    with pytest.raises(AuthenticationError, match="allowed hosts"):
+        _host_verifier("b.example").verify(for_a, "POST", PATH, "", {"host": "a.example"}, BODY, T)
+
+
+@pytest.mark.parametrize(
+    "padded", [VECTOR_A + " ", VECTOR_A + "\t", " " + VECTOR_A, VECTOR_A + " \t "]
+)
+def test_whitespace_around_the_authorization_value_is_ignored(padded: str) -> None:
+    assert verifier().verify(padded, "POST", PATH, "", HOST, BODY, T).ak == AK
+
+
+def test_a_base64_signature_is_named_as_such() -> None:
+    raw = bytes.fromhex(VECTOR_A[-64:])
+    for encoded in (
+        base64.b64encode(raw).decode(),
+        "ab/cdEFgh+ijklmnopqrstuvwxyz0123456789ABCDEFGH=",  # base64 with a '/'
+        VECTOR_A[-64:].upper(),
+    ):
+        authorization = VECTOR_A[:-64] + encoded
+        with pytest.raises(AuthenticationError) as info:
+            verifier().verify(authorization, "POST", PATH, "", HOST, BODY, T)
+        assert "signature must be 64 lowercase hex characters" in info.value.message
+
+
+def test_only_verified_prefixes_enter_the_signing_key_cache() -> None:
+    v = verifier()
+    for second in range(100):  # a known key id, fresh timestamps, wrong signatures
+        stamp = f"2024-01-01T00:{second // 60:02d}:{second % 60:02d}Z"
+        authorization, headers = _signed(["host", f"x-{second}"], stamp)
+        with pytest.raises(AuthenticationError, match="does not match"):
+            v.verify(authorization, "POST", PATH, "", headers, BODY + b"!", T)
+    assert v.cached_signing_keys == 0
+    assert v.verify(VECTOR_A, "POST", PATH, "", HOST, BODY, T)
+    assert v.verify(VECTOR_A, "POST", PATH, "", HOST, BODY, T)
+    assert v.cached_signing_keys == 1
+
+
+def test_the_signing_key_cache_is_bounded() -> None:
+    v = verifier()
+    for n in range(SIGNING_KEY_CACHE + 20):
+        authorization, headers = _signed(["host", f"x-{n}"])
+        assert v.verify(authorization, "POST", PATH, "", headers, BODY, T)
+    assert v.cached_signing_keys == SIGNING_KEY_CACHE
+
+
+# -- the rate limit: replays are charged to their own signature -------------------------
+
+
+def _sig(n: int) -> str:
+    return f"auth-v2/{AK}/2024-01-01T00:00:00Z/host/{n:064x}"
+
+
+def test_replays_of_a_captured_request_do_not_lock_the_owner_out() -> None:
+    limiter = RateLimiter(rate=1.0, burst=3)
+    assert limiter.allow(AK, 0.0, signature=_sig(1))  # the owner's request
+    replays = [limiter.allow(AK, 0.0, signature=_sig(1)) for _ in range(50)]
+    assert replays == [True] * 3 + [False] * 47  # the signature's own allowance, then 429
+    assert limiter.allow(AK, 0.0, signature=_sig(2))  # the owner still has its tokens
+    assert limiter.allow(AK, 0.0, signature=_sig(3))
+    assert not limiter.allow(AK, 0.0, signature=_sig(4))  # and its own limit still holds
+
+
+def test_a_retry_after_a_lost_answer_is_answered_even_at_the_limit() -> None:
+    limiter = RateLimiter(rate=0.001, burst=2)
+    assert limiter.allow(AK, 0.0, signature=_sig(1))
+    assert limiter.allow(AK, 0.0, signature=_sig(2))
+    assert not limiter.allow(AK, 0.0, signature=_sig(3))  # the key is at its limit
+    assert limiter.allow(AK, 0.0, signature=_sig(2))  # but the answer to sig 2 was lost
+
+
+def test_resending_a_refused_request_does_not_get_round_the_limit() -> None:
+    limiter = RateLimiter(rate=0.001, burst=1)
+    assert limiter.allow(AK, 0.0, signature=_sig(1))
+    assert [limiter.allow(AK, 0.0, signature=_sig(2)) for _ in range(5)] == [False] * 5
+
+
+def test_whitespace_does_not_make_a_replay_new() -> None:
+    limiter = RateLimiter(rate=0.001, burst=1)
+    assert limiter.allow(AK, 0.0, signature=_sig(1))
+    variants = [_sig(1) + " " * n for n in range(1, 6)] + ["\t" + _sig(1), _sig(1)[-64:]]
+    assert [limiter.allow(AK, 0.0, signature=v) for v in variants] == [True] * 3 + [False] * 4
+
+
+def test_signatures_are_forgotten_after_the_window() -> None:
+    limiter = RateLimiter(rate=1 / 3600, burst=1, window_s=1800)
+    assert limiter.allow(AK, 0.0, signature=_sig(1))
+    assert limiter.allow(AK, 1799.0, signature=_sig(1))  # a repeat: its own allowance
+    # Past the window the signature is new again (the verifier refuses it as stale by
+    # then): it is charged to the key, whose bucket is still empty.
+    assert not limiter.allow(AK, 1801.0, signature=_sig(1))
+
+
+def test_the_signatures_remembered_are_bounded() -> None:
+    limiter = RateLimiter(rate=1e-9, burst=5, max_signatures=4)
+    assert all(limiter.allow(AK, 0.0, signature=_sig(n)) for n in range(1, 6))
+    assert limiter.allow(AK, 0.0, signature=_sig(2))  # still remembered: a repeat
+    assert not limiter.allow(AK, 0.0, signature=_sig(1))  # forgotten: new, and no tokens

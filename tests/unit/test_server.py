@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from ccms import __version__
-from ccms.server import JsonFormatter, start_line
+from ccms.server import JsonFormatter, open_store, start_line
 from ccms.settings import load_settings
 
 pytestmark = pytest.mark.unit
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.unit
 def test_the_start_line_names_version_address_store_keys_and_workers() -> None:
     settings = load_settings({}, {"port": 28443, "store": "sqlite:///data/ccms.db"})
 
-    assert start_line(settings, keys=1) == (
+    assert start_line(settings, open_store(settings), keys=1) == (
         f"ccms {__version__} serving http://127.0.0.1:28443: store sqlite:///data/ccms.db,"
         " 1 access key, 1 worker"
     )
@@ -31,7 +31,7 @@ def test_the_start_line_hides_the_store_password_and_counts_in_plural() -> None:
          "insecure_http": True},
     )  # fmt: skip
 
-    line = start_line(settings, keys=3)
+    line = start_line(settings, open_store(settings), keys=3)  # not connected
 
     assert "s3cret" not in line
     assert line.endswith(

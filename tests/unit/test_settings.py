@@ -106,3 +106,42 @@ def test_logging_defaults_are_text_without_an_access_log() -> None:
     settings = load_settings({})
 
     assert (settings.log_format, settings.access_log) == ("text", False)
+
+
+def test_unknown_setting_names_the_line_and_the_setting_meant(tmp_path: Path) -> None:
+    config = tmp_path / "ccms.toml"
+    config.write_text('host = "127.0.0.1"\n\nprot = 1\n', encoding="utf-8")
+    with pytest.raises(SettingsError) as info:
+        load_settings({}, config_file=str(config))
+    assert info.value.message == f"{config} line 3: unknown setting 'prot' (did you mean 'port'?)"
+
+
+def test_allowed_hosts_from_file_env_and_flag(tmp_path: Path) -> None:
+    config = tmp_path / "ccms.toml"
+    config.write_text('allowed_hosts = ["cms.example", "10.0.0.5:28443"]\n', encoding="utf-8")
+    from_file = load_settings({}, config_file=str(config))
+    assert from_file.allowed_hosts == ("cms.example", "10.0.0.5:28443")
+    from_env = load_settings({"CCMS_ALLOWED_HOSTS": " a.example, b.example:1 ,"})
+    assert from_env.allowed_hosts == ("a.example", "b.example:1")
+    assert load_settings({}).allowed_hosts == ()
+    assert load_settings(to_environ(from_file)) == from_file
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"CCMS_ALLOWED_HOSTS": "https://cms.example"}, "allowed_hosts: 'https://cms.example'"),
+        ({"CCMS_ALLOWED_HOSTS": "cms example"}, "is not a host or host:port"),
+        ({"CCMS_ALLOW_OPEN_CREDENTIALS": "perhaps"}, "true or false"),
+    ],
+)
+def test_bad_host_settings_are_refused(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings(environ)
+
+
+def test_allowed_hosts_in_a_file_must_be_strings(tmp_path: Path) -> None:
+    config = tmp_path / "ccms.toml"
+    config.write_text("allowed_hosts = [1]\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match="list of strings"):
+        load_settings({}, config_file=str(config))

@@ -16,7 +16,8 @@ The exit codes of every command (``docs/development.md`` lists them too):
       start: its port is in use, a demo already runs in that folder (``StartError``)
 2     usage or configuration error: arguments, settings, credentials, the client's
       configuration, an input file that cannot be read, a store ccms cannot use
-3     no answer from the server: connection, timeout, TLS
+3     no answer from the server: connection, timeout, TLS (also ``simulate`` stopped by
+      Ctrl-C while events it made were still undelivered)
 130   interrupted by Ctrl-C where Ctrl-C is not the way to stop
 ====  ==================================================================================
 """

@@ -212,7 +212,7 @@ ccms demo is running on {url}
 {profile_line}
 Try, in another terminal:
   {ccms} agent {cc} {vdn} {work_no} {flags}
-  {ccms} watch {cc} {vdn} {work_no} {work_no + 1} {work_no + 2} {flags}
+  {ccms} watch {cc} {vdn} {flags}
   {python} -c "from ccms.client import load_config; import os; \\
 print(load_config(os.environ, {config}).client().agent_detail({cc}, {vdn}, {work_no}))"
   curl -s {url}/metrics | grep ccms_events

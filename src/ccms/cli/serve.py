@@ -38,7 +38,9 @@ def add_setting(parser: argparse.ArgumentParser, setting: Setting) -> None:
             help=f"{setting.help} (env {setting.env})",
         )  # fmt: skip
         return
-    default = f", default {setting.default}" if setting.default != "" else ""
+    value = setting.default
+    shown = ",".join(value) if isinstance(value, tuple) else str(value)  # a list: as typed
+    default = f", default {shown}" if shown else ""
     parser.add_argument(
         setting.flag, dest=setting.name, metavar=setting.metavar,
         help=f"{setting.help} (env {setting.env}{default})".replace("%", "%%"),

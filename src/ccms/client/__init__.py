@@ -3,7 +3,8 @@
 It speaks the CC-CMS open API (C2-signed POSTs, the ``resultCode`` envelope) to ccms or to
 a vendor CC-CMS, returns typed results and raises one exception tree
 (:class:`CCMSClientError`). It imports nothing of the ccms server: only the pure C2
-signing functions of :mod:`ccms.auth` and the enums of :mod:`ccms.domain.status`.
+signing functions of :mod:`ccms.auth`, the wire contract :mod:`ccms.wire` (result codes,
+paths, unset values) and the pure domain's statuses and counts.
 See ``docs/client.md``.
 """
 
@@ -36,7 +37,7 @@ from ccms.client.models import (
     StateCounts,
     SystemState,
 )
-from ccms.client.retry import RetryPolicy
+from ccms.client.retry import RetryNotice, RetryPolicy
 from ccms.domain.status import AgentStatus, CtiStatus
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "PermissionDeniedError",
     "Profile",
     "RateLimitedError",
+    "RetryNotice",
     "RetryPolicy",
     "ServerError",
     "SkillAgent",

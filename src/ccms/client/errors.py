@@ -12,15 +12,17 @@ came from:
   "the agent is unknown" from "the server is unreachable".
 - :class:`ConfigurationError`: the client cannot be set up (no URL, AK or SK, an
   unreadable profile file or CA bundle, an ``sk_command`` that failed).
+
+The result codes are the wire contract's (``ccms.wire``), re-exported here.
 """
 
 from __future__ import annotations
 
-SUCCESS = "0100000"
-FAILED = "0100001"
-INVALID_PARAMETER = "0100002"
-UNKNOWN_ERROR = "0100999"
-PERMISSION_DENIED = "0101003"
+from ccms.wire import FAILED as FAILED
+from ccms.wire import INVALID_PARAMETER as INVALID_PARAMETER
+from ccms.wire import PERMISSION_DENIED as PERMISSION_DENIED
+from ccms.wire import SUCCESS as SUCCESS
+from ccms.wire import UNKNOWN_ERROR as UNKNOWN_ERROR
 
 
 class CCMSClientError(Exception):

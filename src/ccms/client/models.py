@@ -1,8 +1,9 @@
 """Typed results of the client: frozen dataclasses with Python names.
 
-Each result has a ``from_wire`` that reads the ``resultDesc`` (or legacy ``resultDatas``)
-of a success answer and raises ``ValueError`` when it does not fit the contract; the
-request core turns that into :class:`~ccms.client.errors.UnexpectedAnswerError`.
+Each result has a ``from_wire`` (a function ``..._from_wire`` for the counts, which are the
+domain's own ``StateCounts`` and ``SystemState``) that reads the ``resultDesc`` (or legacy
+``resultDatas``) of a success answer and raises ``ValueError`` when it does not fit the
+contract; the request core turns that into :class:`~ccms.client.errors.UnexpectedAnswerError`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from ccms.domain.status import SIGNED_OUT_LOGIN_DATE, AgentStatus, CtiStatus
+from ccms.domain.counts import StateCounts as StateCounts
+from ccms.domain.counts import SystemState as SystemState
+from ccms.domain.status import AgentStatus, CtiStatus
+from ccms.wire import SIGNED_OUT_LOGIN_DATE, UNSET_16, UNSET_32
 
 
 def _int(data: Mapping[str, Any], key: str) -> int:
@@ -111,8 +115,6 @@ def ping_from_wire(data: object) -> str:
 # -- the monitoring routes -----------------------------------------------------------------
 
 T = TypeVar("T")
-_UNSET_16 = 65535
-_UNSET_32 = 4_294_967_295
 
 
 def _cti(data: Mapping[str, Any], key: str) -> CtiStatus:
@@ -174,42 +176,25 @@ class AgentStatusInfo:
             current_state=_cti(raw, "currentState"),
             current_state_time=_int(raw, "currentStateTime"),
             prev_state=CtiStatus(prev) if prev in CtiStatus._value2member_map_ else None,
-            prev_state_time=_unset(_int(raw, "prevStateTime"), _UNSET_32),
+            prev_state_time=_unset(_int(raw, "prevStateTime"), UNSET_32),
             logon_time=None if logon == SIGNED_OUT_LOGIN_DATE else logon,
-            current_state_reason=_unset(_int(raw, "currentStateReason"), _UNSET_16),
-            location_id=_unset(_int(raw, "locationId"), _UNSET_16),
+            current_state_reason=_unset(_int(raw, "currentStateReason"), UNSET_16),
+            location_id=_unset(_int(raw, "locationId"), UNSET_16),
             agent_release=_int(raw, "agentRelease"),
             current_private_call_num=_int(raw, "currentPrivateCallNum"),
             raw=dict(raw),
         )
 
 
-@dataclass(frozen=True)
-class StateCounts:
+def state_counts_from_wire(data: object) -> StateCounts:
     """Agents per state: ``agentgroup/teamagentstatusinfo`` and ``skill/agentstatusbyskill``
-    (``working`` is ``workSubstateBegin``, ``adjusting`` is ``lateAdjust``)."""
-
-    signed_in: int
-    talking: int
-    idle: int
-    usable: int
-    set_busy: int
-    working: int
-    rest: int
-    studying: int
-    occupied: int
-    preoccupied: int
-    answering: int
-    adjusting: int
-
-    @classmethod
-    def from_wire(cls, data: object) -> StateCounts:
-        """Keys in any case: the vendor spells ``workSubstateBegin`` two ways."""
-        low = {key.lower(): value for key, value in _object(data, "counts").items()}
-        return cls(*(_int(low, key) for key in (
-            "logined", "talking", "idle", "usable", "setbusy", "worksubstatebegin", "rest",
-            "studying", "occupy", "preoccupy", "answering", "lateadjust",
-        )))  # fmt: skip
+    (``working`` is ``workSubstateBegin``, ``adjusting`` is ``lateAdjust``). Keys in any
+    case: the vendor spells ``workSubstateBegin`` two ways."""
+    low = {key.lower(): value for key, value in _object(data, "counts").items()}
+    return StateCounts(*(_int(low, key) for key in (
+        "logined", "talking", "idle", "usable", "setbusy", "worksubstatebegin", "rest",
+        "studying", "occupy", "preoccupy", "answering", "lateadjust",
+    )))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -235,24 +220,15 @@ class AgentSkills:
         return cls(work_no=_int(raw, "agentId"), skills=skills)
 
 
-@dataclass(frozen=True)
-class SystemState:
+def system_state_from_wire(data: object) -> SystemState:
     """``agentgroup/systemstate`` over one page of a VDN's agents."""
-
-    busy: int
-    talking: int
-    idle: int
-    signed_in: int
-
-    @classmethod
-    def from_wire(cls, data: object) -> SystemState:
-        low = {key.lower(): value for key, value in _object(data, "system state").items()}
-        return cls(
-            busy=_int(low, "busyagent"),
-            talking=_int(low, "talkingnum"),
-            idle=_int(low, "idleagent"),
-            signed_in=_int(low, "totalloginagent"),
-        )
+    low = {key.lower(): value for key, value in _object(data, "system state").items()}
+    return SystemState(
+        busy=_int(low, "busyagent"),
+        talking=_int(low, "talkingnum"),
+        idle=_int(low, "idleagent"),
+        signed_in=_int(low, "totalloginagent"),
+    )
 
 
 @dataclass(frozen=True)
@@ -272,7 +248,7 @@ class AgentAbstract:
             work_no=_int(raw, "agentId"),
             current_state=_cti(raw, "currentState"),
             current_state_time=_int(raw, "currentStateTime"),
-            location_id=_unset(_int(raw, "locationId"), _UNSET_16),
+            location_id=_unset(_int(raw, "locationId"), UNSET_16),
         )
 
 
@@ -369,7 +345,7 @@ class SkillAgent:
             status=AgentStatus(status) if status in AgentStatus._value2member_map_
             else AgentStatus.UNKNOWN,
             cti_status=_cti(low, "ctistatus"),
-            group_id=_unset(_int(low, "groupid"), _UNSET_16),
+            group_id=_unset(_int(low, "groupid"), UNSET_16),
             media_type=_int(low, "mediatype"),
             vdn_id=_int(low, "vdnid"),
             phone_number=_text(low, "phonenumber"),

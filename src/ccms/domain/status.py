@@ -12,10 +12,6 @@ import enum
 # 2**32 - 1 seconds after the epoch (2106-02-07T06:28:15Z), in milliseconds.
 SIGNED_OUT_LOGIN_DATE = 4_294_967_295_000
 
-# The vendor's "unset" values in batch answers (reason, location, previous duration).
-UNSET_16 = 65535
-UNSET_32 = 4_294_967_295
-
 
 class CtiStatus(enum.IntEnum):
     """Agent status on the CTI platform (``citStatus``, ``currentState``)."""

@@ -1,36 +1,57 @@
-"""The ASGI application: routing, the request pipeline and the one error handler.
+"""The ASGI application: the request pipeline and the one error handler.
 
 ccms speaks raw ASGI rather than through a web framework: the query route is the hot path
-and a framework's per-request machinery costs several times the whole lookup. Each POST
-route goes through the same pipeline, in this order:
+and a framework's per-request machinery costs several times the whole lookup. The routes
+are data (``ccms.http.routing``, tables in ``ccms.http.routes``); every request goes
+through the same pipeline, each step only where its route asks for it, in this order:
 
-    path (404) -> method (405) -> Content-Type (415) -> size (413) -> C2 signature (401)
-    -> rate limit (429) -> JSON (400) -> handler (its own result codes)
+    Host (400) -> path (404) -> method (405) -> Content-Type (415)
+    -> the Authorization header's form, key id, timestamp and signed headers (401, no byte
+    of the body read yet) -> size (413) -> C2 signature over the body (401)
+    -> the route's role (0101003) -> rate limit (429) -> JSON (400)
+    -> handler (its own result codes)
 
-Every answer, success or failure, is the CC-CMS envelope (``ccms.http.schemas``).
+A key without the route's role learns nothing about the body: it is refused before the
+body is parsed or validated.
+
+Every answer, success or failure, is the CC-CMS envelope (``ccms.http.envelope``), but for
+``/metrics`` and streams; an error renders through its route's envelope family with the
+headers it carries (``CCMSError.headers``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from ccms.auth import AccessKey, RateLimiter, Verifier
 from ccms.errors import (
     CCMSError,
     InternalError,
+    MalformedRequestError,
     MethodNotAllowedError,
     NotFoundError,
     PayloadTooLargeError,
+    PermissionDeniedError,
     RateLimitedError,
-    StoreUnavailableError,
     UnsupportedMediaTypeError,
 )
-from ccms.http import schemas
+from ccms.http.envelope import FAILURES, JSON_TYPE, failure
 from ccms.http.metrics import Metrics
+from ccms.http.routes import route_table
+from ccms.http.routing import (
+    Answer,
+    Auth,
+    Body,
+    Context,
+    Request,
+    Route,
+    RouteTable,
+)
+from ccms.http.schemas.fields import parse_body
 from ccms.services import Services
 from ccms.settings import Settings
 from ccms.store.base import Store
@@ -40,34 +61,10 @@ log = logging.getLogger(__name__)
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-_JSON = b"application/json;charset=UTF-8"
 
 
 class ClientDisconnectedError(Exception):
     """The client went away before its body arrived; nothing to answer."""
-
-
-@dataclass(frozen=True)
-class Request:
-    key: AccessKey
-    body: dict[str, Any]
-    headers: Mapping[str, str]
-
-
-Handler = Callable[[Request], Awaitable[bytes]]
-FailureRenderer = Callable[[CCMSError], bytes]
-
-
-@dataclass(frozen=True)
-class Route:
-    """A POST route. ``failure`` renders its failures: the one failure envelope, or a
-    superset of it for a route whose vendor page documents another shape."""
-
-    path: str
-    name: str
-    handler: Handler
-    max_body: int
-    failure: FailureRenderer = schemas.failure
 
 
 class App:
@@ -80,6 +77,7 @@ class App:
         verifier: Verifier,
         clock: Callable[[], float],
         metrics: Metrics,
+        routes: Iterable[Route],
     ) -> None:
         self.settings = settings
         self.store = store
@@ -87,23 +85,18 @@ class App:
         self.clock = clock
         self.metrics = metrics
         self.services = Services(store, clock)
-        self.limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
-        self.routes: dict[str, Route] = {}
-        self.get_routes: dict[str, Callable[[], Awaitable[tuple[int, bytes, bytes]]]] = {
-            "/healthz": self._healthz,
-            "/metrics": self._metrics,
-        }
+        self.limiter = RateLimiter(
+            settings.rate_limit, settings.rate_burst, window_s=2 * settings.clock_skew
+        )
+        self.context = Context(settings, self.services, store, metrics)
+        self.table = RouteTable(routes)
+        self._paths = self.table.paths
         self._started = False
 
-    def post(
-        self,
-        path: str,
-        name: str,
-        handler: Handler,
-        max_body: int,
-        failure: FailureRenderer = schemas.failure,
-    ) -> None:
-        self.routes[path] = Route(path, name, handler, max_body, failure)
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        """Every route of the app, in table order."""
+        return self.table.routes
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -148,90 +141,108 @@ class App:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         path: str = scope["path"]
-        route = self.routes.get(path)
-        name = route.name if route is not None else path if path in self.get_routes else "other"
-        extra: list[tuple[bytes, bytes]] = []
-        render = route.failure if route is not None else schemas.failure
+        method: str = scope["method"]
+        entry = self._paths.get(path)
+        name = "other" if entry is None else entry.name
+        render: Callable[[CCMSError], bytes] = failure
         try:
+            raw_headers = scope["headers"]
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw_headers}
+            if len(headers) != len(raw_headers) or "host" not in headers:
+                _check_host(raw_headers, scope.get("http_version", "1.1"))
+            if entry is None:
+                raise NotFoundError(f"no route for {path}")
+            route = entry.methods.get(method)
             if route is None:
-                status, content_type, body = await self._get(path, scope["method"])
-                code = "" if content_type != _JSON else "0100000"
-            else:
-                body = await self._post(route, scope, receive)
-                status, content_type, code = 200, _JSON, "0100000"
+                raise MethodNotAllowedError(
+                    f"{path} supports only {entry.allow}", allow=entry.allow
+                )
+            render = FAILURES[route.envelope]
+            answer = await self._serve(route, scope, receive, headers)
         except ClientDisconnectedError:
             return
         except CCMSError as error:
-            status, content_type, body, code = (
-                error.http_status,
-                _JSON,
-                render(error),
-                error.result_code,
-            )
-            if isinstance(error, MethodNotAllowedError):
-                extra.append((b"allow", error.allow.encode()))
-            elif isinstance(error, RateLimitedError):
-                extra.append((b"retry-after", str(error.retry_after_s).encode()))
-            elif isinstance(error, StoreUnavailableError):
+            answer = Answer(render(error), error.http_status, JSON_TYPE, error.headers,
+                            error.result_code)  # fmt: skip
+            if error.store_failure:
                 self.metrics.store_errors.inc()
-                extra.append((b"retry-after", b"1"))
         except Exception:
             log.exception("unexpected error on %s", path)
             internal = InternalError("unknown error")
-            status, content_type, body = 500, _JSON, render(internal)
-            code = internal.result_code
-        headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
-        headers.extend(extra)
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send(
-            {"type": "http.response.body", "body": body if scope["method"] != "HEAD" else b""}
-        )
-        self.metrics.observe(name, code, status, time.perf_counter() - started)
+            answer = Answer(render(internal), 500, JSON_TYPE, None, internal.result_code)
+        body = answer.body
+        if isinstance(body, bytes):
+            response = [(b"content-type", answer.content_type),
+                        (b"content-length", str(len(body)).encode())]  # fmt: skip
+            if answer.headers:
+                response.extend(_encoded(answer.headers))
+            await send({"type": "http.response.start", "status": answer.status,
+                        "headers": response})  # fmt: skip
+            await send({"type": "http.response.body", "body": body if method != "HEAD" else b""})
+        else:
+            await _stream(answer, body, method == "HEAD", receive, send)
+        self.metrics.observe(name, answer.code, answer.status, time.perf_counter() - started)
 
-    async def _get(self, path: str, method: str) -> tuple[int, bytes, bytes]:
-        handler = self.get_routes.get(path)
-        if handler is None:
-            raise NotFoundError(f"no route for {path}")
-        if method not in ("GET", "HEAD"):
-            raise MethodNotAllowedError(f"{path} supports only GET", allow="GET, HEAD")
-        return await handler()
+    async def _serve(
+        self, route: Route, scope: Scope, receive: Receive, headers: dict[str, str]
+    ) -> Answer:
+        """The pipeline after the route is found: Content-Type, the signature's cheap checks
+        (before any byte of the body is read), size, signature, role, rate limit, JSON."""
+        kind = route.body
+        if kind is not Body.NONE:
+            content_type = headers.get("content-type", "")
+            if content_type.partition(";")[0].strip().lower() != "application/json":
+                raise UnsupportedMediaTypeError("Content-Type must be application/json")
+        query_string: str = scope["query_string"].decode("latin-1")
+        pending = None
+        if route.auth is Auth.SIGNED:
+            now = self.clock()
+            pending = self.verifier.precheck(
+                headers.get("authorization"),
+                scope["method"],
+                scope["path"],
+                query_string,
+                headers,
+                now,
+            )
+        raw = b""
+        if kind is not Body.NONE:
+            declared = headers.get("content-length")
+            if (
+                declared is not None
+                and declared.isascii()
+                and declared.isdigit()
+                and int(declared) > route.max_body
+            ):
+                raise PayloadTooLargeError(f"request body is larger than {route.max_body} bytes")
+            raw = await _read_body(receive, route.max_body)
+        key: AccessKey | None = None
+        if pending is not None:
+            key = pending.verify(raw)
+            role = route.role
+            if role is not None and not key.has_role(role):
+                raise PermissionDeniedError(f"access key lacks the role {role!r}")
+            limiter = self.limiter
+            if limiter.enabled and not limiter.allow(key.ak, now, signature=pending.signature):
+                raise RateLimitedError("too many requests for this access key")
+        body = parse_body(raw) if kind is Body.JSON or (raw and kind is Body.JSON_OR_EMPTY) else {}
+        request = Request(scope["method"], scope["path"], query_string, headers, key, raw, body)
+        return await route.handler(self.context, request)
 
-    async def _post(self, route: Route, scope: Scope, receive: Receive) -> bytes:
-        if scope["method"] != "POST":
-            raise MethodNotAllowedError(f"{route.path} supports only POST")
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        content_type = headers.get("content-type", "")
-        if content_type.partition(";")[0].strip().lower() != "application/json":
-            raise UnsupportedMediaTypeError("Content-Type must be application/json")
-        declared = headers.get("content-length")
-        if (
-            declared is not None
-            and declared.isascii()
-            and declared.isdigit()
-            and int(declared) > route.max_body
-        ):
-            raise PayloadTooLargeError(f"request body is larger than {route.max_body} bytes")
-        raw = await _read_body(receive, route.max_body)
-        now = self.clock()
-        key = self.verifier.verify(
-            headers.get("authorization"),
-            "POST",
-            scope["path"],
-            scope["query_string"].decode("latin-1"),
-            headers,
-            raw,
-            now,
-        )
-        if self.limiter.enabled and not self.limiter.allow(key.ak, now):
-            raise RateLimitedError("too many requests for this access key")
-        return await route.handler(Request(key, schemas.parse_body(raw), headers))
 
-    async def _healthz(self) -> tuple[int, bytes, bytes]:
-        await self.store.ping()
-        return 200, _JSON, schemas.success("ok")
+def _check_host(raw_headers: list[tuple[bytes, bytes]], http_version: str) -> None:
+    """RFC 9112, 3.2: a request with more than one Host header, or an HTTP/1.1 request
+    without one, is answered 400."""
+    hosts = sum(1 for name, _ in raw_headers if name.lower() == b"host")
+    if hosts > 1:
+        raise MalformedRequestError("the request has more than one Host header")
+    if hosts == 0 and http_version != "1.0":
+        raise MalformedRequestError("the request has no Host header")
 
-    async def _metrics(self) -> tuple[int, bytes, bytes]:
-        return 200, self.metrics.content_type.encode(), self.metrics.render()
+
+def _encoded(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in headers.items()]  # fmt: skip
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
@@ -258,17 +269,70 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
             return b"".join(chunks)
 
 
+async def _stream(
+    answer: Answer, chunks: AsyncIterator[bytes], head: bool, receive: Receive, send: Send
+) -> None:
+    """Send a streamed answer chunk by chunk (no Content-Length) until the iterator ends
+    or the client goes away; the iterator is closed either way."""
+    response = [(b"content-type", answer.content_type)]
+    if answer.headers:
+        response.extend(_encoded(answer.headers))
+    try:
+        await send({"type": "http.response.start", "status": answer.status, "headers": response})
+        if head:
+            await send({"type": "http.response.body", "body": b""})
+            return
+        pump = asyncio.ensure_future(_pump(chunks, send))
+        watch = asyncio.ensure_future(_disconnected(receive))
+        try:
+            await asyncio.wait((pump, watch), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (pump, watch):
+                task.cancel()
+            await asyncio.gather(pump, watch, return_exceptions=True)
+        if pump.cancelled():  # the client went away first
+            return
+        error = pump.exception()
+        if error is not None:  # the answer is cut short: the server closes the connection
+            log.error("a streamed answer failed", exc_info=error)
+        elif pump.result():
+            await send({"type": "http.response.body", "body": b""})
+    finally:
+        aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+async def _pump(chunks: AsyncIterator[bytes], send: Send) -> bool:
+    """Send every chunk; True when the iterator ended, False when the client is gone."""
+    async for chunk in chunks:
+        try:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except OSError:  # the ASGI server's "client disconnected"
+            return False
+    return True
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
 def create_app(
     settings: Settings,
     store: Store,
     keys: Mapping[str, AccessKey],
     clock: Callable[[], float] = time.time,
     metrics: Metrics | None = None,
+    routes: Iterable[Route] | None = None,
 ) -> App:
-    """Wire the application: the one place where settings, store and keys meet."""
-    from ccms.http import routes, routes_monitor
-
-    app = App(settings, store, Verifier(keys, settings.clock_skew), clock, metrics or Metrics())
-    routes.install(app)
-    routes_monitor.install(app)
-    return app
+    """Wire the application: the one place where settings, store and keys meet.
+    ``routes`` default to the full table of ``ccms.http.routes``."""
+    return App(
+        settings,
+        store,
+        Verifier(keys, settings.clock_skew, allowed_hosts=settings.allowed_hosts),
+        clock,
+        metrics or Metrics(),
+        route_table(settings) if routes is None else routes,
+    )

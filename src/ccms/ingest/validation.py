@@ -1,11 +1,14 @@
 """Validation of ``POST /ccms/v1/events`` bodies into domain events.
 
 A batch is atomic: the first invalid event rejects the whole batch with a message that
-names the event's index and field (``events[3].agentId must be ...``).
+names the event's index and field (``events[3].agentId must be ...``). Text fields refuse
+the C0 control characters (U+0000 to U+001F): PostgreSQL cannot store NUL, and no name,
+phone number or id holds a tab or a line break.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ccms.domain.agent import (
@@ -28,6 +31,7 @@ MAX_CALL_ID = 32
 MAX_SKILLS = 1000
 MAX_CALLS = 100
 MAX_AT = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+_CONTROL = re.compile(r"[\x00-\x1f]")
 KNOWN_FIELDS = frozenset(
     {"eventId", "ccId", "vdn", "agentId", "at", "ctiStatus", "reason", "name", "phoneNumber",
      "mediaType", "skills", "calls"}
@@ -54,12 +58,20 @@ def _optional_int(event: dict[str, Any], index: int, name: str, lo: int, hi: int
     return _int(event, index, name, lo, hi)
 
 
+def _no_control(value: str, field: str) -> None:
+    if _CONTROL.search(value):
+        raise InvalidParameterError(
+            f"{field} must not contain control characters (U+0000 to U+001F)"
+        )
+
+
 def _text(value: object, index: int, name: str, limit: int, allow_empty: bool) -> str:
     if not isinstance(value, str) or len(value) > limit or (not value and not allow_empty):
         low = 0 if allow_empty else 1
         raise InvalidParameterError(
             f"events[{index}].{name} must be a string of {low} to {limit} characters"
         )
+    _no_control(value, f"events[{index}].{name}")
     return value
 
 
@@ -97,6 +109,8 @@ def _calls(raw: object, index: int) -> tuple[str, ...]:
         and len(raw) <= MAX_CALLS
         and all(isinstance(c, str) and 1 <= len(c) <= MAX_CALL_ID for c in raw)
     ):
+        for position, call in enumerate(raw):
+            _no_control(call, f"events[{index}].calls[{position}]")
         return tuple(raw)
     raise InvalidParameterError(
         f"events[{index}].calls must be a list of at most {MAX_CALLS} strings of 1 to"

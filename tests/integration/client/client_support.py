@@ -20,7 +20,7 @@ from ccms.http.app import App
 from ccms.settings import load_settings
 from ccms.store.sqlite import SQLiteStore
 
-SK = "test-secret-key-0123456789"
+SK = "AkXGnMMKW0k0XtlCxVVLVk0uSnX5nkr4"
 CREDENTIALS = f"""
 [[access_key]]
 ak = "admin"
@@ -63,14 +63,15 @@ def make_app(db: Path, clock: ServerClock, environ: dict[str, str] | None = None
 
 
 @contextlib.contextmanager
-def serve_in_thread(app: App) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port; yield its base URL."""
+def serve_in_thread(app: App, http: str = "h11") -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port; yield its base URL. ``http``:
+    uvicorn's HTTP implementation (``ccms serve`` uses httptools where installed)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app, lifespan="on", log_config=None, log_level="warning", access_log=False,
-        loop="asyncio", http="h11", ws="none",
+        loop="asyncio", http=http, ws="none",
     )  # fmt: skip
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

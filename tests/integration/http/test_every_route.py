@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
-from tests.conftest import ADMIN_SK, Api, FrozenClock, test_keys
+from tests.conftest import (
+    ADMIN_SK,
+    INGEST_AK,
+    INGEST_SK,
+    QUERY_AK,
+    QUERY_SK,
+    Api,
+    FrozenClock,
+    test_keys,
+)
+from tests.integration.client.client_support import serve_in_thread
 from tests.integration.http.test_agent_routes import envelope_error
 
+from ccms.errors import StoreUnavailableError
 from ccms.http import create_app
 from ccms.http.app import App
+from ccms.http.routes import route_table
 from ccms.settings import load_settings
 from ccms.store.sqlite import SQLiteStore
 
@@ -20,7 +34,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 
 def post_routes(app: App) -> list[str]:
-    return sorted(app.routes)
+    return sorted(route.path for route in app.routes if route.method == "POST")
 
 
 async def test_there_are_routes_to_walk(app: App) -> None:
@@ -76,6 +90,33 @@ async def test_unexpected_error_is_500_with_nothing_internal(
     assert "Traceback" in caplog.text
 
 
+class UnavailableStore(SQLiteStore):
+    """A store whose reads fail as a store does when its file or server is gone."""
+
+    async def get_agent(self, cc_id: int, vdn: int, work_no: int) -> Any:
+        raise StoreUnavailableError("the store is unavailable, try again later")
+
+
+async def test_store_unavailable_is_503_with_retry_after_and_counted(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    app = create_app(
+        load_settings({}), UnavailableStore(str(tmp_path / "x.db"), clock=clock), test_keys(), clock
+    )
+    await app.startup()
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as http:
+            response = await Api(http, clock).agent()
+            metrics = (await http.get("/metrics")).text
+    finally:
+        await app.shutdown()
+    envelope_error(response, 503, "0100001")
+    assert response.headers["retry-after"] == "1"
+    assert "ccms_store_errors_total 1.0" in metrics
+
+
 async def test_no_secret_or_authorization_in_the_logs(
     api: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -112,6 +153,20 @@ async def test_a_key_without_the_query_role_reads_nothing(api: Api, app: App) ->
         assert answer["resultCode"] == "0101003", (path, answer)
 
 
+@pytest.mark.parametrize("body", [{}, {"events": []}, b"{not json", {"ccId": 0, "agentIds": "x"}])
+async def test_the_role_is_checked_before_the_body(api: Api, app: App, body: Any) -> None:
+    """A key without the route's role learns nothing about its body's validity: the
+    permission refusal, not the validation message (nor 400 for a body that is not JSON)."""
+    for route in app.routes:
+        if route.role is None:
+            continue
+        ak, sk = (QUERY_AK, QUERY_SK) if route.role == "ingest" else (INGEST_AK, INGEST_SK)
+        text = envelope_error(await api.post(route.path, body, ak=ak, sk=sk), 200, "0101003")
+        assert text == f"access key lacks the role {route.role!r}", route.path
+    roles = {route.role for route in app.routes}
+    assert {"query", "ingest"} <= roles
+
+
 async def test_non_ascii_content_length_is_not_a_500(app: App) -> None:
     """A server that does not validate Content-Length may pass any bytes: never a 500."""
     sent: list[dict[str, Any]] = []
@@ -124,10 +179,82 @@ async def test_non_ascii_content_length_is_not_a_500(app: App) -> None:
 
     scope = {
         "type": "http", "method": "POST", "path": "/rest/cmsapp/v1/ping", "query_string": b"",
-        "headers": [(b"content-type", b"application/json"), (b"content-length", "²".encode("latin-1"))],
+        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
+                    (b"content-length", "²".encode("latin-1"))],
     }  # fmt: skip
     await app(scope, receive, send)
     assert sent[0]["status"] == 401  # on to the signature check, which it fails
+
+
+async def raw_post(app: App, path: str, headers: list[tuple[bytes, bytes]],
+                   http_version: str = "1.1") -> tuple[int, dict[str, Any]]:  # fmt: skip
+    """POST ``{}`` through the ASGI app with exactly ``headers``: (status, answer)."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": path, "query_string": b"",
+             "http_version": http_version, "headers": headers}  # fmt: skip
+    await app(scope, receive, send)
+    return sent[0]["status"], orjson.loads(sent[1]["body"])
+
+
+@pytest.mark.parametrize("path", ["/rest/cmsapp/v1/ping", "/healthz", "/nowhere"])
+async def test_two_host_headers_are_400(app: App, path: str) -> None:
+    headers = [(b"host", b"testserver"), (b"content-type", b"application/json"),
+               (b"host", b"other")]  # fmt: skip
+    status, answer = await raw_post(app, path, headers)
+    assert (status, answer["resultCode"]) == (400, "0100002")
+    assert answer["resultDesc"] == "the request has more than one Host header"
+
+
+@pytest.mark.parametrize("path", ["/rest/cmsapp/v1/ping", "/healthz"])
+async def test_no_host_header_is_400_not_401(app: App, path: str) -> None:
+    status, answer = await raw_post(app, path, [(b"content-type", b"application/json")])
+    assert (status, answer["resultCode"]) == (400, "0100002")
+    assert answer["resultDesc"] == "the request has no Host header"
+
+
+def test_host_errors_over_real_http_are_the_envelope(tmp_path: Path, clock: FrozenClock) -> None:
+    """Through uvicorn with httptools, as ``ccms serve`` runs."""
+    app = create_app(load_settings({}), SQLiteStore(str(tmp_path / "x.db")), test_keys(), clock)
+    with serve_in_thread(app, http="httptools") as url:
+        host, port = url.removeprefix("http://").split(":")
+        answers = []
+        for head in (b"Host: a\r\nHost: b\r\n", b""):
+            with socket.create_connection((host, int(port)), timeout=10) as connection:
+                connection.sendall(
+                    b"GET /healthz HTTP/1.1\r\n" + head + b"Connection: close\r\n\r\n"
+                )
+                answer = b""
+                while chunk := connection.recv(65536):
+                    answer += chunk
+            status_line, _, rest = answer.partition(b"\r\n")
+            answers.append((status_line, orjson.loads(rest.rpartition(b"\r\n\r\n")[2])))
+    assert [(line, body["resultCode"]) for line, body in answers] == [
+        (b"HTTP/1.1 400 Bad Request", "0100002"),
+        (b"HTTP/1.1 400 Bad Request", "0100002"),
+    ]
+    assert answers[0][1]["resultDesc"] == "the request has more than one Host header"
+    assert answers[1][1]["resultDesc"] == "the request has no Host header"
+
+
+async def test_http_1_0_may_leave_host_out(app: App) -> None:
+    """RFC 9112 requires Host of HTTP/1.1 requests only: on to the signature check."""
+    headers = [(b"content-type", b"application/json")]
+    status, answer = await raw_post(app, "/rest/cmsapp/v1/ping", headers, http_version="1.0")
+    assert (status, answer["resultCode"]) == (401, "0100001")
+
+
+async def test_other_repeated_headers_are_not_refused(app: App) -> None:
+    headers = [(b"host", b"testserver"), (b"content-type", b"application/json"),
+               (b"x-trace", b"1"), (b"x-trace", b"2")]  # fmt: skip
+    status, answer = await raw_post(app, "/rest/cmsapp/v1/ping", headers)
+    assert (status, answer["resultCode"]) == (401, "0100001")
 
 
 async def test_websocket_handshake_is_refused(app: App) -> None:
@@ -143,13 +270,13 @@ async def test_websocket_handshake_is_refused(app: App) -> None:
     assert sent == [{"type": "websocket.close", "code": 1008}]
 
 
-async def test_every_route_is_documented_and_in_the_changelog(app: App) -> None:
+async def test_every_route_is_documented_and_in_the_changelog() -> None:
     root = Path(__file__).resolve().parents[3]
     api = (root / "docs" / "api.md").read_text(encoding="utf-8")
     changelog = (root / "CHANGELOG.md").read_text(encoding="utf-8")
     missing = []
-    for path in [*app.routes, *app.get_routes]:
-        name = path.split("/openapi/")[-1]
+    for route in route_table(load_settings({})):
+        name = route.path.split("/openapi/")[-1]
         if name not in api or name not in changelog:
-            missing.append(path)
+            missing.append(route.path)
     assert missing == []

@@ -1,35 +1,35 @@
-"""Requests and answers of the monitoring routes on the wire (agent, VDN, skill queue).
+"""The monitoring routes on the wire (agent, VDN, skill queue): requests and answers.
 
-Field rules are those of ``ccms.http.schemas`` (both body shapes, digit strings as
-integers); a list field is a JSON array of 1 to N valid integers, and a failure names
-the field and the whole rule (``agentIds must be a list of 1 to 6000 integers from 101
-to 59999``). The answers keep the vendor's field names; what ccms cannot know from its
-events carries the vendor's "unset" values (``docs/api.md``, "Monitoring routes").
+Field rules are those of ``ccms.http.schemas.fields`` (both body shapes, digit strings as
+integers, list fields naming the whole rule). The answers keep the vendor's field names;
+what ccms cannot know from its events carries the vendor's "unset" values (``ccms.wire``;
+``docs/api.md``, "Monitoring routes").
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from ccms.domain.agent import (
-    CC_ID_RANGE,
-    LARGE_WORK_NO_RANGE,
     SKILL_ID_RANGE,
-    VDN_RANGE,
-    WORK_NO_RANGE,
     AgentRecord,
     AgentState,
-    as_int,
     current_state_seconds,
     login_date,
     status_of,
 )
 from ccms.domain.counts import StateCounts, SystemState
-from ccms.domain.status import UNSET_16, UNSET_32, CtiStatus
-from ccms.errors import SUCCESS, CCMSError, InvalidParameterError
-from ccms.http.schemas import int_field, query_params
+from ccms.domain.status import CtiStatus
+from ccms.errors import InvalidParameterError
+from ccms.http.schemas.fields import (
+    Tenant,
+    int_field,
+    int_list_field,
+    query_params,
+    tenant,
+    work_no_ranges,
+)
+from ccms.wire import UNSET_16, UNSET_32
 
 MAX_AGENT_IDS = 6000
 MAX_SKILL_IDS = 1000
@@ -39,58 +39,15 @@ CTI_STATUS_RANGE = (0, 10)
 LOCATION_ID = UNSET_16
 GROUP_ID = UNSET_16
 
-Tenant = tuple[int, int]
-
 
 # -- requests ----------------------------------------------------------------------------
-
-
-def tenant(params: dict[str, Any]) -> Tenant:
-    return int_field(params, "ccId", *CC_ID_RANGE), int_field(params, "vdn", *VDN_RANGE)
-
-
-def _valid_ints(values: list[Any], ranges: tuple[tuple[int, int], ...]) -> list[int] | None:
-    numbers: list[int] = []
-    if all(type(value) is int for value in values):
-        numbers = values
-    else:
-        for value in values:
-            number = as_int(value)
-            if number is None:
-                return None
-            numbers.append(number)
-    if len(ranges) == 1:
-        lo, hi = ranges[0]
-        return numbers if lo <= min(numbers) and max(numbers) <= hi else None
-    if all(any(lo <= n <= hi for lo, hi in ranges) for n in numbers):
-        return numbers
-    return None
-
-
-def int_list_field(
-    params: dict[str, Any], name: str, ranges: tuple[tuple[int, int], ...], max_len: int
-) -> list[int]:
-    """A JSON array of 1 to ``max_len`` integers, each within one of ``ranges``."""
-    if name not in params:
-        raise InvalidParameterError(f"{name} is required")
-    values = params[name]
-    if type(values) is list and 1 <= len(values) <= max_len:
-        numbers = _valid_ints(values, ranges)
-        if numbers is not None:
-            return numbers
-    spans = " or from ".join(f"{lo} to {hi}" for lo, hi in ranges)
-    raise InvalidParameterError(f"{name} must be a list of 1 to {max_len} integers from {spans}")
-
-
-def _work_no_ranges(large: bool) -> tuple[tuple[int, int], ...]:
-    return (WORK_NO_RANGE, LARGE_WORK_NO_RANGE) if large else (WORK_NO_RANGE,)
 
 
 def batch_query(body: dict[str, Any], large: bool) -> tuple[int, int, list[int]]:
     """``(ccId, vdn, agentIds)`` of an agent batch (at most 6,000 agents)."""
     params = query_params(body)
     cc_id, vdn = tenant(params)
-    ids = int_list_field(params, "agentIds", _work_no_ranges(large), MAX_AGENT_IDS)
+    ids = int_list_field(params, "agentIds", work_no_ranges(large), MAX_AGENT_IDS)
     return cc_id, vdn, ids
 
 
@@ -276,50 +233,3 @@ def legacy_skill_agent(record: AgentRecord, now_ms: int) -> dict[str, Any]:
         "currentstatetime": current_state_seconds(record, now_ms),
         "logindate": login_date(record),
     }
-
-
-# -- envelopes -----------------------------------------------------------------------------
-
-
-def success_with_count(data: Any, count: int) -> bytes:
-    """The success envelope with the vendor's top-level ``count`` (VDN lists)."""
-    return orjson.dumps(
-        {
-            "result": "0",
-            "resultCode": SUCCESS,
-            "resultDatas": data,
-            "resultDesc": data,
-            "count": count,
-        }
-    )
-
-
-def vendor_success(data: Any) -> bytes:
-    """``vdn/queryAgentByStatus``: the vendor's ``returnCode``/``description``/``data``
-    shape, plus the ccms envelope's fields, so either kind of client reads it."""
-    return orjson.dumps(
-        {
-            "returnCode": "0",
-            "description": "success",
-            "data": data,
-            "result": "0",
-            "resultCode": SUCCESS,
-            "resultDatas": data,
-            "resultDesc": data,
-        }
-    )
-
-
-def vendor_failure(error: CCMSError) -> bytes:
-    """A failure of ``vdn/queryAgentByStatus``: the one failure envelope plus the vendor's
-    ``returnCode`` and ``description``."""
-    code = error.result_code
-    return orjson.dumps(
-        {
-            "returnCode": code,
-            "description": error.message,
-            "result": code,
-            "resultCode": code,
-            "resultDesc": error.message,
-        }
-    )

@@ -1,0 +1,23 @@
+"""The route tables, one module per area; :func:`route_table` is the app's whole table.
+
+Each area module holds its handlers (plain ``async`` functions of a ``Context`` and a
+``Request``) and a ``routes(settings)`` function listing its ``Route`` values. Adding a
+route is one handler and one line in its area's list; a new area is one module and one
+line here.
+"""
+
+from __future__ import annotations
+
+from ccms.http.routes import agent, events, health, monitor
+from ccms.http.routing import Route
+from ccms.settings import Settings
+
+
+def route_table(settings: Settings) -> list[Route]:
+    """Every route of ccms: the compatible surface, the native surface, health."""
+    return [
+        *agent.routes(settings),
+        *monitor.routes(settings),
+        *events.routes(settings),
+        *health.routes(settings),
+    ]

@@ -1,0 +1,166 @@
+"""Routes as data: what a route is, what its handler receives and what it answers.
+
+A :class:`Route` says everything the pipeline (``ccms.http.app``) needs before its handler
+runs: method and path, how the request authenticates, the role the key must have, how its
+body is read and how large it may be, and which envelope its failures use. A handler is a
+plain module-level ``async`` function of a :class:`Context` (what it may use, given when
+the app is built) and a :class:`Request`; it returns an :class:`Answer` whose body is
+``bytes`` or an async iterator of chunks (a stream, sent as it comes).
+
+Adding a route is one handler and one ``Route(...)`` line in a table of
+``ccms.http.routes`` (``docs/development.md``, "How to add a route").
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from ccms.auth import AccessKey
+from ccms.errors import MethodNotAllowedError, NotFoundError
+from ccms.http.envelope import JSON_TYPE, Family
+from ccms.http.metrics import Metrics
+from ccms.services import Services
+from ccms.settings import Settings
+from ccms.store.base import Store
+from ccms.wire import SUCCESS, route_name
+
+
+class Auth(enum.Enum):
+    """How a route's requests authenticate."""
+
+    SIGNED = "signed"  # a C2 signature (Authorization: auth-v2/...), any method
+    VIEW_TOKEN = "view-token"  # reserved for browser routes (?token=); not implemented yet
+    NONE = "none"  # health and metrics
+
+
+class Body(enum.Enum):
+    """How a route's request body is read."""
+
+    JSON = "json"  # a JSON object, Content-Type application/json (415 otherwise)
+    JSON_OR_EMPTY = "json-or-empty"  # the same, and an empty body reads as {}
+    NONE = "none"  # not read (GET routes); the signature covers an empty body
+
+
+@dataclass(frozen=True)
+class Context:
+    """What handlers may use, built once with the app: no globals, no closures."""
+
+    settings: Settings
+    services: Services
+    store: Store
+    metrics: Metrics
+
+
+@dataclass(slots=True)
+class Request:
+    """One request as its handler sees it, after the pipeline's checks.
+
+    ``key`` is the verified access key (``None`` on a route without authentication);
+    ``body`` the JSON object of a JSON route (``{}`` otherwise) and ``raw`` its bytes;
+    ``headers`` are lowercase names to their (last) values, decoded as latin-1.
+    """
+
+    method: str
+    path: str
+    query_string: str
+    headers: Mapping[str, str]
+    key: AccessKey | None
+    raw: bytes
+    body: dict[str, Any]
+    _query: dict[str, str] | None = field(default=None, repr=False)
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The query string's parameters (the last value of a repeated name)."""
+        if self._query is None:
+            self._query = dict(parse_qsl(self.query_string, keep_blank_values=True))
+        return self._query
+
+    @property
+    def signed_key(self) -> AccessKey:
+        """The verified access key of a signed route."""
+        if self.key is None:
+            raise LookupError(f"{self.path} is not a signed route: it has no access key")
+        return self.key
+
+
+@dataclass(slots=True)
+class Answer:
+    """What a handler returns. ``body`` is the whole body (sent with Content-Length) or an
+    async iterator of chunks (sent as they come, without Content-Length; the iterator is
+    closed when the client goes away). ``code`` is the result code the metrics count
+    (``""`` for an answer that is not an envelope)."""
+
+    body: bytes | AsyncIterator[bytes]
+    status: int = 200
+    content_type: bytes = JSON_TYPE
+    headers: Mapping[str, str] | None = None
+    code: str = SUCCESS
+
+
+Handler = Callable[[Context, Request], Awaitable[Answer]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A route. ``name`` is its metrics label (by default :func:`ccms.wire.route_name` of
+    the path); ``role`` the role its access key needs (``None``: any key); ``max_body`` the
+    largest body it reads, in bytes; ``envelope`` the family its failures are rendered in."""
+
+    method: str
+    path: str
+    handler: Handler
+    auth: Auth = Auth.SIGNED
+    role: str | None = None
+    body: Body = Body.JSON
+    max_body: int = 0
+    envelope: Family = Family.STANDARD
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", route_name(self.path))
+
+
+class PathRoutes:
+    """The routes of one path, by method (``HEAD`` answered by the ``GET`` route)."""
+
+    __slots__ = ("allow", "methods", "name")
+
+    def __init__(self, routes: list[Route]) -> None:
+        self.methods: dict[str, Route] = {}
+        for route in routes:
+            if route.method in self.methods:
+                raise ValueError(f"two routes for {route.method} {route.path}")
+            self.methods[route.method] = route
+        if "GET" in self.methods:
+            self.methods.setdefault("HEAD", self.methods["GET"])
+        self.allow = ", ".join(self.methods)
+        self.name = routes[0].name
+
+
+class RouteTable:
+    """The routes of an app, looked up by path (one dict lookup) then method."""
+
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self.routes = tuple(routes)
+        by_path: dict[str, list[Route]] = {}
+        for route in self.routes:
+            if route.auth is Auth.VIEW_TOKEN:
+                raise NotImplementedError(f"{route.path}: view tokens are not implemented yet")
+            by_path.setdefault(route.path, []).append(route)
+        self.paths = {path: PathRoutes(routes) for path, routes in by_path.items()}
+
+    def match(self, path: str, method: str) -> Route:
+        """The route of ``method`` at ``path``; else 404, or 405 with ``Allow``."""
+        entry = self.paths.get(path)
+        if entry is None:
+            raise NotFoundError(f"no route for {path}")
+        route = entry.methods.get(method)
+        if route is None:
+            raise MethodNotAllowedError(f"{path} supports only {entry.allow}", allow=entry.allow)
+        return route

@@ -1,0 +1,103 @@
+"""The wire contract: what the server and the client must agree on, in one place.
+
+Result codes, the paths of both surfaces (compatible ``/rest/cmsapp/v1`` and native
+``/ccms/v1``) and the vendor's "unset" values. Pure data: it imports nothing of ccms but the
+domain's status module, so that the server (``ccms.errors``, ``ccms.http``) and the client
+(``ccms.client``) share it without the client importing anything server-side.
+"""
+
+from __future__ import annotations
+
+from ccms.domain.status import SIGNED_OUT_LOGIN_DATE
+
+__all__ = [
+    "AGENTS_BY_STATUS",
+    "AGENT_BY_WORK_NO",
+    "AGENT_CALLS",
+    "AGENT_SKILLS",
+    "AGENT_STATUS_INFOS",
+    "COMPAT",
+    "EVENTS",
+    "FAILED",
+    "HAS_CALL",
+    "HEALTHZ",
+    "INVALID_PARAMETER",
+    "LEGACY_AGENT_BY_WORK_NO",
+    "LEGACY_SKILL_AGENTS",
+    "METRICS",
+    "NATIVE",
+    "OPENAPI",
+    "PERMISSION_DENIED",
+    "PING",
+    "SIGNED_OUT_LOGIN_DATE",
+    "SKILL_AGENTS",
+    "SKILL_MEMBERS",
+    "SKILL_STATUS_COUNTS",
+    "SUCCESS",
+    "SYSTEM_STATE",
+    "TEAM_STATUS_COUNTS",
+    "UNKNOWN_ERROR",
+    "UNSET_16",
+    "UNSET_32",
+    "VDN_AGENTS",
+    "VDN_AGENT_STATES",
+    "VDN_ALL_AGENT_STATES",
+    "route_name",
+]
+
+# -- result codes (``resultCode``; the vendor's table, docs/api.md "The envelope") ---------
+
+SUCCESS = "0100000"
+FAILED = "0100001"  # generic failure: unknown agent, authentication, rate limit, store down
+INVALID_PARAMETER = "0100002"
+UNKNOWN_ERROR = "0100999"
+PERMISSION_DENIED = "0101003"
+
+# -- route paths ---------------------------------------------------------------------------
+
+COMPAT = "/rest/cmsapp/v1"
+OPENAPI = f"{COMPAT}/openapi"
+NATIVE = "/ccms/v1"
+
+PING = f"{COMPAT}/ping"
+AGENT_BY_WORK_NO = f"{OPENAPI}/agent/agentbyworkno"
+LEGACY_AGENT_BY_WORK_NO = f"{OPENAPI}/agentgroup/agentbyworkno"
+# the monitoring routes: agent dimension
+AGENT_STATUS_INFOS = f"{OPENAPI}/agentgroup/agentstatusinfobyagentids"
+TEAM_STATUS_COUNTS = f"{OPENAPI}/agentgroup/teamagentstatusinfo"
+AGENT_SKILLS = f"{OPENAPI}/agentgroup/siteagentcallandskillinfobyagentids"
+AGENT_CALLS = f"{OPENAPI}/agent/queryagentcalls"
+HAS_CALL = f"{OPENAPI}/calldata/isprocesscall"
+SYSTEM_STATE = f"{OPENAPI}/agentgroup/systemstate"
+# VDN dimension
+AGENTS_BY_STATUS = f"{OPENAPI}/vdn/queryAgentByStatus"
+VDN_AGENTS = f"{OPENAPI}/vdn/totalagentabstractex3"
+VDN_AGENT_STATES = f"{OPENAPI}/vdn/totalagentdynamicinfo"
+VDN_ALL_AGENT_STATES = f"{OPENAPI}/vdn/totalagentstate"
+# skill-queue dimension
+SKILL_MEMBERS = f"{OPENAPI}/realindex/agent/agentsinskill"
+SKILL_AGENTS = f"{OPENAPI}/skill/agentbyconfigedskill"
+LEGACY_SKILL_AGENTS = f"{OPENAPI}/agentgroup/agentbyconfigedskill"
+SKILL_STATUS_COUNTS = f"{OPENAPI}/skill/agentstatusbyskill"
+# native surface, health and metrics
+EVENTS = f"{NATIVE}/events"
+HEALTHZ = "/healthz"
+METRICS = "/metrics"
+
+
+def route_name(path: str) -> str:
+    """A route's short name (the metrics label, the client's messages): what follows
+    ``/openapi/`` or the surface's prefix (``agent/agentbyworkno``, ``ping``, ``events``),
+    else the path itself (``/healthz``)."""
+    for prefix in (f"{OPENAPI}/", f"{COMPAT}/", f"{NATIVE}/"):
+        if path.startswith(prefix):
+            return path[len(prefix) :]
+    return path
+
+
+# -- the vendor's "unset" values -----------------------------------------------------------
+# What the vendor answers for a field it has no value for (docs/api.md, "Values ccms cannot
+# know"); ``SIGNED_OUT_LOGIN_DATE`` (``loginDate`` of a signed-out agent) is the domain's.
+
+UNSET_16 = 65535  # currentStateReason, locationId, groupId
+UNSET_32 = 4_294_967_295  # prevStateTime
