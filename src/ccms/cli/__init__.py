@@ -9,11 +9,13 @@ the exit code of the one policy, :mod:`ccms.cli.command`.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections.abc import Mapping, Sequence
 
 from ccms import __version__
 from ccms.cli import client, completion, db, demo, serve, simulate, watch
-from ccms.cli.command import EXIT_INTERRUPTED, REPORTED_ERRORS, Handler, report
+from ccms.cli.command import EXIT_INTERRUPTED, EXIT_OK, REPORTED_ERRORS, Handler, report
 from ccms.settings import process_environ
 
 GROUPS = (serve, simulate, demo, client, watch, db, completion)  # in the order of ``ccms --help``
@@ -36,10 +38,15 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     try:
-        return handler(args, environ)
+        code = handler(args, environ)
+        sys.stdout.flush()  # here, where a reader that went away is caught
+        return code
     except REPORTED_ERRORS as error:
         if args.debug:
             raise
         return report(error)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # ``ccms ... | head``: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the exit's flush
+        return EXIT_OK
