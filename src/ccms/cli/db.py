@@ -13,8 +13,8 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+from ccms.server import open_store
 from ccms.settings import SettingsError, load_settings
-from ccms.store.backends import open_store
 from ccms.store.base import Store
 
 
@@ -28,7 +28,7 @@ def add_commands(subparsers: Any) -> None:
     ):
         action = actions.add_parser(name, help=text, description=text)
         action.add_argument(
-            "--store", metavar="URL", help="store URL (env CCMS_STORE; default sqlite:///ccms.db)"
+            "--store", metavar="URL", help="store URL (env CCMS_STORE, default sqlite:///ccms.db)"
         )
     db.set_defaults(handler=run)
 
