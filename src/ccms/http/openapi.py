@@ -102,10 +102,13 @@ def _operation(route: Route, op: Operation) -> dict[str, Any]:
     if route.role is not None:
         item["x-ccms-role"] = route.role
     if route.body is not Body.NONE and op.request is not None:
+        media: dict[str, Any] = {"schema": op.request}
+        if op.example is not None:
+            media["example"] = op.example
         item["requestBody"] = {
             "required": route.body is Body.JSON,
             "description": f"At most {route.max_body} bytes",
-            "content": {"application/json": {"schema": op.request}},
+            "content": {"application/json": media},
         }
     return item
 

@@ -33,7 +33,9 @@ Schema = dict[str, Any]
 @dataclass(frozen=True)
 class Operation:
     """A route in the document: a summary, its request body (``None``: none) and the
-    schema of its HTTP 200 answer (``media``: its media type)."""
+    schema of its HTTP 200 answer (``media``: its media type). ``example`` is a request
+    body that succeeds on a store holding agent 101 of call center 1, VDN 1, in skill
+    queue 1."""
 
     summary: str
     request: Schema | None
@@ -41,6 +43,7 @@ class Operation:
     media: str = "application/json"
     description: str = ""
     tags: tuple[str, ...] = field(default=())
+    example: Any = None
 
 
 # -- building blocks -----------------------------------------------------------------------
@@ -285,76 +288,90 @@ def operations(settings: Settings) -> dict[tuple[str, str], Operation]:
         },
     }
     ping = params({}, {"say": {"type": "string", "maxLength": 1024}})
+
+    def asking(**fields: Any) -> Any:
+        return {"queryParam": {"ccId": 1, "vdn": 1, **fields}}
+
+    one, two = asking(agentId=101), asking(agentIds=[101, 102])
+    paged = asking(offset=0, limit=10)
+    event = {"eventId": "example-1", "ccId": 1, "vdn": 1, "agentId": 101, "at": 1_767_225_600_000,
+             "ctiStatus": 1, "name": "Agent 101", "skills": [1]}  # fmt: skip
     post, get = "POST", "GET"
     compat, native, health = ("compatible",), ("native",), ("health",)
     return {
         (post, wire.PING): Operation(
             "Connectivity check: echoes say", ping, success(TEXT), tags=compat,
+            example={"say": "hello"},
             description="Any key; an empty body answers an empty string.",
         ),
         (post, wire.AGENT_BY_WORK_NO): Operation(
-            "Details of one agent", agent, success(ref("AgentDetail")), tags=compat
+            "Details of one agent", agent, success(ref("AgentDetail")), tags=compat, example=one
         ),
         (post, wire.LEGACY_AGENT_BY_WORK_NO): Operation(
             "Details of one agent (legacy, lowercase keys)", agent,
-            legacy_success(ref("LegacyAgentDetail")), tags=compat,
+            legacy_success(ref("LegacyAgentDetail")), tags=compat, example=one,
         ),
         (post, wire.AGENT_STATUS_INFOS): Operation(
             "Status details of up to 6,000 agents", batch,
-            success(array(ref("AgentStatusInfo"))), tags=compat,
+            success(array(ref("AgentStatusInfo"))), tags=compat, example=two,
         ),
         (post, wire.TEAM_STATUS_COUNTS): Operation(
             "Agents in each state, of a list of agents", batch, success(ref("TeamCounts")),
-            tags=compat,
+            tags=compat, example=two,
         ),
         (post, wire.AGENT_SKILLS): Operation(
             "Skill queues of a list of agents", batch, success(array(ref("AgentSkills"))),
-            tags=compat,
+            tags=compat, example=two,
         ),
         (post, wire.AGENT_CALLS): Operation(
-            "Current calls of one agent", agent, success(array(TEXT)), tags=compat
+            "Current calls of one agent", agent, success(array(TEXT)), tags=compat, example=one
         ),
         (post, wire.HAS_CALL): Operation(
-            "Whether one agent has a call", agent, success({"type": "boolean"}), tags=compat
+            "Whether one agent has a call", agent, success({"type": "boolean"}), tags=compat,
+            example=one,
         ),
         (post, wire.SYSTEM_STATE): Operation(
-            "System state of a VDN", page(100), success(ref("SystemState")), tags=compat
+            "System state of a VDN", page(100), success(ref("SystemState")), tags=compat,
+            example=paged,
         ),
         (post, wire.AGENTS_BY_STATUS): Operation(
             "Agents of a VDN by status, in pages", status_page,
             vendor_success(array(ref("AgentAbstract"))), tags=compat,
+            example=asking(status=1, offset=0, limit=10),
         ),
         (post, wire.VDN_AGENTS): Operation(
             "Agents of a VDN, in pages", page(1000),
-            success_with_count(array(ref("AgentAbstract"))), tags=compat,
+            success_with_count(array(ref("AgentAbstract"))), tags=compat, example=paged,
         ),
         (post, wire.VDN_AGENT_STATES): Operation(
             "States of the agents of a VDN, in pages", page(1000),
-            success_with_count(array(ref("AgentDynamic"))), tags=compat,
+            success_with_count(array(ref("AgentDynamic"))), tags=compat, example=paged,
         ),
         (post, wire.VDN_ALL_AGENT_STATES): Operation(
             "States of every agent of a VDN", tenant, success(array(ref("AgentDynamic"))),
-            tags=compat,
+            tags=compat, example=asking(),
         ),
         (post, wire.SKILL_MEMBERS): Operation(
             "Agents signed in to each of up to 1,000 skill queues", skills,
-            success(array(ref("SkillMembers"))), tags=compat,
+            success(array(ref("SkillMembers"))), tags=compat, example=asking(skillIds=[1]),
         ),
         (post, wire.SKILL_AGENTS): Operation(
             "Agents configured for a skill queue", skill, success(array(ref("SkillAgent"))),
-            tags=compat,
+            tags=compat, example=asking(skillId=1),
         ),
         (post, wire.LEGACY_SKILL_AGENTS): Operation(
             "Agents configured for a skill queue (legacy, lowercase keys)", skill,
             legacy_success(array(ref("LegacySkillAgent"))), tags=compat,
+            example=asking(skillId=1),
         ),
         (post, wire.SKILL_STATUS_COUNTS): Operation(
             "Agents in each state, of skill queues", skill_counts, success(ref("SkillCounts")),
-            tags=compat,
+            tags=compat, example=asking(skillIds=[1], isSkillAllMatch="false"),
         ),
         (post, wire.EVENTS): Operation(
             "Take in a batch of agent events", events,
             success(record(accepted=INTEGER, duplicates=INTEGER)), tags=native,
+            example={"events": [event]},
             description="Idempotent by eventId: a batch sent again counts its duplicates.",
         ),
         (get, wire.OPENAPI_DOCUMENT): Operation(
