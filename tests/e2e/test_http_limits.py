@@ -319,3 +319,13 @@ def test_bodies_of_unknown_keys_are_not_held_in_memory(server_factory: Any) -> N
         for sock in socks:
             sock.close()
     assert peak - before < 64, f"RSS grew from {before:.0f} to {peak:.0f} MB"
+
+
+def test_worker_processes_keep_the_limits(server_factory: Any) -> None:
+    server: Server = server_factory("--workers", "2", "--max-header-bytes", "2048").start()
+    for _ in range(4):  # whichever worker takes the connection
+        with connect(server) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 4096 + b"\r\n\r\n")
+            assert status_of(read_all(sock)) == 431
+    assert httpx.get(server.url + "/healthz", headers={"x-pad": "a" * 1000}).status_code == 200
+    assert server.stop() == 0
