@@ -93,6 +93,14 @@ class Intake:
         return self.batches, self.failures
 
 
+def anon_rss_mb(pid: int) -> float:
+    """The anonymous part of RSS (the heap; RSS also counts the SQLite file's mapped pages)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) the process has used, from ``/proc``."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -163,6 +171,7 @@ def soak(minutes: float, agents: int, work: Path) -> dict[str, Any]:
                 figures["intake_batches"] = after[0] - before[0]
                 figures["intake_failures"] = after[1] - before[1]
                 figures["rss_mb"] = server.worker_rss_mb()[0]
+                figures["anon_rss_mb"] = anon_rss_mb(server.proc.pid)
                 figures["server_cpu_s"] = cpu_seconds(server.proc.pid)
                 figures["load_1m"] = os.getloadavg()[0]
                 results.append(figures)
@@ -190,6 +199,7 @@ def report(r: dict[str, Any]) -> str:
     first, last = windows[0], windows[-1]
     errors = sum(w["errors"] + w["intake_failures"] for w in windows)
     growth = last["rss_mb"] / first["rss_mb"] - 1
+    anon = last["anon_rss_mb"] / first["anon_rss_mb"] - 1
     drift = last["p99_ms"] / first["p99_ms"] - 1
     unit = "5-minute" if r["window_s"] == 300 else "1-minute"
     title = "# Soak" if r["minutes"] >= 30 else f"# Soak (short run: {r['minutes']:g} minutes)"
@@ -220,21 +230,25 @@ def report(r: dict[str, Any]) -> str:
         f"waiting {r['delay_ms']:.2f} ms between two requests, in {len(windows)} {unit} "
         "windows, each with freshly signed queries for random agents.",
         "",
-        "| window | requests | req/s | p50 ms | p99 ms | query errors | intake batches | intake failures | RSS MB at its end | server CPU s | machine load (1 min) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| window | requests | req/s | p50 ms | p99 ms | query errors | intake batches | intake failures | RSS MB at its end | of it anonymous MB | server CPU s | machine load (1 min) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     cpu = r["cpu_start_s"]
     for number, w in enumerate(windows, 1):
         lines.append(
             f"| {number} | {w['requests']:,.0f} | {w['rps']:,.0f} | {w['p50_ms']:.2f} | "
             f"{w['p99_ms']:.2f} | {w['errors']:.0f} | {w['intake_batches']} | "
-            f"{w['intake_failures']} | {w['rss_mb']:.1f} | {w['server_cpu_s'] - cpu:.1f} | "
+            f"{w['intake_failures']} | {w['rss_mb']:.1f} | {w['anon_rss_mb']:.1f} | "
+            f"{w['server_cpu_s'] - cpu:.1f} | "
             f"{w['load_1m']:.1f} |"
         )
         cpu = w["server_cpu_s"]
     lines += [
         "",
-        f"RSS before the first window: {r['rss_start_mb']:.1f} MB. Server CPU is the CPU time "
+        f"RSS before the first window: {r['rss_start_mb']:.1f} MB. RSS counts the pages of "
+        "the SQLite file the server reads through memory mapping (`sqlite_mmap_mb`), which "
+        "grow with the store; the anonymous part is the process's own memory, where a leak "
+        "would show. Server CPU is the CPU time "
         "the server process used in the window; the machine load is the 1-minute load average "
         f"at the window's end, on {m['cores']} cores: the machine may be shared, and a load "
         "above the core count means other processes took CPU from the server and from wrk.",
@@ -243,7 +257,7 @@ def report(r: dict[str, Any]) -> str:
         "|---|---|---|",
         f"| no error (queries and intake) | {errors:.0f} | {verdict(errors == 0)} |",
         f"| RSS growth under 5% (end of window 1 to end of window {len(windows)}) | "
-        f"{growth:+.1%} | {verdict(growth < 0.05)} |",
+        f"{growth:+.1%} (anonymous: {anon:+.1%}) | {verdict(growth < 0.05)} |",
         f"| last window's p99 within 20% of the first's | {first['p99_ms']:.2f} -> "
         f"{last['p99_ms']:.2f} ms ({drift:+.0%}) | {verdict(abs(drift) <= 0.2)} |",
         "",
