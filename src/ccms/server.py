@@ -22,7 +22,8 @@ from typing import Any
 
 import uvicorn
 
-from ccms.auth import AccessKey, load_credentials
+from ccms.auth import AccessKey
+from ccms.credentials import CredentialsFile
 from ccms.http.app import App, create_app
 from ccms.settings import (
     Settings,
@@ -65,21 +66,24 @@ def build_app(
     *,
     store: Store | None = None,
     clock: Callable[[], float] = time.time,
+    credentials: CredentialsFile | None = None,
 ) -> App:
-    """The app over ``store`` (by default the one ``settings.store`` names)."""
+    """The app over ``store`` (by default the one ``settings.store`` names). Given the
+    ``credentials`` file ``keys`` were read from, the app reads it again when it changes."""
     store = open_store(settings) if store is None else store
-    return create_app(settings, store, keys, clock=clock)
+    return create_app(settings, store, keys, clock=clock, credentials=credentials)
 
 
-def access_keys(settings: Settings) -> dict[str, AccessKey]:
-    """The keys of the credentials file that ``settings`` names, its mode checked."""
-    return load_credentials(settings.credentials, allow_open=settings.allow_open_credentials)
+def credentials_file(settings: Settings) -> CredentialsFile:
+    """The credentials file that ``settings`` names, as the server follows it."""
+    return CredentialsFile(settings.credentials, settings.allow_open_credentials)
 
 
 def app_from_environ() -> App:
     """The app of one worker process, from the ``CCMS_*`` variables its parent exported."""
     settings = load_settings(process_environ())
-    return build_app(settings, access_keys(settings))
+    credentials = credentials_file(settings)
+    return build_app(settings, credentials.load(), credentials=credentials)
 
 
 def configure_logging(level: str) -> None:
@@ -117,11 +121,12 @@ def serve(settings: Settings) -> None:
     uvicorn shuts down gracefully on either, then raises ``KeyboardInterrupt`` for SIGINT.
     """
     check(settings)
-    keys = access_keys(settings)
+    credentials = credentials_file(settings)
+    keys = credentials.load()
     store = open_store(settings)
     asyncio.run(_migrate(store))  # once, before any worker
     if settings.workers == 1:
-        app = build_app(settings, keys, store=store)
+        app = build_app(settings, keys, store=store, credentials=credentials)
         uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings))).run()
         return
     with tempfile.TemporaryDirectory(prefix="ccms-metrics-") as metrics_dir:

@@ -146,6 +146,46 @@ SETTINGS: tuple[Setting, ...] = (
         " before the request gets HTTP 503.",
     ),
     Setting("log_level", str, "info", "Log level: debug, info, warning, error."),
+    # -- the live stream: GET /ccms/v1/stream, GET /ccms/v1/changes, view tokens --------
+    Setting(
+        "stream_heartbeat_s",
+        float,
+        15.0,
+        "Seconds of silence after which a stream sends a heartbeat comment (and an id-only"
+        " bookmark when changes outside its filter moved the sequence).",
+    ),
+    Setting(
+        "stream_queue",
+        int,
+        2000,
+        "Changes a stream subscriber may have waiting; past it the subscriber gets a"
+        " slow-consumer reset and is closed.",
+    ),
+    Setting(
+        "stream_max_per_key",
+        int,
+        1000,
+        "Open streams and waiting long-polls per access key and process (HTTP 429 past it).",
+    ),
+    Setting(
+        "view_token_ttl_s",
+        int,
+        43200,
+        "Default lifetime of a view token (POST /ccms/v1/tokens), in seconds.",
+    ),
+    Setting(
+        "view_token_max_ttl_s",
+        int,
+        86400,
+        "Longest lifetime a view token may ask for (ttlS), in seconds.",
+    ),
+    Setting(
+        "credentials_reload_s",
+        float,
+        2.0,
+        "Seconds between checks of the credentials file for changes; a changed file is read"
+        " again, a removed key's streams and view tokens end (0: read once, at start).",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -177,6 +217,13 @@ class Settings:
     pg_pool_size: int = 10
     pg_command_timeout: float = 5.0
     log_level: str = "info"
+    # the live stream
+    stream_heartbeat_s: float = 15.0
+    stream_queue: int = 2000
+    stream_max_per_key: int = 1000
+    view_token_ttl_s: int = 43200
+    view_token_max_ttl_s: int = 86400
+    credentials_reload_s: float = 2.0
 
     @property
     def tls(self) -> bool:
@@ -274,6 +321,18 @@ def _check(s: Settings) -> None:
             raise SettingsError(f"allowed_hosts: {host!r} is not a host or host:port")
     if s.pg_pool_size < 1 or s.pg_command_timeout <= 0:
         raise SettingsError("pg_pool_size must be at least 1 and pg_command_timeout positive")
+    _check_stream(s)
+
+
+def _check_stream(s: Settings) -> None:
+    if s.stream_heartbeat_s <= 0:
+        raise SettingsError("stream_heartbeat_s must be positive")
+    if s.stream_queue < 1 or s.stream_max_per_key < 1:
+        raise SettingsError("stream_queue and stream_max_per_key must be at least 1")
+    if not 1 <= s.view_token_ttl_s <= s.view_token_max_ttl_s:
+        raise SettingsError("view_token_ttl_s must be from 1 to view_token_max_ttl_s")
+    if s.credentials_reload_s < 0:
+        raise SettingsError("credentials_reload_s must be 0 (off) or positive")
 
 
 def to_environ(settings: Settings) -> dict[str, str]:
