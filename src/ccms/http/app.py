@@ -118,6 +118,7 @@ class App:
         self._paths = self.table.paths
         self._credentials = credentials
         self._watching: asyncio.Task[None] | None = None
+        self._closing: asyncio.Future[None] | None = None
         self._started = False
 
     @property
@@ -150,6 +151,10 @@ class App:
     async def close_streams(self) -> None:
         """End every open stream and waiting long-poll (the server is stopping)."""
         await self.hub.stop()
+
+    def close_streams_soon(self) -> None:
+        """:meth:`close_streams` from outside the event loop's tasks (a signal handler)."""
+        self._closing = asyncio.ensure_future(self.close_streams())
 
     # -- access keys -------------------------------------------------------------------
 
