@@ -131,6 +131,7 @@ class App:
     async def startup(self) -> None:
         if not self._started:
             await self.store.open()
+            self.hub.reopen()
             self._started = True
             if self._credentials is not None and self.settings.credentials_reload_s > 0:
                 self._watching = asyncio.create_task(

@@ -247,6 +247,10 @@ class Hub:
         assert self.seq is not None
         return self.seq
 
+    def reopen(self) -> None:
+        """Take subscribers again after :meth:`stop` (an app started again)."""
+        self._stopping = False
+
     async def stop(self) -> None:
         """End every subscriber (their streams close) and stop following."""
         self._stopping = True
@@ -258,6 +262,8 @@ class Hub:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self._following.clear()
+        self.seq = None
 
     async def _run(self) -> None:
         delay = _RETRY_MIN_S

@@ -197,3 +197,6 @@ async def test_stop_ends_every_subscriber_without_a_word(hub: Hub) -> None:
     assert sub.ending == Ending() and sub.pending
     with pytest.raises(StoreUnavailableError):
         hub.open(KEY, None, 1, 1, EVERYTHING)
+    hub.reopen()  # the app started again
+    again = await joined(hub)
+    assert again.live and hub.seq == 0

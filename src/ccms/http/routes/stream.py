@@ -181,7 +181,7 @@ class EventStream:
         if sub.ending is not None or sub.expired:
             return b""
         items = sub.take()
-        chunk = self._write(items)
+        chunk = self._write(items, live=True)
         hub_seq = self._hub.seq
         if hub_seq is not None and hub_seq > self.cursor:
             self.cursor = hub_seq  # every matching change up to it is in this chunk
@@ -210,14 +210,17 @@ class EventStream:
             self._hub.join(self._sub, self.cursor)
         return chunk
 
-    def _write(self, items: list[EncodedChange]) -> bytes:
+    def _write(self, items: list[EncodedChange], live: bool = False) -> bytes:
+        """The SSE bytes of the changes after the cursor. ``live``: handed out by the hub
+        (the delivery lag is observed for those; a catch-up's changes are old on purpose)."""
         fresh = [item for item in items if item.seq > self.cursor]
         if not fresh:
             return b""
         metrics = self._ctx.metrics
         metrics.stream_changes.inc(len(fresh))
-        lag_ms = self._ctx.services.now_ms() - fresh[0].at
-        metrics.stream_lag.observe(max(0, lag_ms) / 1000)
+        if live:
+            lag_ms = self._ctx.services.now_ms() - fresh[0].at
+            metrics.stream_lag.observe(max(0, lag_ms) / 1000)
         self.cursor = self.last_id = fresh[-1].seq
         return b"".join(item.sse for item in fresh)
 
