@@ -123,6 +123,20 @@ SETTINGS: tuple[Setting, ...] = (
         7,
         "Days an applied eventId is remembered for de-duplication.",
     ),
+    # The live stream's replay window: how long the change log keeps changes.
+    Setting(
+        "stream_window_s",
+        int,
+        900,
+        "Seconds the change log keeps each change for stream clients to resume from;"
+        " an older cursor gets a reset and a fresh snapshot.",
+    ),
+    Setting(
+        "stream_window_changes",
+        int,
+        1_000_000,
+        "Most changes the change log keeps, however recent (the oldest go first).",
+    ),
     Setting(
         "sqlite_synchronous",
         str,
@@ -211,6 +225,8 @@ class Settings:
     rate_limit: float = 0.0
     rate_burst: int = 100
     event_id_retention_days: int = 7
+    stream_window_s: int = 900
+    stream_window_changes: int = 1_000_000
     sqlite_synchronous: str = "FULL"
     sqlite_readers: int = 2
     sqlite_mmap_mb: int = 256
@@ -312,6 +328,8 @@ def _check(s: Settings) -> None:
         raise SettingsError("rate_limit must be >= 0 and rate_burst >= 1")
     if s.event_id_retention_days < 1:
         raise SettingsError("event_id_retention_days must be at least 1")
+    if s.stream_window_s < 1 or s.stream_window_changes < 1:
+        raise SettingsError("stream_window_s and stream_window_changes must be at least 1")
     if s.sqlite_mmap_mb < 0:
         raise SettingsError("sqlite_mmap_mb must be 0 or more")
     if s.sqlite_readers < 1:
