@@ -11,6 +11,7 @@ import io
 import json
 import os
 import re
+import signal
 import socket
 import ssl
 import subprocess
@@ -26,7 +27,7 @@ import httpx
 import pytest
 
 from ccms.cli import build_parser, main
-from ccms.cli.client import _watch_loop
+from ccms.cli.watch import CLEAR, Screen, watch
 from ccms.client import (
     AgentNotFoundError,
     AgentStatus,
@@ -352,7 +353,7 @@ def test_events_post_json_array_from_stdin(
     result = ccms("events", "post", "-")
 
     assert result.code == 0
-    assert result.out.startswith("accepted 3, duplicates 0 (3 events in 1 batches")
+    assert result.out.startswith("accepted 3, duplicates 0 (3 events in 1 batch, 0 skipped)")
     with served.client() as cms:
         assert cms.agent_detail(1, 4, 203).cti_status is CtiStatus.IDLE
 
@@ -366,7 +367,10 @@ def test_events_post_bad_line_stops_with_a_resume_hint(ccms: Any, served: Served
     assert result.code == 2
     lines = result.err.splitlines()
     assert lines[-2].startswith(f"ccms: {events} line 3: not valid JSON")
-    assert lines[-1] == "ccms: 2 events were handled; resume with --skip 2"
+    assert (
+        lines[-1]
+        == f"ccms: 2 events were handled, through line 2 of {events}; resume with --skip 2"
+    )
     with served.client() as cms:
         assert cms.agent_detail(1, 5, 202).work_no == 202
         with pytest.raises(AgentNotFoundError):
@@ -382,8 +386,75 @@ def test_events_post_rejected_batch_is_exit_code_1(ccms: Any, served: Served) ->
 
     assert result.code == 1
     assert result.err.startswith(
-        "ccms: events[0].ctiStatus must be an integer from 0 to 10 (resultCode 0100002"
+        f"ccms: {events} line 1: ctiStatus must be an integer from 0 to 10 (resultCode 0100002"
     )
+
+
+def test_events_post_rejection_names_the_line_of_the_file(ccms: Any, served: Served) -> None:
+    good = _events(1, 3, vdn=7)
+    bad = {**_events(4, 1, vdn=7)[0], "ctiStatus": 11}
+    events = served.folder / "line5.ndjson"
+    events.write_text(_ndjson(good[:2]) + "\n" + _ndjson([good[2], bad]))  # line 3 is blank
+
+    result = ccms("events", "post", str(events), "--batch", "2")
+
+    assert result.code == 1
+    lines = result.err.splitlines()
+    assert lines[-2].startswith(f"ccms: {events} line 5: ctiStatus must be an integer from 0")
+    assert (
+        lines[-1]
+        == f"ccms: 2 events were handled, through line 2 of {events}; resume with --skip 2"
+    )
+
+
+def test_events_post_rejection_names_the_element_of_an_array(ccms: Any, served: Served) -> None:
+    bad = [*_events(1, 2, vdn=9), {**_events(3, 1, vdn=9)[0], "agentId": 5}]
+    events = served.folder / "array.json"
+    events.write_text(json.dumps(bad))
+
+    result = ccms("events", "post", str(events), "--skip", "1")
+
+    assert result.code == 1
+    assert result.err.startswith(f"ccms: {events} element 2: agentId must be an integer from 101")
+
+
+def test_events_post_stopped_by_ctrl_c_says_where_to_resume(
+    served: Served, environ: dict[str, str]
+) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **environ}
+    post = subprocess.Popen(
+        [sys.executable, "-m", "ccms", "events", "post", "-", "--batch", "1"], env=env,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert post.stdin is not None and post.stderr is not None
+    post.stdin.write(_ndjson(_events(1, 2, vdn=8)) + "\n" + _ndjson(_events(3, 1, vdn=8)))
+    post.stdin.flush()  # four lines, three events; the fifth line never comes
+    seen = [post.stderr.readline() for _ in range(3)]
+    assert seen[-1] == "ccms: posted 3 events (accepted 3, duplicates 0)\n", seen
+
+    post.send_signal(signal.SIGINT)
+    out, err = post.communicate(timeout=30)
+
+    assert post.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.splitlines() == [
+        "ccms: stopped after line 4 of stdin (3 events handled): resume with --skip 3"
+    ]
+    assert out == ""
+
+
+def test_the_client_commands_say_when_they_retry(ccms: Any) -> None:
+    closed = f"https://127.0.0.1:{_free_port()}"
+
+    result = ccms("agent", "1", "1", "101", "--url", closed, "--retry-deadline", "1")
+
+    assert result.code == 3
+    lines = result.err.splitlines()
+    assert len(lines) >= 2, lines
+    for number, line in enumerate(lines[:-1], 1):
+        pattern = rf"ccms: retrying in \d+\.\ds \(retry {number}\): connection refused"
+        assert re.fullmatch(pattern, line), lines
+    assert lines[-1].startswith(f"ccms: cannot reach {closed}/rest/cmsapp/v1/openapi/agent/")
 
 
 def test_events_post_unreadable_file_is_exit_code_2(ccms: Any, served: Served) -> None:
@@ -399,20 +470,34 @@ def test_watch_once_sorted_by_status(ccms: Any) -> None:
     assert result.code == 0
     lines = result.out.splitlines()
     assert lines[0].startswith("call center 1, VDN 1: 3 agents at ")
-    assert lines[1].split()[:3] == ["AGENT", "NAME", "STATUS"]
-    assert [line.split()[0] for line in lines[2:]] == ["101", "102", "103"]
-    assert "talking" in lines[2] and "1h 02m" in lines[2]
-    assert "idle" in lines[3] and "2h 01m" in lines[3]
-    assert "signed out" in lines[4]
+    assert lines[1] == "1 talking, 1 idle, 1 signed out"
+    assert lines[2].split()[:3] == ["AGENT", "NAME", "STATUS"]
+    assert [line.split()[0] for line in lines[3:]] == ["101", "102", "103"]
+    assert "talking" in lines[3] and "1h 02m" in lines[3]
+    assert "idle" in lines[4] and "2h 01m" in lines[4]
+    assert "signed out" in lines[5]
+
+
+def test_watch_once_shows_the_whole_vdn(ccms: Any) -> None:
+    result = ccms("watch", "1", "1", "--once")
+
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert re.match(r"call center 1, VDN 1: \d+ agents at ", lines[0])
+    assert lines[2].split()[:3] == ["AGENT", "NAME", "STATUS"]
+    rows = {line.split()[0]: line for line in lines[3:]}
+    assert {"101", "102", "103"} <= set(rows)
+    assert lines[3].split()[:2] == ["101", "Ann"]  # talking the longest: first
 
 
 def test_watch_once_with_an_unknown_agent_is_exit_code_1(ccms: Any) -> None:
     result = ccms("watch", "1", "1", "999", "101", "--once")
 
     assert result.code == 1
-    rows = result.out.splitlines()[2:]
-    assert [row.split()[0] for row in rows] == ["101", "999"]
-    assert "agent 999 is not known" in rows[1]
+    lines = result.out.splitlines()
+    assert lines[1] == "1 talking, 1 unknown"
+    assert [row.split() for row in lines[3:]][1] == ["999", "-", "unknown"]
+    assert lines[3].split()[0] == "101"
 
 
 def test_watch_once_without_a_server_is_exit_code_3(ccms: Any) -> None:
@@ -464,22 +549,26 @@ def test_watch_live_refreshes_and_survives_a_lost_server(
         if len(waits) == 2:
             raise _Stop
 
+    async def run(args: Any, config: Any, screen: Screen) -> int:
+        return await watch(args, config, screen, frames.append, sleep=sleep)
+
     live = build_parser().parse_args(["watch", "1", "1", "101", "102", "--interval", "2.5"])
     with pytest.raises(_Stop):
-        anyio.run(_watch_loop, live, load_config(environ), True, frames.append, sleep)
+        anyio.run(run, live, load_config(environ), Screen(colour=True, redraw=True))
     closed = f"https://127.0.0.1:{_free_port()}"
     waits.clear()
     no_retry = build_parser().parse_args(["watch", "1", "1", "101", "102", "--interval", "2.5",
                                      "--retry-deadline", "0"])  # fmt: skip
     config = load_config(environ, url=closed)
     with pytest.raises(_Stop):
-        anyio.run(_watch_loop, no_retry, config, False, frames.append, sleep)
+        anyio.run(run, no_retry, config, Screen(colour=False, redraw=False))
 
     assert waits == [2.5, 2.5]
     assert len(frames) == 4
-    assert all(frame.startswith("\x1b[H\x1b[2Jcall center 1, VDN 1") for frame in frames[:2])
+    assert all(frame.startswith(CLEAR + "call center 1, VDN 1") for frame in frames[:2])
     assert "(every 2.5s, Ctrl-C to stop)" in frames[0]
     assert "\x1b[36mtalking\x1b[0m" in frames[1]
+    assert frames[3].startswith("call center 1, VDN 1")
     assert frames[3].splitlines()[-1].startswith(f"ccms: cannot reach {closed}")
     assert frames[3].rstrip().endswith("(retrying)")
 

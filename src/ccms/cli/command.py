@@ -15,7 +15,8 @@ The exit codes of every command (``docs/development.md`` lists them too):
       checks failed (``watch --once`` with an unknown agent, a demo that cannot start)
 2     usage or configuration error: arguments, settings, credentials, the client's
       configuration, an input file that cannot be read, a store ccms cannot use
-3     no answer from the server: connection, timeout, TLS
+3     no answer from the server: connection, timeout, TLS (also ``simulate`` stopped by
+      Ctrl-C while events it made were still undelivered)
 130   interrupted by Ctrl-C where Ctrl-C is not the way to stop
 ====  ==================================================================================
 """

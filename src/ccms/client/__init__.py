@@ -37,7 +37,7 @@ from ccms.client.models import (
     StateCounts,
     SystemState,
 )
-from ccms.client.retry import RetryPolicy
+from ccms.client.retry import RetryNotice, RetryPolicy
 from ccms.domain.status import AgentStatus, CtiStatus
 
 __all__ = [
@@ -62,6 +62,7 @@ __all__ = [
     "PermissionDeniedError",
     "Profile",
     "RateLimitedError",
+    "RetryNotice",
     "RetryPolicy",
     "ServerError",
     "SkillAgent",

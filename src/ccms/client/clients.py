@@ -17,6 +17,8 @@ Arguments:
   a PEM CA bundle to trust instead of the system's.
 - ``transport``: an httpx transport (tests: ``httpx.ASGITransport``, ``MockTransport``).
 - ``retry_deadline``: seconds within which retries may start (0: never retry).
+- ``on_retry``: called with a :class:`~ccms.client.retry.RetryNotice` before each wait
+  to retry (the call, the retry number, the wait, the error); the client never prints.
 - ``sleep``, ``clock``, ``jitter``: the waiting function, the monotonic clock and the
   random source of the backoff, injectable so that tests never really sleep.
 """
@@ -47,9 +49,10 @@ from ccms.client.models import (
     SystemState,
 )
 from ccms.client.protocol import Call, RequestBuilder, Signer, tls_verify
-from ccms.client.retry import DEFAULT_RETRY_DEADLINE, Done, Exchange, RetryPolicy
+from ccms.client.retry import DEFAULT_RETRY_DEADLINE, Done, Exchange, RetryNotice, RetryPolicy
 
 T = TypeVar("T")
+RetryHook = Callable[[RetryNotice], None]
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -66,14 +69,20 @@ class _Core:
         retry_deadline: float,
         clock: Callable[[], float],
         jitter: Callable[[], float],
+        on_retry: RetryHook | None,
     ) -> None:
         self.builder = RequestBuilder(base_url, Signer(ak, sk))
         self.policy = RetryPolicy(deadline=retry_deadline, jitter=jitter)
         self.timeout = timeout
         self.clock = clock
+        self.on_retry = on_retry
 
     def exchange(self, call: Call[T]) -> Exchange[T]:
         return Exchange(call, self.builder, self.policy, self.clock, self.timeout)
+
+    def retrying(self, exchange: Exchange[T], wait: float) -> None:
+        if self.on_retry is not None:
+            self.on_retry(exchange.notice(wait))
 
 
 class Client:
@@ -89,11 +98,12 @@ class Client:
         verify: bool | str = True,
         transport: httpx.BaseTransport | None = None,
         retry_deadline: float = DEFAULT_RETRY_DEADLINE,
+        on_retry: RetryHook | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        self._core = _Core(base_url, ak, sk, timeout, retry_deadline, clock, jitter)
+        self._core = _Core(base_url, ak, sk, timeout, retry_deadline, clock, jitter, on_retry)
         self._sleep = sleep
         self._http = httpx.Client(transport=transport, verify=tls_verify(verify), timeout=timeout)
 
@@ -126,6 +136,7 @@ class Client:
             step = exchange.handle(outcome)
             if isinstance(step, Done):
                 return step.value
+            self._core.retrying(exchange, step)
             self._sleep(step)
 
     # -- the API: one line per route (see ccms.client.calls) -------------------------
@@ -235,11 +246,12 @@ class AsyncClient:
         verify: bool | str = True,
         transport: httpx.AsyncBaseTransport | None = None,
         retry_deadline: float = DEFAULT_RETRY_DEADLINE,
+        on_retry: RetryHook | None = None,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        self._core = _Core(base_url, ak, sk, timeout, retry_deadline, clock, jitter)
+        self._core = _Core(base_url, ak, sk, timeout, retry_deadline, clock, jitter, on_retry)
         self._sleep = sleep
         self._http = httpx.AsyncClient(
             transport=transport, verify=tls_verify(verify), timeout=timeout
@@ -274,6 +286,7 @@ class AsyncClient:
             step = exchange.handle(outcome)
             if isinstance(step, Done):
                 return step.value
+            self._core.retrying(exchange, step)
             await self._sleep(step)
 
     # -- the API: one line per route (see ccms.client.calls) -------------------------

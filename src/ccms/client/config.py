@@ -32,7 +32,7 @@ from pathlib import Path
 
 import httpx
 
-from ccms.client.clients import DEFAULT_TIMEOUT, AsyncClient, Client
+from ccms.client.clients import DEFAULT_TIMEOUT, AsyncClient, Client, RetryHook
 from ccms.client.errors import ConfigurationError
 from ccms.client.retry import DEFAULT_RETRY_DEADLINE
 
@@ -77,10 +77,11 @@ class ClientConfig:
         *,
         retry_deadline: float = DEFAULT_RETRY_DEADLINE,
         transport: httpx.BaseTransport | None = None,
+        on_retry: RetryHook | None = None,
     ) -> Client:
         return Client(
             self.url, self.ak, self.sk, timeout=self.timeout, verify=self.verify,
-            transport=transport, retry_deadline=retry_deadline,
+            transport=transport, retry_deadline=retry_deadline, on_retry=on_retry,
         )  # fmt: skip
 
     def async_client(
@@ -88,10 +89,11 @@ class ClientConfig:
         *,
         retry_deadline: float = DEFAULT_RETRY_DEADLINE,
         transport: httpx.AsyncBaseTransport | None = None,
+        on_retry: RetryHook | None = None,
     ) -> AsyncClient:
         return AsyncClient(
             self.url, self.ak, self.sk, timeout=self.timeout, verify=self.verify,
-            transport=transport, retry_deadline=retry_deadline,
+            transport=transport, retry_deadline=retry_deadline, on_retry=on_retry,
         )  # fmt: skip
 
 

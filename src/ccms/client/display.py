@@ -3,6 +3,8 @@ the ``watch`` table. Pure functions of their inputs (time zone and "now" include
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -62,6 +64,11 @@ STATUS_ORDER: tuple[AgentStatus, ...] = (
 _RANK = {status: rank for rank, status in enumerate(STATUS_ORDER)}
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 event``, ``0 events``, ``1,200 events`` (``many``: the plural when not ``word`` + s)."""
+    return f"{count:,} {word if count == 1 else many or word + 's'}"
+
+
 def paint(text: str, status: AgentStatus, colour: bool) -> str:
     code = STATUS_COLOURS.get(status)
     if not colour or code is None:
@@ -116,17 +123,43 @@ def agent_panel(agent: AgentDetail, cc_id: int, *, colour: bool, tz: tzinfo | No
 
 @dataclass(frozen=True)
 class WatchRow:
-    """One agent of ``watch``: its detail, or the error its query gave."""
+    """One agent of ``watch``; ``cti_status`` ``None``: the server does not know the agent."""
 
     work_no: int
-    agent: AgentDetail | None = None
-    error: str | None = None
+    name: str | None = None
+    status: AgentStatus = AgentStatus.UNKNOWN
+    cti_status: CtiStatus | None = None
+    current_state_time: int = 0
+    login_date: int | None = None
+
+    @classmethod
+    def of(cls, agent: AgentDetail) -> WatchRow:
+        return cls(agent.work_no, agent.name, agent.status, agent.cti_status,
+                   agent.current_state_time, agent.login_date)  # fmt: skip
+
+    @property
+    def known(self) -> bool:
+        return self.cti_status is not None
 
     def sort_key(self) -> tuple[int, int, int]:
-        if self.agent is None:
+        if not self.known:
             return (len(STATUS_ORDER), 0, self.work_no)
-        rank = _RANK.get(self.agent.status, len(STATUS_ORDER) - 1)
-        return (rank, -self.agent.current_state_time, self.work_no)
+        rank = _RANK.get(self.status, len(STATUS_ORDER) - 1)
+        return (rank, -self.current_state_time, self.work_no)
+
+
+UNKNOWN_AGENT = "unknown"  # the word of a row whose agent the server does not know
+
+
+def watch_counts(rows: Sequence[WatchRow], *, colour: bool) -> str:
+    """``12 talking, 3 wrap-up, 40 idle, 5 signed out, 2 unknown``: agents per status, in
+    the order of the table."""
+    counts = Counter(row.status if row.known else None for row in rows)
+    parts = [f"{counts[status]} {paint(STATUS_WORDS[status], status, colour)}"
+             for status in STATUS_ORDER if counts[status]]  # fmt: skip
+    if counts[None]:
+        parts.append(f"{counts[None]} {UNKNOWN_AGENT}")
+    return ", ".join(parts) or "no agents"
 
 
 def _short_time(login_date: int | None, now_ms: int, tz: tzinfo | None) -> str:
@@ -138,37 +171,95 @@ def _short_time(login_date: int | None, now_ms: int, tz: tzinfo | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
+HEADER = ("AGENT", "NAME", "STATUS", "CTI", "IN STATE", "SIGNED IN")
+_NAME, _STATUS = 1, 2
+_GIVE_WAY = (5, 3, 4)  # the columns dropped first when the terminal is narrow
+_NAME_MIN = 8
+_GAP = 2
+
+
+def _cells(row: WatchRow, now_ms: int, tz: tzinfo | None) -> tuple[str, ...]:
+    if row.cti_status is None:
+        return (str(row.work_no), "-", UNKNOWN_AGENT, "", "", "")
+    return (
+        str(row.work_no), row.name or "-", STATUS_WORDS[row.status], cti_text(row.cti_status),
+        duration(row.current_state_time), _short_time(row.login_date, now_ms, tz),
+    )  # fmt: skip
+
+
+def _layout(widths: list[int], width: int | None) -> tuple[list[int], int]:
+    """The columns shown and the width of the name column, to fit ``width``."""
+    columns = list(range(len(widths)))
+    name = widths[_NAME]
+    if width is None:
+        return columns, name
+
+    def total(name_width: int) -> int:
+        return sum(name_width if c == _NAME else widths[c] for c in columns) + _GAP * (
+            len(columns) - 1
+        )
+
+    for drop in _GIVE_WAY:
+        if total(min(name, _NAME_MIN)) <= width:
+            break
+        columns.remove(drop)
+    slack = width - total(min(name, _NAME_MIN))
+    return columns, max(4, min(name, _NAME_MIN + slack))
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def watch_table(
-    rows: Sequence[WatchRow], *, now_ms: int, colour: bool, tz: tzinfo | None = None
+    rows: Sequence[WatchRow],
+    *,
+    now_ms: int,
+    colour: bool,
+    tz: tzinfo | None = None,
+    room: int | None = None,
+    width: int | None = None,
 ) -> str:
-    """The ``watch`` table, sorted by status (talking first), then longest in state."""
-    header = ("AGENT", "NAME", "STATUS", "CTI", "IN STATE", "SIGNED IN")
-    cells: list[tuple[tuple[str, ...], AgentStatus | None]] = []
-    for row in sorted(rows, key=WatchRow.sort_key):
-        agent = row.agent
-        if agent is None:
-            cells.append(((str(row.work_no), "-", "error", row.error or "", "", ""), None))
-            continue
-        cells.append((
-            (
-                str(agent.work_no), agent.name or "-", STATUS_WORDS[agent.status],
-                cti_text(agent.cti_status), duration(agent.current_state_time),
-                _short_time(agent.login_date, now_ms, tz),
-            ),
-            agent.status,
-        ))  # fmt: skip
-    widths = [len(title) for title in header]
+    """The ``watch`` table, sorted by status (talking first), then longest in state; in at
+    most ``room`` lines (the header, the first rows, ``+N more``) and ``width`` columns
+    (the sign-in time, the CTI status and the time in state give way, names shorten)."""
+    ordered = sorted(rows, key=WatchRow.sort_key)
+    hidden = 0
+    if room is not None and len(ordered) + 1 > room:
+        shown = max(0, room - 2)
+        hidden = len(ordered) - shown
+        ordered = ordered[:shown]
+    cells = [(_cells(row, now_ms, tz), row.status if row.known else None) for row in ordered]
+    widths = [len(title) for title in HEADER]
     for values, _ in cells:
-        widths = [max(width, len(value)) for width, value in zip(widths, values, strict=True)]
-    last = len(header) - 1
+        widths = [max(w, len(value)) for w, value in zip(widths, values, strict=True)]
+    columns, name_width = _layout(widths, width)
+    widths[_NAME] = name_width
 
     def line(values: tuple[str, ...], status: AgentStatus | None) -> str:
         parts = []
-        for index, (value, width) in enumerate(zip(values, widths, strict=True)):
-            pad = "" if index == last else " " * (width - len(value))
-            if index == 2 and status is not None:
+        for index in columns:
+            value = _clip(values[index], widths[index])
+            pad = "" if index == columns[-1] else " " * (widths[index] - len(value))
+            if index == _STATUS and status is not None:
                 value = paint(value, status, colour)
             parts.append(value + pad)
-        return "  ".join(parts).rstrip()
+        return (" " * _GAP).join(parts).rstrip()
 
-    return "\n".join([line(header, None)] + [line(values, status) for values, status in cells])
+    lines = [line(HEADER, None)] + [line(values, status) for values, status in cells]
+    if hidden:
+        lines.append(f"+{hidden:,} more")
+    if width is not None:
+        lines = [cut(text, width) for text in lines]
+    return "\n".join(lines)
+
+
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def cut(text: str, width: int) -> str:
+    """``text`` within ``width`` visible columns (colour codes take none; a line cut short
+    loses its colours rather than leave one open)."""
+    if len(_SGR.sub("", text)) <= width:
+        return text
+    return _SGR.sub("", text)[:width]

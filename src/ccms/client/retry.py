@@ -18,18 +18,23 @@ last error is raised. ``deadline=0`` disables retries.
         step = exchange.handle(outcome)         # Done(result), or seconds to wait
         if isinstance(step, Done): return step.value
         sleep(step)
+
+Before each wait the clients call their ``on_retry`` hook, if given, with a
+:class:`RetryNotice` (the library never prints: a command says "retrying" on stderr).
 """
 
 from __future__ import annotations
 
+import os
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 import httpx
 
-from ccms.client.errors import ApiError, TransportError
+from ccms.client.errors import ApiError, CCMSClientError, RateLimitedError, TransportError
 from ccms.client.protocol import Call, RequestBuilder, parse_answer, transport_error
 
 T = TypeVar("T")
@@ -59,9 +64,58 @@ class RetryPolicy:
 
 
 def retryable(error: Exception) -> bool:
+    """Whether waiting may cure ``error``: HTTP 429 and 503, connection failures and
+    timeouts; not a TLS failure or any other answer."""
     if isinstance(error, TransportError):
         return error.retryable
     return isinstance(error, ApiError) and error.http_status in RETRY_STATUSES
+
+
+_ERRNO = re.compile(r"^\[Errno -?\d+\]\s*")
+
+
+def _os_reason(error: BaseException) -> str | None:
+    """The operating system's words for the failure under an httpx error, if any."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and isinstance(seen.errno, int) and seen.errno > 0:
+            return os.strerror(seen.errno)  # asyncio's strerror is "Connect call failed (...)"
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def reason(error: CCMSClientError) -> str:
+    """A few words on why an attempt failed, for a progress line: ``connection refused``,
+    ``no answer within 10s``, ``server unavailable, HTTP 503``..."""
+    if isinstance(error, RateLimitedError):
+        return f"rate limited, HTTP {error.http_status}"
+    if isinstance(error, ApiError):
+        if error.http_status == 503:
+            return "server unavailable, HTTP 503"
+        return f"{error.message}, HTTP {error.http_status}"
+    cause = error.__cause__
+    if not isinstance(error, TransportError) or cause is None:
+        return error.message
+    if isinstance(cause, httpx.TimeoutException):
+        return error.message.split(" (", 1)[0].replace(f" from {error.url}", "")
+    text = _os_reason(cause) or _ERRNO.sub("", str(cause)) or type(cause).__name__
+    return text[:1].lower() + text[1:]
+
+
+@dataclass(frozen=True)
+class RetryNotice:
+    """What a client's ``on_retry`` hook is told before it waits to retry a call."""
+
+    call: str  # the route, as ``agent/agentbyworkno``
+    retry: int  # 1 for the first retry
+    wait: float  # seconds before it
+    error: CCMSClientError  # what the last attempt ended with
+
+    @property
+    def reason(self) -> str:
+        return reason(self.error)
 
 
 @dataclass(frozen=True)
@@ -87,6 +141,7 @@ class Exchange(Generic[T]):
         self._timeout = timeout
         self._started = clock()
         self.retries = 0
+        self.error: ApiError | TransportError | None = None  # of the last failed attempt
 
     def request(self) -> httpx.Request:
         """The request of the next attempt (signed afresh: a new timestamp each time)."""
@@ -104,7 +159,13 @@ class Exchange(Generic[T]):
             if wait is None:
                 raise
             self.retries += 1
+            self.error = error
             return wait
+
+    def notice(self, wait: float) -> RetryNotice:
+        """The :class:`RetryNotice` of the wait :meth:`handle` just returned."""
+        assert self.error is not None
+        return RetryNotice(self.call.name, self.retries, wait, self.error)
 
     def _wait(self, error: Exception) -> float | None:
         policy = self._policy

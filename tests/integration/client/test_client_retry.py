@@ -25,6 +25,7 @@ from ccms.client import (
     UnexpectedAnswerError,
 )
 from ccms.client.protocol import retry_after_seconds
+from ccms.client.retry import RetryNotice
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -92,6 +93,22 @@ async def test_503_twice_then_success_retries_with_exponential_backoff(
 
     assert len(script.requests) == 3
     assert script.waits == [0.1, 0.2]  # 0.5 * min(5, 0.2 * 2**n): full jitter, doubling
+
+
+async def test_on_retry_is_told_of_each_retry_before_its_wait(run: Callable[..., Any]) -> None:
+    """The library prints nothing; a caller (the ccms commands) hears of retries by a hook."""
+    refused = httpx.ConnectError("[Errno 111] Connection refused")
+    script = Script(refused, BUSY, OK_PING)
+    notices: list[RetryNotice] = []
+
+    assert await run(script, "ping", "x", on_retry=notices.append) == "pong"
+
+    assert [(n.call, n.retry, n.reason) for n in notices] == [
+        ("ping", 1, "connection refused"),
+        ("ping", 2, "server unavailable, HTTP 503"),
+    ]
+    assert [n.wait for n in notices] == script.waits == [0.2, 0.4]
+    assert isinstance(notices[0].error, TransportError)
 
 
 async def test_each_attempt_is_signed_afresh(run: Callable[..., Any]) -> None:

@@ -79,3 +79,27 @@ def test_usage_error_is_exit_code_2(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert caught.value.code == EXIT_USAGE
     assert "the following arguments are required" in capsys.readouterr().err
+
+
+CLIENT_COMMANDS = ("agent", "events post", "watch", "simulate")
+
+
+def command_parser(path: str) -> argparse.ArgumentParser:
+    parser = build_parser()
+    for name in path.split():
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = sub.choices[name]
+    return parser
+
+
+@pytest.mark.parametrize("path", CLIENT_COMMANDS)
+def test_client_command_options_name_their_value_and_default(path: str) -> None:
+    """``--batch N (default 1000)``, not ``--batch BATCH``: every option that takes a value
+    names it, and says its default when it has one."""
+    for action in command_parser(path)._actions:
+        if not action.option_strings or action.nargs == 0 or action.help == argparse.SUPPRESS:
+            continue
+        name = action.option_strings[-1]
+        assert action.metavar is not None, f"{path} {name} has no metavar"
+        if action.default is not None:
+            assert "default" in (action.help or ""), f"{path} {name} does not say its default"
