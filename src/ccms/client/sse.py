@@ -151,9 +151,8 @@ class SSEParser:
             if "\x00" not in value:
                 self.last_event_id = value
                 self._id_seen = True
-        elif name == "retry":
-            if value and value.isascii() and value.isdigit():
-                items.append(Retry(int(value)))
+        elif name == "retry" and value.isascii() and value.isdigit():
+            items.append(Retry(int(value)))
 
     def _dispatch(self, items: list[SSEItem]) -> None:
         if self._data:
