@@ -2,30 +2,20 @@
 
 ``ccms serve`` migrates at start by itself; these commands let an operator see what a
 start would do (``status``) and migrate ahead of a rolling upgrade (``migrate``). Both take
-the store URL from ``--store`` or ``CCMS_STORE`` and work for SQLite and PostgreSQL.
+the store URL from ``--store`` or ``CCMS_STORE`` and work for SQLite and PostgreSQL,
+through the store's own ``schema_status()`` and ``migrate()``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from ccms.settings import SettingsError, load_settings
 from ccms.store.backends import open_store
 from ccms.store.base import Store
-
-
-@dataclass(frozen=True)
-class SchemaStatus:
-    backend: str
-    current: int
-    latest: int
-    pending: tuple[str, ...]  # migration names, e.g. "0002_change_seq"
 
 
 def add_commands(subparsers: Any) -> None:
@@ -48,17 +38,10 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
     Errors are :class:`~ccms.errors.CCMSError` (``ccms.cli.main`` prints them).
     """
-    settings = load_settings(environ, {"store": args.store})
-    store = open_store(settings)
-    backend = "sqlite" if settings.store.startswith("sqlite:") else "postgres"
-    shown = settings.store
-    if backend == "postgres":
-        from ccms.store.postgres import redact
-
-        shown = redact(shown)
-    print(f"store: {shown}")
+    store = open_store(load_settings(environ, {"store": args.store}))
+    print(f"store: {store.location}")
     if args.db_command == "status":
-        status = asyncio.run(schema_status(store, backend))
+        status = asyncio.run(store.schema_status())
         print(f"current version: {status.current}")
         print(f"latest version: {status.latest}")
         print(f"pending: {', '.join(status.pending) or 'none'}")
@@ -73,48 +56,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     raise SettingsError(f"unknown db command {args.db_command}")
 
 
-async def schema_status(store: Store, backend: str) -> SchemaStatus:
-    current = await _schema_version(store)
-    names = migration_names(backend)
-    pending = tuple(name for number, name in sorted(names.items()) if number > current)
-    return SchemaStatus(backend, current, max(names), pending)
-
-
 async def _migrate(store: Store) -> tuple[int, int]:
-    before = await _schema_version(store)
-    migrate = getattr(store, "migrate", None)
-    if migrate is not None:
-        await migrate()
-    else:  # opening a store migrates it
-        await store.open()
-        await store.close()
-    return before, await _schema_version(store)
-
-
-async def _schema_version(store: Store) -> int:
-    method = getattr(store, "schema_version", None)
-    if method is not None:
-        return int(await method())
-    from ccms.store.sqlite import SQLiteStore
-
-    if isinstance(store, SQLiteStore):
-        # until SQLiteStore.schema_version() exists: read PRAGMA user_version, never create
-        try:
-            conn = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
-        except sqlite3.OperationalError:
-            return 0  # no file yet
-        try:
-            return int(conn.execute("PRAGMA user_version").fetchone()[0])
-        finally:
-            conn.close()
-    raise SettingsError(f"{type(store).__name__} cannot report its schema version")
-
-
-def migration_names(backend: str) -> dict[int, str]:
-    """``{version: "0001_initial"}`` for the migrations of ``backend``."""
-    folder = resources.files("ccms.store.migrations").joinpath(backend)
-    return {
-        int(entry.name[:4]): entry.name.removesuffix(".sql")
-        for entry in folder.iterdir()
-        if entry.name.endswith(".sql") and entry.name[:4].isdigit()
-    }
+    before = (await store.schema_status()).current
+    await store.migrate()
+    return before, (await store.schema_status()).current

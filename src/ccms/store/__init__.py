@@ -1,1 +1,2 @@
-"""Storage: the Store protocol (base), its backends, and the URL that chooses one."""
+"""Storage: the Store protocol (base), the change feed every backend shares (changes),
+the backends (sqlite, postgres) and the URL that chooses one (backends)."""

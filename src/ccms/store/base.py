@@ -3,6 +3,11 @@
 Every method takes the tenant (``cc_id``, ``vdn``) explicitly. A backend raises
 :class:`~ccms.errors.StoreUnavailableError` when it cannot read or write, and recovers by
 itself when its storage is back; it adds no behaviour the contract suite does not test.
+
+Besides reads and batches, a store has a change feed (:mod:`ccms.store.changes`): every
+batch that changes agents takes the next number of a gap-free change sequence, and
+:meth:`Store.changes` streams the changed agents of every commit, by this process or any
+other on the same storage. And it reports and migrates its own schema, for ``ccms db``.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ccms.domain.agent import AgentEvent, AgentRecord, AgentState, SkillMember, StatusChange
+from ccms.store.changes import ChangeSet, ChangeStream
 
 
 @dataclass(frozen=True)
@@ -20,11 +26,32 @@ class IngestResult:
     duplicates: int
 
 
+@dataclass(frozen=True)
+class SchemaStatus:
+    backend: str  # "sqlite", "postgres"
+    current: int  # the version applied (0: none)
+    latest: int  # the newest version this ccms knows
+    pending: tuple[str, ...]  # migration names, e.g. "0002_change_seq"
+
+
 class Store(Protocol):
+    @property
+    def location(self) -> str:
+        """The store's URL as operators see it, without a password."""
+
     async def open(self) -> None:
         """Connect, apply pending migrations; raise StoreUnavailableError if impossible."""
 
-    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Release everything; open change streams end."""
+
+    async def schema_status(self) -> SchemaStatus:
+        """The schema's version and pending migrations, open or not; creates and changes
+        nothing (a store not created yet is at version 0)."""
+
+    async def migrate(self) -> list[int]:
+        """Apply the pending migrations, open or not (:meth:`open` does too); the versions
+        applied. Several processes migrating at once apply each migration once."""
 
     async def get_agent(self, cc_id: int, vdn: int, work_no: int) -> AgentRecord | None:
         """One agent, or ``None`` when it is not known in that call center and VDN."""
@@ -79,3 +106,20 @@ class Store(Protocol):
 
     async def ping(self) -> None:
         """Raise StoreUnavailableError when the store cannot answer."""
+
+    # -- the change feed ---------------------------------------------------------------
+
+    def changes(self, since: int | None = None) -> ChangeStream:
+        """The agents changed by committed batches, as they commit, from this process or
+        any other on the same storage: ``async with store.changes() as stream: async for
+        change in stream``. Each :class:`~ccms.store.changes.ChangeSet` has a number above
+        the previous one. Without ``since`` the stream starts at the newest number when it
+        is entered; with it, the first change set covers the changes after ``since``.
+        Raises StoreUnavailableError when the store is not open or cannot follow."""
+
+    async def changes_since(self, seq: int) -> ChangeSet:
+        """The agents changed after change number ``seq``, with the newest number among
+        them (``seq`` itself and no agents when nothing changed since)."""
+
+    async def change_seq(self) -> int:
+        """The newest committed change number (0: none yet)."""

@@ -13,7 +13,7 @@ import contextlib
 import os
 import secrets
 import urllib.parse
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -193,20 +193,38 @@ async def pg_proxy(pg_schema: PgSchema) -> AsyncIterator[TcpProxy]:
     await proxy.aclose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def store(
-    request: pytest.FixtureRequest, tmp_path: Path, clock: FrozenClock
-) -> AsyncIterator[Store]:
-    backend: Store
-    if request.param == "sqlite":
-        backend = SQLiteStore(str(tmp_path / "contract.db"), clock=clock)
-    elif request.param == "postgres":
-        from ccms.store.postgres import PostgresStore
+StoreMaker = Callable[[], Awaitable[Store]]
 
-        schema: PgSchema = request.getfixturevalue("pg_schema")
-        backend = PostgresStore(schema.url, clock=clock)
-    else:  # pragma: no cover - a backend without a fixture
-        raise AssertionError(request.param)
-    await backend.open()
-    yield backend
-    await backend.close()
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def stores(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FrozenClock
+) -> AsyncIterator[StoreMaker]:
+    """Opens store objects of one backend on one storage (one SQLite file, one PostgreSQL
+    schema), as several server processes or nodes would; closes them at the end."""
+    opened: list[Store] = []
+
+    async def make() -> Store:
+        backend: Store
+        if request.param == "sqlite":
+            backend = SQLiteStore(str(tmp_path / "contract.db"), clock=clock)
+        elif request.param == "postgres":
+            from ccms.store.postgres import PostgresStore
+
+            schema: PgSchema = request.getfixturevalue("pg_schema")
+            backend = PostgresStore(schema.url, clock=clock)
+        else:  # pragma: no cover - a backend without a fixture
+            raise AssertionError(request.param)
+        await backend.open()
+        opened.append(backend)
+        return backend
+
+    yield make
+    for backend in opened:
+        await backend.close()
+
+
+@pytest.fixture
+async def store(stores: StoreMaker) -> Store:
+    """The store the contract suite runs against, on every backend."""
+    return await stores()

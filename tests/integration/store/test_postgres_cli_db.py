@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from tests.integration.store.conftest import PgSchema
 
-from ccms.cli import db as cli_db
 from ccms.cli import main
 from ccms.errors import StoreUnavailableError
+from ccms.store.migrations import migrations
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +57,7 @@ def test_postgres_unreachable_is_an_error_without_the_password(pg_schema: PgSche
 def test_sqlite_status_then_migrate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "ccms.db"
     url = f"sqlite:///{db}"
-    names = cli_db.migration_names("sqlite")
+    names = {m.version: m.name for m in migrations("ccms.store.sqlite.migrations")}
     assert names[1] == "0001_initial"
     assert run(["db", "status", "--store", url]) == 0
     status = lines(capsys.readouterr().out)

@@ -1,4 +1,5 @@
-"""Change notification across nodes: LISTEN/NOTIFY, reconnect and catch-up."""
+"""Change notification across nodes: LISTEN/NOTIFY, reconnect and catch-up (what every
+backend's change feed does is in the contract suite, test_contract_changes.py)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,15 @@ from tests.integration.store.conftest import PgSchema, TcpProxy
 from ccms.domain.agent import AgentEvent, AgentKey
 from ccms.domain.status import CtiStatus
 from ccms.errors import StoreUnavailableError
-from ccms.store import pg_notify
-from ccms.store.pg_notify import (
+from ccms.store import changes as change_feed
+from ccms.store.changes import ChangeSet, ChangeStream
+from ccms.store.postgres import PostgresStore
+from ccms.store.postgres.notify import (
     MAX_PAYLOAD_BYTES,
-    ChangeSet,
-    ChangeStream,
     channel_for,
     decode_payload,
     encode_payload,
 )
-from ccms.store.postgres import PostgresStore
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.anyio]
 
@@ -125,12 +125,12 @@ async def test_terminated_listener_reconnects_and_catches_up(
     async with listener.changes() as stream:
         await writer.apply_events(batch("a", range(101, 103)))
         await collect(stream, keys(range(101, 103)))
-        assert listener.listener is not None
+        assert listener.feed is not None
         assert pg_schema.terminate("listen") == 1
-        await until(lambda: listener.listener is not None and not listener.listener.listening)
+        await until(lambda: listener.feed is not None and not listener.feed.listening)
         await writer.apply_events(batch("missed", range(110, 120), at=T0 + 1))
         await collect(stream, keys(range(110, 120)))
-        assert listener.listener.connections == 2
+        assert listener.feed.sessions == 2
         await writer.apply_events(batch("after", range(120, 122), at=T0 + 2))
         await collect(stream, keys(range(120, 122)))
 
@@ -146,8 +146,8 @@ async def test_listener_cut_off_catches_up_with_what_it_missed(
         await writer.apply_events(batch("a", range(101, 103)))
         await collect(stream, keys(range(101, 103)))
         await pg_proxy.down()
-        assert listener.listener is not None
-        await until(lambda: listener.listener is not None and not listener.listener.listening)
+        assert listener.feed is not None
+        await until(lambda: listener.feed is not None and not listener.feed.listening)
         for n in range(3):  # committed while the listener cannot reach the server
             await writer.apply_events(batch(f"missed{n}", range(110 + n, 200, 3), at=T0 + 1 + n))
         await pg_proxy.up()
@@ -156,25 +156,10 @@ async def test_listener_cut_off_catches_up_with_what_it_missed(
         assert await collect(stream, keys(range(300, 302))) == 5
 
 
-async def test_a_stream_since_a_number_starts_with_what_followed_it(
-    nodes: Callable[..., PostgresStore],
-) -> None:
-    store = nodes()
-    await store.open()
-    await store.apply_events(batch("a", range(101, 103)))
-    await store.apply_events(batch("b", range(103, 105), at=T0 + 1))
-    async with store.changes(since=1) as stream:
-        first = await asyncio.wait_for(anext(stream), 10)
-        assert (first.seq, first.agents) == (2, frozenset(keys(range(103, 105))))
-    async with store.changes(since=0) as stream:
-        first = await asyncio.wait_for(anext(stream), 10)
-        assert first.agents == frozenset(keys(range(101, 105)))
-
-
 async def test_a_slow_subscriber_catches_up_from_the_database(
     nodes: Callable[..., PostgresStore], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pg_notify, "_QUEUE_SIZE", 2)  # a subscriber's queue holds 2 sets
+    monkeypatch.setattr(change_feed, "_QUEUE_SIZE", 2)  # a subscriber's queue holds 2 sets
     listener, writer = nodes(), nodes()
     await listener.open()
     await writer.open()
@@ -182,21 +167,11 @@ async def test_a_slow_subscriber_catches_up_from_the_database(
     async with listener.changes() as stream:
         for n in range(6):  # nobody reads meanwhile: the queue overflows
             await writer.apply_events(batch(f"b{n}", range(101 + n, 102 + n), at=T0 + n))
-        await until(lambda: listener.listener is not None and listener.listener.seq == 7)
+        await until(lambda: listener.feed is not None and listener.feed.seq == 7)
         changes = await asyncio.wait_for(anext(stream), 10)
         assert (changes.seq, changes.agents) == (7, frozenset(keys(range(101, 107))))
         await writer.apply_events(batch("after", range(200, 201), at=T0 + 9))
         assert await collect(stream, keys(range(200, 201))) == 8
-
-
-async def test_streams_end_when_the_store_closes(nodes: Callable[..., PostgresStore]) -> None:
-    store = nodes()
-    await store.open()
-    stream = store.changes()
-    async with stream:
-        await store.close()
-        with pytest.raises(StopAsyncIteration):
-            await asyncio.wait_for(anext(stream), 10)
 
 
 async def test_subscribing_without_a_server_is_unavailable(

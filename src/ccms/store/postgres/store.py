@@ -4,9 +4,8 @@ A pool of asyncpg connections per process (``pool_size``). Queries go through as
 per-connection cache of prepared statements, so the hot primary-key lookup is one
 Bind/Execute round trip. Every call has a deadline (``command_timeout``, also used to
 connect and to wait for a free connection): nothing waits forever on a server that went
-away. The SQL lives next door: reads in :mod:`~ccms.store.pg_views`, the batch
-transaction in :mod:`~ccms.store.pg_intake`, migrations in :mod:`~ccms.store.pg_migrate`,
-change notification in :mod:`~ccms.store.pg_notify`.
+away. The SQL lives next door: reads in :mod:`.views`, the batch transaction in
+:mod:`.intake`, migrations in :mod:`.migrate`, change notification in :mod:`.notify`.
 
 Connection failures, timeouts, an administrator's ``pg_terminate_backend``, a server
 shutting down, or one that became read-only in a failover raise
@@ -32,16 +31,12 @@ import asyncpg
 
 from ccms.domain.agent import AgentEvent, AgentRecord, AgentState, SkillMember, StatusChange
 from ccms.errors import StoreUnavailableError
-from ccms.store import pg_migrate, pg_views
-from ccms.store.base import IngestResult
-from ccms.store.pg_intake import PRUNE, apply_batch
-from ccms.store.pg_notify import (
-    ChangeListener,
-    ChangeSet,
-    ChangeStream,
-    channel_for,
-    fetch_changes_since,
-)
+from ccms.store.base import IngestResult, SchemaStatus
+from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
+from ccms.store.migrations import schema_status
+from ccms.store.postgres import migrate, views
+from ccms.store.postgres.intake import PRUNE, apply_batch
+from ccms.store.postgres.notify import Listener, channel_for, fetch_changes_since
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -132,14 +127,14 @@ class PostgresStore:
         self.url = url
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
         self.application_name = query.get("application_name", ["ccms"])[-1]
-        self.latest_version = pg_migrate.latest_version()
+        self.latest_version = migrate.latest_version()
         self._pool_size = pool_size
         self._timeout = command_timeout
         self._retention_ms = event_id_retention_days * 86_400_000
         self._clock = clock
         self._reconnect_delay = reconnect_delay
         self._pool: Any = None
-        self._listener: ChangeListener | None = None
+        self._feed: ChangeFeed | None = None
         self._channel = ""
         self._pruned_at = 0.0
 
@@ -164,9 +159,9 @@ class PostgresStore:
             raise self._open_failed(exc) from None
 
     async def close(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            await listener.aclose()
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            await feed.aclose()
         pool, self._pool = self._pool, None
         if pool is not None:
             try:
@@ -174,28 +169,35 @@ class PostgresStore:
             except Exception:  # a server gone or a connection stuck: just drop them
                 pool.terminate()
 
+    @property
+    def location(self) -> str:
+        return redact(self.url)
+
+    async def schema_status(self) -> SchemaStatus:
+        return schema_status("postgres", migrate.MIGRATIONS, await self.schema_version())
+
     async def schema_version(self) -> int:
         """The schema version applied (0: none), read without migrating."""
         conn = await self._admin_connection("admin")
         try:
-            return await pg_migrate.schema_version(conn)
+            return await migrate.schema_version(conn)
         except Exception as exc:
             raise self._open_failed(exc) from None
         finally:
             conn.terminate()
 
     async def migrate(self) -> list[int]:
-        """Apply the pending migrations (see :mod:`ccms.store.pg_migrate`); the versions
+        """Apply the pending migrations (see :mod:`ccms.store.postgres.migrate`); the versions
         applied. Nodes starting together migrate once."""
         conn = await self._admin_connection("migrate")
         try:
-            schema = await pg_migrate.current_schema(conn)
+            schema = await migrate.current_schema(conn)
             if schema is None:
                 raise StoreUnavailableError(
                     f"the search_path of {redact(self.url)} names no existing schema"
                 )
             self._channel = channel_for(schema)
-            return await pg_migrate.migrate(conn, schema)
+            return await migrate.migrate(conn, schema)
         except StoreUnavailableError:
             raise
         except Exception as exc:
@@ -264,15 +266,15 @@ class PostgresStore:
     # -- reads -------------------------------------------------------------------------
 
     async def get_agent(self, cc_id: int, vdn: int, work_no: int) -> AgentRecord | None:
-        return await self._read(lambda conn: pg_views.get_agent(conn, cc_id, vdn, work_no))
+        return await self._read(lambda conn: views.get_agent(conn, cc_id, vdn, work_no))
 
     async def get_agents(self, cc_id: int, vdn: int, work_nos: Sequence[int]) -> list[AgentRecord]:
-        return await self._read(lambda conn: pg_views.get_agents(conn, cc_id, vdn, work_nos))
+        return await self._read(lambda conn: views.get_agents(conn, cc_id, vdn, work_nos))
 
     async def get_agent_states(
         self, cc_id: int, vdn: int, work_nos: Sequence[int]
     ) -> list[AgentState]:
-        return await self._read(lambda conn: pg_views.agent_states(conn, cc_id, vdn, work_nos))
+        return await self._read(lambda conn: views.agent_states(conn, cc_id, vdn, work_nos))
 
     async def list_agent_states(
         self,
@@ -284,23 +286,21 @@ class PostgresStore:
         cti_status: int | None = None,
     ) -> tuple[int, list[AgentState]]:
         return await self._read(
-            lambda conn: pg_views.list_agent_states(conn, cc_id, vdn, offset, limit, cti_status)
+            lambda conn: views.list_agent_states(conn, cc_id, vdn, offset, limit, cti_status)
         )
 
     async def agents_in_skills(
         self, cc_id: int, vdn: int, skill_ids: Sequence[int]
     ) -> list[AgentRecord]:
-        return await self._read(lambda conn: pg_views.agents_in_skills(conn, cc_id, vdn, skill_ids))
+        return await self._read(lambda conn: views.agents_in_skills(conn, cc_id, vdn, skill_ids))
 
     async def skill_memberships(
         self, cc_id: int, vdn: int, skill_ids: Sequence[int]
     ) -> list[SkillMember]:
-        return await self._read(
-            lambda conn: pg_views.skill_memberships(conn, cc_id, vdn, skill_ids)
-        )
+        return await self._read(lambda conn: views.skill_memberships(conn, cc_id, vdn, skill_ids))
 
     async def history(self, cc_id: int, vdn: int, work_no: int, limit: int) -> list[StatusChange]:
-        return await self._read(lambda conn: pg_views.history(conn, cc_id, vdn, work_no, limit))
+        return await self._read(lambda conn: views.history(conn, cc_id, vdn, work_no, limit))
 
     async def ping(self) -> None:
         await self._read(lambda conn: conn.fetchval("SELECT 1 FROM agent LIMIT 1"))
@@ -347,18 +347,18 @@ class PostgresStore:
 
     def changes(self, since: int | None = None) -> ChangeStream:
         """The agents changed by every node's batches, as they commit (see
-        :class:`~ccms.store.pg_notify.ChangeStream`); ``since``: first those changed after
+        :class:`~ccms.store.changes.ChangeStream`); ``since``: first those changed after
         that change number."""
         if self._pool is None:
             raise StoreUnavailableError("the store is not open")
-        if self._listener is None:
-            self._listener = ChangeListener(
-                lambda: self._connect("listen"),
-                self._channel,
-                reconnect_delay=self._reconnect_delay,
-                timeout=self._timeout,
+        if self._feed is None:
+            listener = Listener(
+                lambda: self._connect("listen"), self._channel, timeout=self._timeout
             )
-        return ChangeStream(self._listener, self.changes_since, since, self._timeout)
+            self._feed = ChangeFeed(
+                listener, reconnect_delay=self._reconnect_delay, name="ccms-listen"
+            )
+        return ChangeStream(self._feed, self.changes_since, since, self._timeout)
 
     async def changes_since(self, seq: int) -> ChangeSet:
         """The agents changed after change number ``seq`` (the catch-up of a client)."""
@@ -370,6 +370,6 @@ class PostgresStore:
         return int(seq)
 
     @property
-    def listener(self) -> ChangeListener | None:
-        """The process's listener, once a stream was opened (for health and tests)."""
-        return self._listener
+    def feed(self) -> ChangeFeed | None:
+        """The process's change feed, once a stream was opened (for health and tests)."""
+        return self._feed

@@ -8,11 +8,14 @@ microseconds, less than handing it to another thread. Batch and list reads run o
 pool of reader threads so a large answer never stalls the event loop for long.
 
 Several processes (``ccms serve --workers N``) may share one file: SQLite serialises
-their writers with its file lock and ``BEGIN IMMEDIATE``.
+their writers with its file lock and ``BEGIN IMMEDIATE``. A batch that changes agents
+takes the next change number inside that lock; the change feed (:meth:`changes`) hears of
+this process's commits from the writer and of the others' through ``PRAGMA data_version``.
 
 When the file disappears or cannot be written (disk full, I/O error), calls raise
 :class:`StoreUnavailableError` (HTTP 503). The store then reconnects by itself on a later
-call once the file is back; it never creates a new empty file except in :meth:`open`.
+call once the file is back; it never creates a new empty file except in :meth:`open` and
+:meth:`migrate`.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -38,12 +41,13 @@ from ccms.domain.agent import (
     AgentState,
     SkillMember,
     StatusChange,
-    apply_event,
 )
+from ccms.domain.batch import new_events, plan_batch
 from ccms.errors import StoreUnavailableError
-from ccms.store import sqlite_views
-from ccms.store.base import IngestResult
-from ccms.store.migrations import migrations
+from ccms.store.base import IngestResult, SchemaStatus
+from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
+from ccms.store.migrations import migrations, schema_status
+from ccms.store.sqlite import views
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,12 +64,19 @@ _SELECT_AGENTS = (
 )
 _SELECT_IN_SKILLS = (
     f"SELECT {_AGENT_COLUMNS} FROM agent WHERE cc_id = ? AND vdn = ?"
-    f" AND work_no IN ({sqlite_views.SKILL_MEMBERS}) ORDER BY work_no"
+    f" AND work_no IN ({views.SKILL_MEMBERS}) ORDER BY work_no"
 )
-_UPSERT_AGENT = f"INSERT OR REPLACE INTO agent ({_AGENT_COLUMNS}) VALUES ({', '.join('?' * 22)})"
+_INSERT_HISTORY = (
+    "INSERT INTO status_history (cc_id, vdn, work_no, at, cti_status, reason, event_id, applied)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPSERT_AGENT = (
+    f"INSERT OR REPLACE INTO agent ({_AGENT_COLUMNS}, change_seq) VALUES ({', '.join('?' * 23)})"
+)
 _FILE_CHECK_INTERVAL_S = 0.5
 _PRUNE_INTERVAL_S = 60.0
 _CHUNK = 500
+_MIGRATIONS = "ccms.store.sqlite.migrations"
 
 
 def _record(row: Sequence[Any]) -> AgentRecord:
@@ -75,14 +86,18 @@ def _record(row: Sequence[Any]) -> AgentRecord:
     return AgentRecord(*values)
 
 
-def _row(r: AgentRecord) -> tuple[Any, ...]:
+def _row(r: AgentRecord, seq: int) -> tuple[Any, ...]:
     return (
         r.cc_id, r.vdn, r.work_no, r.created_at, r.cti_status, r.status_at, r.status_event_at,
         r.prev_status,
         r.prev_duration_ms, r.login_at, r.reason, r.reason_at, r.name, r.name_at,
         r.phone_number, r.phone_at, r.media_type, r.media_at, orjson.dumps(r.skills).decode(),
-        r.skills_at, orjson.dumps(r.calls).decode(), r.calls_at,
+        r.skills_at, orjson.dumps(r.calls).decode(), r.calls_at, seq,
     )  # fmt: skip
+
+
+def _history_row(h: StatusChange) -> tuple[Any, ...]:
+    return (h.cc_id, h.vdn, h.work_no, h.at, h.cti_status, h.reason, h.event_id, int(h.applied))
 
 
 def _unavailable(exc: BaseException) -> StoreUnavailableError:
@@ -100,7 +115,9 @@ class SQLiteStore:
         event_id_retention_days: int = 7,
         clock: Callable[[], float] = time.time,
         mmap_bytes: int = 256 * 1024 * 1024,
+        change_poll_interval: float = 0.05,
     ) -> None:
+        self._given_path = path
         self.path = os.path.abspath(path)
         self._synchronous = synchronous.upper()
         self._readers = readers
@@ -117,7 +134,9 @@ class SQLiteStore:
         self._generation = 0
         self._checked_at = 0.0
         self._pruned_at = 0.0
-        self._schema_version = max(v for v, _ in migrations("sqlite"))
+        self._poll_interval = change_poll_interval
+        self._feed: ChangeFeed | None = None
+        self._feed_loop: asyncio.AbstractEventLoop | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -134,6 +153,9 @@ class SQLiteStore:
             raise
 
     async def close(self) -> None:
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            await feed.aclose()
         writer, self._writer = self._writer, None  # later writes: "not open", never stranded
         if writer is not None:
             self._jobs.put(None)
@@ -264,8 +286,9 @@ class SQLiteStore:
         # The write goes on even if the caller is cancelled: shield the awaited future.
         return await asyncio.shield(future)
 
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        for number, sql in migrations("sqlite"):
+    def _migrate(self, conn: sqlite3.Connection) -> list[int]:
+        applied = []
+        for number, _name, sql in migrations(_MIGRATIONS):
             # Read the version inside the write lock: several workers may start at once.
             conn.execute("BEGIN IMMEDIATE")
             if conn.execute("PRAGMA user_version").fetchone()[0] >= number:
@@ -279,7 +302,47 @@ class SQLiteStore:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            applied.append(number)
             log.info("SQLite store %s migrated to version %d", self.path, number)
+        return applied
+
+    # -- schema ------------------------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        return f"sqlite:///{self._given_path}"
+
+    async def schema_status(self) -> SchemaStatus:
+        return schema_status("sqlite", _MIGRATIONS, await asyncio.to_thread(self._file_version))
+
+    def _file_version(self) -> int:
+        """``PRAGMA user_version`` on a read-only connection of its own; 0 without a file."""
+        if not os.path.exists(self.path):
+            return 0
+        try:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            try:
+                return int(conn.execute("PRAGMA user_version").fetchone()[0])
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise _unavailable(exc) from None
+
+    async def migrate(self) -> list[int]:
+        if self._writer is not None:
+            return await self._write(self._migrate, create=True)
+        return await asyncio.to_thread(self._migrate_alone)
+
+    def _migrate_alone(self) -> list[int]:
+        """Migrate a store that is not open, on a connection of its own."""
+        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        conn = self._connect(create=True)
+        try:
+            return self._migrate(conn)
+        except sqlite3.Error as exc:
+            raise _unavailable(exc) from None
+        finally:
+            self._forget(conn)
 
     # -- reads -------------------------------------------------------------------------
 
@@ -327,7 +390,7 @@ class SQLiteStore:
     async def get_agent_states(
         self, cc_id: int, vdn: int, work_nos: Sequence[int]
     ) -> list[AgentState]:
-        return await self._read(lambda conn: sqlite_views.agent_states(conn, cc_id, vdn, work_nos))
+        return await self._read(lambda conn: views.agent_states(conn, cc_id, vdn, work_nos))
 
     async def list_agent_states(
         self,
@@ -339,7 +402,7 @@ class SQLiteStore:
         cti_status: int | None = None,
     ) -> tuple[int, list[AgentState]]:
         return await self._read(
-            lambda conn: sqlite_views.list_agent_states(conn, cc_id, vdn, offset, limit, cti_status)
+            lambda conn: views.list_agent_states(conn, cc_id, vdn, offset, limit, cti_status)
         )
 
     async def agents_in_skills(
@@ -356,9 +419,7 @@ class SQLiteStore:
     async def skill_memberships(
         self, cc_id: int, vdn: int, skill_ids: Sequence[int]
     ) -> list[SkillMember]:
-        return await self._read(
-            lambda conn: sqlite_views.skill_memberships(conn, cc_id, vdn, skill_ids)
-        )
+        return await self._read(lambda conn: views.skill_memberships(conn, cc_id, vdn, skill_ids))
 
     async def history(self, cc_id: int, vdn: int, work_no: int, limit: int) -> list[StatusChange]:
         def run(conn: sqlite3.Connection) -> list[StatusChange]:
@@ -380,6 +441,65 @@ class SQLiteStore:
 
         await self._read(run)
 
+    # -- the change feed ---------------------------------------------------------------
+
+    def changes(self, since: int | None = None) -> ChangeStream:
+        """The agents changed by every process's batches on this file, as they commit:
+        this process's right after their ``COMMIT``, other processes' within
+        ``change_poll_interval`` (``PRAGMA data_version`` tells when the file changed)."""
+        if self._writer is None:
+            raise StoreUnavailableError("the store is not open")
+        if self._feed is None:
+            self._feed_loop = asyncio.get_running_loop()
+            self._feed = ChangeFeed(self._follow, name="ccms-sqlite-changes")
+        return ChangeStream(self._feed, self.changes_since, since)
+
+    async def changes_since(self, seq: int) -> ChangeSet:
+        return await self._read(lambda conn: views.changes_since(conn, seq))
+
+    async def change_seq(self) -> int:
+        return await self._read(views.newest_change)
+
+    @property
+    def feed(self) -> ChangeFeed | None:
+        """The change feed, once a stream was opened (for tests)."""
+        return self._feed
+
+    async def _follow(self, feed: ChangeFeed) -> None:
+        """The follower of the feed: this process's commits come from the writer
+        (:meth:`_announce`); the file's data version, read every ``change_poll_interval``,
+        tells when any other connection committed, and the feed catches up."""
+        version = self._data_version()
+        await feed.resume(self)
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(feed.behind.wait(), self._poll_interval)
+            seen = self._data_version()
+            if feed.behind.is_set() or seen != version:
+                version = seen
+                await feed.catch_up(self)
+
+    def _data_version(self) -> tuple[int, int]:
+        """Changes whenever another connection commits to the file (a point read on the
+        event loop's own connection, like :meth:`get_agent`)."""
+        self._read_check()
+        conn = self._thread_conn()
+        try:
+            return self._generation, int(conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error as exc:
+            self._local.conn = None
+            self._forget(conn)
+            raise _unavailable(exc) from None
+
+    def _announce(self, seq: int, agents: frozenset[AgentKey]) -> None:
+        """From the writer thread, right after a ``COMMIT``: hand the change to the feed
+        (before the batch's caller resumes, as callbacks run in order)."""
+        feed, loop = self._feed, self._feed_loop
+        if feed is None or loop is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(feed.offer, seq, agents)
+
     # -- writes ------------------------------------------------------------------------
 
     async def apply_events(self, events: Sequence[AgentEvent]) -> IngestResult:
@@ -387,49 +507,34 @@ class SQLiteStore:
         return await self._write(lambda conn: self._apply(conn, events))
 
     def _apply(self, conn: sqlite3.Connection, events: list[AgentEvent]) -> IngestResult:
+        """One batch in one transaction, following the domain's batch plan."""
         now_ms = int(self._clock() * 1000)
         conn.execute("BEGIN IMMEDIATE")
         try:
-            seen = self._applied_ids(conn, [e.event_id for e in events])
-            records = self._load(conn, {e.key for e in events if e.event_id not in seen})
-            skills_before = {key: record.skills for key, record in records.items()}
-            changed: dict[AgentKey, AgentRecord] = {}
-            history: list[tuple[Any, ...]] = []
-            new_ids: list[tuple[str, int]] = []
-            duplicates = 0
-            for event in events:
-                if event.event_id in seen:
-                    duplicates += 1
-                    continue
-                seen.add(event.event_id)
-                new_ids.append((event.event_id, now_ms))
-                key = event.key
-                record, change = apply_event(records.get(key), event)
-                records[key] = changed[key] = record
-                if change is not None:
-                    history.append(
-                        (change.cc_id, change.vdn, change.work_no, change.at, change.cti_status,
-                         change.reason, change.event_id, int(change.applied))
-                    )  # fmt: skip
-            conn.executemany("INSERT INTO applied_event VALUES (?, ?)", new_ids)
+            new = new_events(events, self._applied_ids(conn, [e.event_id for e in events]))
+            plan = plan_batch(new, self._load(conn, new.keys))
             conn.executemany(
-                "INSERT INTO status_history (cc_id, vdn, work_no, at, cti_status, reason,"
-                " event_id, applied) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                history,
+                "INSERT INTO applied_event VALUES (?, ?)", [(i, now_ms) for i in new.event_ids]
             )
-            conn.executemany(_UPSERT_AGENT, [_row(r) for r in changed.values()])
-            sqlite_views.sync_skills(conn, skills_before, changed.values())
+            conn.executemany(_INSERT_HISTORY, [_history_row(h) for h in plan.history])
+            seq = 0
+            if plan.changes:
+                seq = views.next_change(conn)
+                conn.executemany(_UPSERT_AGENT, [_row(r, seq) for r in plan.changed])
+                views.sync_skills(conn, plan.changes.values())
             self._maybe_prune(conn, now_ms)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        return IngestResult(accepted=len(new_ids), duplicates=duplicates)
+        if seq:
+            self._announce(seq, frozenset(plan.changes))
+        return IngestResult(accepted=len(new.events), duplicates=new.duplicates)
 
     @staticmethod
-    def _load(conn: sqlite3.Connection, keys: set[AgentKey]) -> dict[AgentKey, AgentRecord]:
-        """The agents of a batch that exist, in one query per call center and VDN."""
+    def _load(conn: sqlite3.Connection, keys: Iterable[AgentKey]) -> dict[AgentKey, AgentRecord]:
+        """The agents among ``keys`` that exist, in one query per call center and VDN."""
         groups: dict[tuple[int, int], list[int]] = {}
         for key in keys:
             groups.setdefault((key.cc_id, key.vdn), []).append(key.work_no)

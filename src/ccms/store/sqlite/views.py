@@ -13,11 +13,13 @@ them on its reader pool (reads) or its writer thread (:func:`sync_skills`).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 import orjson
 
-from ccms.domain.agent import AgentKey, AgentRecord, AgentState, SkillMember
+from ccms.domain.agent import AgentKey, AgentState, SkillMember
+from ccms.domain.batch import AgentChange
+from ccms.store.changes import ChangeSet
 
 _STATE_COLUMNS = (
     "work_no, cti_status, coalesce(status_at, created_at), prev_status, prev_duration_ms,"
@@ -38,6 +40,11 @@ _SELECT_MEMBERSHIPS = (
     " WHERE s.cc_id = ? AND s.vdn = ? AND s.skill_id IN (SELECT value FROM json_each(?))"
     " ORDER BY s.skill_id, s.work_no"
 )
+_CHANGES_SINCE = (
+    "SELECT cc_id, vdn, work_no, change_seq FROM agent WHERE change_seq > ? ORDER BY change_seq"
+)
+_NEXT_CHANGE = "UPDATE change_counter SET seq = seq + 1 RETURNING seq"
+_RETURNING = sqlite3.sqlite_version_info >= (3, 35)  # one statement instead of two
 _DELETE_SKILL = (
     "DELETE FROM agent_skill WHERE cc_id = ? AND vdn = ? AND skill_id = ? AND work_no = ?"
 )
@@ -89,17 +96,33 @@ def list_agent_states(
     return count, states
 
 
-def sync_skills(
-    conn: sqlite3.Connection,
-    before: Mapping[AgentKey, tuple[int, ...]],
-    after: Iterable[AgentRecord],
-) -> None:
-    """Bring ``agent_skill`` in line with the skills of the records ``after`` a batch;
-    ``before`` holds the skills of those that existed when the batch started."""
+def newest_change(conn: sqlite3.Connection) -> int:
+    """The newest committed change number (0: none yet)."""
+    return int(conn.execute("SELECT seq FROM change_counter").fetchone()[0])
+
+
+def next_change(conn: sqlite3.Connection) -> int:
+    """Take the next change number, inside the batch's write transaction: SQLite lets one
+    connection write at a time, so numbers are gap-free and in commit order."""
+    if _RETURNING:
+        return int(conn.execute(_NEXT_CHANGE).fetchone()[0])
+    conn.execute("UPDATE change_counter SET seq = seq + 1")
+    return newest_change(conn)
+
+
+def changes_since(conn: sqlite3.Connection, seq: int) -> ChangeSet:
+    """The agents changed after change number ``seq``, in one read."""
+    rows = conn.execute(_CHANGES_SINCE, (seq,)).fetchall()
+    newest = max((r[3] for r in rows), default=seq)
+    return ChangeSet(newest, frozenset(AgentKey(r[0], r[1], r[2]) for r in rows))
+
+
+def sync_skills(conn: sqlite3.Connection, changes: Iterable[AgentChange]) -> None:
+    """Bring ``agent_skill`` in line with the skills of the agents a batch changed."""
     removed: list[tuple[int, int, int, int]] = []
     added: list[tuple[int, int, int, int]] = []
-    for record in after:
-        old = before.get(record.key, ())
+    for before, record in changes:
+        old = () if before is None else before.skills
         if record.skills == old:
             continue
         cc_id, vdn, work_no = record.cc_id, record.vdn, record.work_no

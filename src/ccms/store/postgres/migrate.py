@@ -17,11 +17,12 @@ from ccms.store.migrations import migrations
 
 log = logging.getLogger(__name__)
 
+MIGRATIONS = "ccms.store.postgres.migrations"
 LOCK_KEY = 0x6363  # pg_advisory_lock(LOCK_KEY, hashtext(schema)): one migrator per schema
 
 
 def latest_version() -> int:
-    return max(v for v, _ in migrations("postgres"))
+    return max(m.version for m in migrations(MIGRATIONS))
 
 
 async def current_schema(conn: Any) -> str | None:
@@ -49,7 +50,7 @@ async def migrate(conn: Any, schema: str) -> list[int]:
         )
         done = {r[0] for r in await conn.fetch("SELECT version FROM schema_migrations")}
         applied = []
-        for number, sql in migrations("postgres"):
+        for number, _name, sql in migrations(MIGRATIONS):
             if number in done:
                 continue
             async with conn.transaction():

@@ -7,11 +7,12 @@ The transaction (``READ COMMITTED``, on one connection):
    one wait for its outcome, so the same batch posted to two nodes at once is applied once;
 2. locks the agents of the new events in key order: a placeholder row for the unknown ones
    (``INSERT ... ON CONFLICT DO NOTHING``), then ``SELECT ... FOR UPDATE``;
-3. calls the pure :func:`~ccms.domain.agent.apply_event` per event in arrival order;
+3. follows the batch plan of :mod:`ccms.domain.batch` (the same as every backend's): the
+   new events, applied in arrival order, and the agents they changed;
 4. inserts the history, then takes the next change number (an update of the one counter
    row, whose lock is held to the commit, so numbers are gap-free and follow commit
    order), writes the changed agents with it, and queues a ``NOTIFY`` (sent by PostgreSQL
-   at commit; see :mod:`ccms.store.pg_notify`).
+   at commit; see :mod:`ccms.store.postgres.notify`).
 
 Every transaction takes its locks in that order (ids, agents, counter), so two batches do
 not deadlock; the caller still retries deadlocks and serialization failures.
@@ -22,10 +23,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, StatusChange, apply_event
+from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, StatusChange
+from ccms.domain.batch import new_events, plan_batch
 from ccms.store.base import IngestResult
-from ccms.store.pg_notify import encode_payload
-from ccms.store.pg_views import AGENT_COLUMNS, record
+from ccms.store.postgres.notify import encode_payload
+from ccms.store.postgres.views import AGENT_COLUMNS, record
 
 _KEYS = "unnest($1::integer[], $2::integer[], $3::integer[]) AS k(c, v, w)"
 _CLAIM = (
@@ -65,37 +67,26 @@ async def apply_batch(
     ids = list(dict.fromkeys(e.event_id for e in events))
     async with conn.transaction():
         claimed = {r[0] for r in await conn.fetch(_CLAIM, ids, now_ms)}
-        new: list[AgentEvent] = []
-        for event in events:
-            if event.event_id in claimed:
-                claimed.discard(event.event_id)  # a second copy in the batch: a duplicate
-                new.append(event)
-        if not new:
-            return IngestResult(accepted=0, duplicates=len(events))
-        keys = sorted({e.key for e in new})
+        new = new_events(events, applied=set(ids).difference(claimed))
+        if not new.events:
+            return IngestResult(accepted=0, duplicates=new.duplicates)
+        keys = sorted(new.keys)  # every transaction locks agents in key order
         arrays = ([k.cc_id for k in keys], [k.vdn for k in keys], [k.work_no for k in keys])
         fresh = {AgentKey(*r) for r in await conn.fetch(_PLACEHOLD, *arrays)}
-        loaded: dict[AgentKey, AgentRecord | None] = dict.fromkeys(keys)
+        loaded: dict[AgentKey, AgentRecord | None] = {}
         for row in await conn.fetch(_LOCK, *arrays):
             agent = record(row)
-            if agent.key not in fresh:
+            if agent.key not in fresh:  # a placeholder is an unknown agent
                 loaded[agent.key] = agent
-        current = dict(loaded)
-        history: list[StatusChange] = []
-        for event in new:
-            agent, change = apply_event(current[event.key], event)
-            current[event.key] = agent
-            if change is not None:
-                history.append(change)
-        if history:
-            await conn.execute(_INSERT_HISTORY, *_history_arrays(history))
-        changed = [r for k, r in current.items() if r is not None and r != loaded[k]]
-        if changed:
+        plan = plan_batch(new, loaded)
+        if plan.history:
+            await conn.execute(_INSERT_HISTORY, *_history_arrays(plan.history))
+        if plan.changes:
             seq = int(await conn.fetchval(_NEXT_CHANGE))
-            await conn.executemany(_UPDATE_AGENT, [_row(r, seq) for r in changed])
-            payload = encode_payload(seq, [r.key for r in changed])
+            await conn.executemany(_UPDATE_AGENT, [_row(r, seq) for r in plan.changed])
+            payload = encode_payload(seq, list(plan.changes))
             await conn.execute("SELECT pg_notify($1, $2)", channel, payload)
-    return IngestResult(accepted=len(new), duplicates=len(events) - len(new))
+    return IngestResult(accepted=len(new.events), duplicates=new.duplicates)
 
 
 def _row(r: AgentRecord, seq: int) -> tuple[Any, ...]:

@@ -1,0 +1,101 @@
+"""A batch of events, planned once for every store: which events are new, what they change.
+
+A store applies a batch atomically in one transaction; between its reads and its writes it
+asks this module what to do, so every backend follows the same rules:
+
+1. :func:`new_events`: the events whose id was not applied before (``applied``: those of
+   the batch's ids that the store already holds) nor earlier in the same batch. The others
+   are duplicates: counted, and they change nothing.
+2. The store loads the agents of :attr:`NewEvents.keys` (``None`` for an unknown one).
+3. :func:`plan_batch` applies the new events in arrival order with
+   :func:`~ccms.domain.agent.apply_event` and returns the :class:`BatchPlan`: the history
+   entries to append and, per agent whose record differs from the one loaded (a new agent
+   always does), its record before and after: "what changed".
+4. The store writes the event ids, the history and the changed agents (with the batch's
+   change number, when anything changed), then commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, StatusChange, apply_event
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvents:
+    """The events of a batch to apply, in arrival order, and how many were duplicates."""
+
+    events: tuple[AgentEvent, ...]
+    duplicates: int
+
+    @property
+    def keys(self) -> list[AgentKey]:
+        """The agents the new events are about, each once, in order of first appearance
+        (a store that locks rows sorts them to take the locks in key order)."""
+        return list(dict.fromkeys(e.key for e in self.events))
+
+    @property
+    def event_ids(self) -> list[str]:
+        return [e.event_id for e in self.events]
+
+
+class AgentChange(NamedTuple):
+    """An agent changed by a batch: its record before (``None``: a new agent) and after."""
+
+    before: AgentRecord | None
+    after: AgentRecord
+
+
+@dataclass(frozen=True, slots=True)
+class BatchPlan:
+    """What a batch of new events does to the agents loaded for it."""
+
+    history: list[StatusChange]  # one per status event, in arrival order
+    changes: dict[AgentKey, AgentChange]  # only the agents whose record differs
+
+    @property
+    def changed(self) -> list[AgentRecord]:
+        """The records to write: the changed agents after the batch."""
+        return [change.after for change in self.changes.values()]
+
+
+def new_events(events: Iterable[AgentEvent], applied: Container[str]) -> NewEvents:
+    """The events of ``events`` to apply: those whose id is not in ``applied`` (the ids a
+    store already holds) and did not occur earlier in the batch."""
+    seen: set[str] = set()
+    fresh: list[AgentEvent] = []
+    duplicates = 0
+    for event in events:
+        event_id = event.event_id
+        if event_id in seen or event_id in applied:
+            duplicates += 1
+            continue
+        seen.add(event_id)
+        fresh.append(event)
+    return NewEvents(tuple(fresh), duplicates)
+
+
+def plan_batch(
+    new: NewEvents | Iterable[AgentEvent], agents: Mapping[AgentKey, AgentRecord | None]
+) -> BatchPlan:
+    """Apply ``new`` in arrival order to ``agents`` (every key of the events, ``None`` or
+    missing for an unknown agent); the history and the agents whose record changed."""
+    events = new.events if isinstance(new, NewEvents) else new
+    current: dict[AgentKey, AgentRecord] = {}
+    history: list[StatusChange] = []
+    for event in events:
+        key = event.key
+        record = current.get(key)
+        record, entry = apply_event(agents.get(key) if record is None else record, event)
+        current[key] = record
+        if entry is not None:
+            history.append(entry)
+    changes: dict[AgentKey, AgentChange] = {}
+    for key, after in current.items():
+        before = agents.get(key)
+        if after is not before and after != before:  # apply_event keeps an unchanged record
+            changes[key] = AgentChange(before, after)
+    return BatchPlan(history, changes)

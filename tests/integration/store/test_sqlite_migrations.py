@@ -1,0 +1,85 @@
+"""SQLite only: stores of an older schema version upgrade in place, keeping their agents."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ccms.domain.agent import AgentEvent, AgentKey
+from ccms.store.migrations import migrations
+from ccms.store.sqlite import SQLiteStore
+from ccms.store.sqlite.store import _statements
+
+pytestmark = [pytest.mark.integration, pytest.mark.anyio]
+
+MIGRATIONS = "ccms.store.sqlite.migrations"
+
+
+def old_file(path: Path, version: int) -> None:
+    """A store file as ``version`` left it: agents with skills (and no skill index when
+    ``version`` is 1)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    for migration in migrations(MIGRATIONS)[:version]:
+        for statement in _statements(migration.sql):
+            conn.execute(statement)
+    rows = [
+        (1, 1, 101, 0, 1, "[1,2]", "[]"),
+        (1, 1, 102, 0, 1, "[2]", "[]"),
+        (1, 1, 103, 0, 0, "[]", "[]"),
+        (1, 2, 101, 0, 1, "[1]", "[]"),
+    ]
+    conn.executemany(
+        "INSERT INTO agent (cc_id, vdn, work_no, created_at, cti_status, media_type, skills,"
+        " calls) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+        rows,
+    )
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.close()
+
+
+def file_version(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        conn.close()
+
+
+async def test_migration_indexes_existing_skills(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    old_file(path, 1)
+    store = SQLiteStore(str(path))
+    await store.open()
+    try:
+        assert [r.work_no for r in await store.agents_in_skills(1, 1, [1])] == [101]
+        assert [r.work_no for r in await store.agents_in_skills(1, 1, [2])] == [101, 102]
+        assert [r.work_no for r in await store.agents_in_skills(1, 2, [1, 2])] == [101]
+        # and the index follows changes from then on
+        await store.apply_events([AgentEvent("e", 1, 1, 101, 10, None, skills=(2,))])
+        assert await store.agents_in_skills(1, 1, [1]) == []
+        status = await store.schema_status()
+    finally:
+        await store.close()
+    assert file_version(path) == status.latest == max(m.version for m in migrations(MIGRATIONS))
+    assert status.pending == ()
+
+
+async def test_migration_starts_the_change_sequence_on_existing_agents(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    old_file(path, 2)
+    store = SQLiteStore(str(path))
+    assert (await store.schema_status()).pending == ("0003_change_seq",)
+    await store.open()
+    try:
+        assert await store.change_seq() == 0
+        assert (await store.changes_since(0)).agents == frozenset()  # agents kept, unnumbered
+        assert (await store.get_agent(1, 1, 102)) is not None
+        await store.apply_events([AgentEvent("e", 1, 1, 102, 10, 3)])
+        assert await store.change_seq() == 1
+        changes = await store.changes_since(0)
+        assert (changes.seq, changes.agents) == (1, frozenset({AgentKey(1, 1, 102)}))
+    finally:
+        await store.close()
+    assert file_version(path) == 3
