@@ -256,6 +256,21 @@ def _place(cc_id: object, vdn: object, token: object) -> list[tuple[str, str]]:
     return query
 
 
+def _selection(
+    cc_id: object,
+    vdn: object,
+    skills: Iterable[int] | None,
+    agents: Iterable[int] | None,
+    token: object,
+) -> list[tuple[str, str]]:
+    query = _place(cc_id, vdn, token)
+    for name, values in (("skills", _id_list("skills", skills)),
+                         ("agents", _id_list("agents", agents))):  # fmt: skip
+        if values:
+            query.append((name, ",".join(str(value) for value in values)))
+    return query
+
+
 def stream(
     cc_id: int,
     vdn: int,
@@ -265,23 +280,26 @@ def stream(
     token: str | None,
 ) -> StreamRequest:
     """``GET /ccms/v1/stream``: the live stream of a VDN, of skill queues or agents in it."""
-    query = _place(cc_id, vdn, token)
-    for name, values in (("skills", _id_list("skills", skills)),
-                         ("agents", _id_list("agents", agents))):  # fmt: skip
-        if values:
-            query.append((name, ",".join(str(value) for value in values)))
+    query = _selection(cc_id, vdn, skills, agents, token)
     return StreamRequest(
         route_name(STREAM), STREAM, tuple(query), token is None, _optional("since", since)
     )
 
 
 def changes(
-    cc_id: int, vdn: int, since: int | None, wait: float, token: str | None, timeout: float
+    cc_id: int,
+    vdn: int,
+    since: int | None,
+    wait: float,
+    skills: Iterable[int] | None,
+    agents: Iterable[int] | None,
+    token: str | None,
+    timeout: float,
 ) -> Call[ChangesPage]:
     """``GET /ccms/v1/changes``: the changes after ``since``, waiting up to ``wait`` s."""
     if isinstance(wait, bool) or not isinstance(wait, int | float):
         raise TypeError(f"wait must be a number of seconds, got {wait!r}")
-    query = _place(cc_id, vdn, token)
+    query = _selection(cc_id, vdn, skills, agents, token)
     if _optional("since", since) is not None:
         query.append(("since", str(since)))
     query.append(("wait", f"{wait:g}"))

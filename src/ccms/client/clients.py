@@ -287,11 +287,15 @@ class Client:
         since: int | None = None,
         wait: float = 25,
         *,
+        skills: Iterable[int] | None = None,
+        agents: Iterable[int] | None = None,
         token: str | None = None,
     ) -> ChangesPage:
         """The changes after ``since``, as soon as there is one or after ``wait`` seconds
         (``GET /ccms/v1/changes``, the long-poll twin of the stream)."""
-        return self._run(calls.changes(cc_id, vdn, since, wait, token, self._core.timeout))
+        return self._run(
+            calls.changes(cc_id, vdn, since, wait, skills, agents, token, self._core.timeout)
+        )
 
     def create_view_token(
         self, cc_id: int | None = None, vdn: int | None = None, ttl_s: int | None = None
@@ -486,11 +490,15 @@ class AsyncClient:
         since: int | None = None,
         wait: float = 25,
         *,
+        skills: Iterable[int] | None = None,
+        agents: Iterable[int] | None = None,
         token: str | None = None,
     ) -> ChangesPage:
         """The changes after ``since``, as soon as there is one or after ``wait`` seconds
         (``GET /ccms/v1/changes``, the long-poll twin of the stream)."""
-        return await self._run(calls.changes(cc_id, vdn, since, wait, token, self._core.timeout))
+        return await self._run(
+            calls.changes(cc_id, vdn, since, wait, skills, agents, token, self._core.timeout)
+        )
 
     async def create_view_token(
         self, cc_id: int | None = None, vdn: int | None = None, ttl_s: int | None = None
