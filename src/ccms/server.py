@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import signal
 import tempfile
 import time
 from collections.abc import Callable, Generator, Mapping
@@ -22,7 +23,8 @@ from typing import Any
 
 import uvicorn
 
-from ccms.auth import AccessKey, load_credentials
+from ccms.auth import AccessKey
+from ccms.credentials import CredentialsFile
 from ccms.http.app import App, create_app
 from ccms.settings import (
     Settings,
@@ -65,21 +67,60 @@ def build_app(
     *,
     store: Store | None = None,
     clock: Callable[[], float] = time.time,
+    credentials: CredentialsFile | None = None,
 ) -> App:
-    """The app over ``store`` (by default the one ``settings.store`` names)."""
+    """The app over ``store`` (by default the one ``settings.store`` names). Given the
+    ``credentials`` file ``keys`` were read from, the app reads it again when it changes."""
     store = open_store(settings) if store is None else store
-    return create_app(settings, store, keys, clock=clock)
+    return create_app(settings, store, keys, clock=clock, credentials=credentials)
 
 
-def access_keys(settings: Settings) -> dict[str, AccessKey]:
-    """The keys of the credentials file that ``settings`` names, its mode checked."""
-    return load_credentials(settings.credentials, allow_open=settings.allow_open_credentials)
+def credentials_file(settings: Settings) -> CredentialsFile:
+    """The credentials file that ``settings`` names, as the server follows it."""
+    return CredentialsFile(settings.credentials, settings.allow_open_credentials)
 
 
 def app_from_environ() -> App:
-    """The app of one worker process, from the ``CCMS_*`` variables its parent exported."""
+    """The app of one worker process, from the ``CCMS_*`` variables its parent exported.
+    uvicorn calls it in the worker's event loop, once its signal handlers are in place."""
     settings = load_settings(process_environ())
-    return build_app(settings, access_keys(settings))
+    credentials = credentials_file(settings)
+    app = build_app(settings, credentials.load(), credentials=credentials)
+    with contextlib.suppress(RuntimeError):  # no running loop: not in a worker
+        _close_streams_on_stop(app)
+    return app
+
+
+def _close_streams_on_stop(app: App) -> None:
+    """From now on, SIGINT and SIGTERM first end the app's open streams, then do what they
+    did (uvicorn's graceful stop). A stream never ends by itself, and uvicorn waits for
+    open requests (up to ``timeout_graceful_shutdown``) before it stops the app."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+        if not callable(previous):
+            continue
+
+        def stop(signum: int, frame: Any, previous: Callable[[int, Any], Any] = previous) -> None:
+            loop.call_soon_threadsafe(app.close_streams_soon)
+            previous(signum, frame)
+
+        signal.signal(sig, stop)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn serving one app, whose streams end as soon as it is told to stop."""
+
+    def __init__(self, config: uvicorn.Config, app: App) -> None:
+        super().__init__(config)
+        self._app = app
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        with super().capture_signals():
+            with contextlib.suppress(ValueError):  # not the main thread: no signals
+                _close_streams_on_stop(self._app)
+            yield
 
 
 def configure_logging(level: str) -> None:
@@ -117,12 +158,13 @@ def serve(settings: Settings) -> None:
     uvicorn shuts down gracefully on either, then raises ``KeyboardInterrupt`` for SIGINT.
     """
     check(settings)
-    keys = access_keys(settings)
+    credentials = credentials_file(settings)
+    keys = credentials.load()
     store = open_store(settings)
     asyncio.run(_migrate(store))  # once, before any worker
     if settings.workers == 1:
-        app = build_app(settings, keys, store=store)
-        uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings))).run()
+        app = build_app(settings, keys, store=store, credentials=credentials)
+        _Server(uvicorn.Config(app, **uvicorn_options(settings)), app).run()
         return
     with tempfile.TemporaryDirectory(prefix="ccms-metrics-") as metrics_dir:
         variables = {**to_environ(settings), "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
@@ -145,6 +187,7 @@ class EmbeddedServer:
     stops its feed first, then the server)."""
 
     def __init__(self, settings: Settings, app: App) -> None:
+        self._app = app
         self._server = _UnsignalledServer(uvicorn.Config(app, **uvicorn_options(settings)))
         self._serving: asyncio.Task[None] | None = None
 
@@ -159,7 +202,8 @@ class EmbeddedServer:
         return True
 
     async def stop(self) -> None:
-        """Finish the requests in flight, then close the store."""
+        """End the open streams, finish the requests in flight, then close the store."""
+        await self._app.close_streams()
         self._server.should_exit = True
         if self._serving is not None:
             await self._serving
