@@ -439,7 +439,7 @@ def test_an_expired_token_ends_the_stream_in_band_then_is_refused(
 
 
 def test_a_key_removed_from_the_credentials_ends_its_streams_and_tokens(
-    serve: Callable[..., Served], tmp_path: Path
+    serve: Callable[..., Served], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "credentials.toml"
     write_credentials(path, [ADMIN_AK, QUERY_AK, SCOPED_AK])
@@ -451,8 +451,19 @@ def test_a_key_removed_from_the_credentials_ends_its_streams_and_tokens(
     theirs = served.open()
     for stream in (mine, by_token, scoped, theirs):
         stream.snapshot()
-    path.write_text("not toml [", encoding="utf-8")  # refused: the keys in use stay
-    path.chmod(0o600)
+    with caplog.at_level(logging.WARNING, logger="ccms"):
+        path.write_text("not toml [", encoding="utf-8")  # refused: the keys in use stay
+        path.chmod(0o600)
+        deadline = time.monotonic() + 10
+        while not (refused := [r for r in caplog.records if "not reloaded" in r.message]):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    assert len(refused) == 1 and refused[0].levelno == logging.ERROR
+    assert (
+        refused[0]
+        .getMessage()
+        .startswith(f"credentials file not reloaded, the keys in use stay: {path}: not valid TOML")
+    )
     served.ingest([101])
     for stream in (mine, by_token, scoped, theirs):
         assert seqs(stream.changes(1)) == [1]
