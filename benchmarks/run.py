@@ -4,7 +4,10 @@ Writes ``benchmarks/RESULTS.md`` (the report) and ``benchmarks/results.json`` (r
 Every figure is measured here, in this run; nothing is typed in by hand. Load comes from
 wrk on loopback only, and every run is bounded in time.
 
-    python benchmarks/run.py [--quick] [--only query,intake,scale,profile]
+    python benchmarks/run.py [--quick] [--only query,intake,scale,monitor,profile,stream]
+
+A run of some sections keeps the figures of the others from the last ``results.json``,
+each section with the date it was measured.
 """
 
 from __future__ import annotations
@@ -82,20 +85,30 @@ def vdn_of(n: int) -> int:
 
 
 class Server:
-    def __init__(self, command: list[str], port: int, workdir: Path, health: str) -> None:
+    def __init__(
+        self,
+        command: list[str],
+        port: int,
+        workdir: Path,
+        health: str,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.command = command
         self.port = port
         self.workdir = workdir
         self.health = health
+        self.env = env
         self.proc: subprocess.Popen[bytes] | None = None
         self.startup_s = 0.0
 
     def __enter__(self) -> Server:
-        COMMANDS.append(" ".join(self.command))
+        COMMANDS.append(" ".join([*(f"{k}={v}" for k, v in (self.env or {}).items()),
+                                  *self.command]))  # fmt: skip
         started = time.monotonic()
         self.proc = subprocess.Popen(
-            self.command, cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+            self.command, cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, **self.env} if self.env else None,
+        )  # fmt: skip
         url = f"http://127.0.0.1:{self.port}{self.health}"
         wait_for(lambda: httpx.get(url, timeout=1).status_code == 200)
         self.startup_s = time.monotonic() - started
@@ -136,7 +149,12 @@ def _rss_mb(pid: int) -> float:
 
 
 def ccms_server(
-    workdir: Path, db: Path | str, creds: Path, workers: int, extra: list[str] | None = None
+    workdir: Path,
+    db: Path | str,
+    creds: Path,
+    workers: int,
+    extra: list[str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> Server:
     """``db``: a SQLite file, or a whole store URL (``postgresql://...``)."""
     port = free_port()
@@ -145,7 +163,7 @@ def ccms_server(
         "--store", db if isinstance(db, str) else f"sqlite:///{db}", "--credentials", str(creds), "--workers", str(workers),
         "--log-level", "warning", *(extra or []),
     ]  # fmt: skip
-    return Server(command, port, workdir, "/healthz")
+    return Server(command, port, workdir, "/healthz", env)
 
 
 def baseline_server(workdir: Path, workers: int) -> Server:
@@ -683,6 +701,25 @@ async def components(
 # -- report --------------------------------------------------------------------------------
 
 
+SECTIONS = ("query", "intake", "scale", "monitor", "profile", "stream")
+
+
+def previous_results(sections: set[str]) -> dict[str, Any]:
+    """The last run's figures of the sections not run now (``profile`` keeps its top)."""
+    path = HERE / "results.json"
+    if not path.exists() or sections >= set(SECTIONS):
+        return {}
+    old: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    kept = {key: old[key] for key in SECTIONS if key in old and key not in sections}
+    if "profile" in kept and "profile_top" in old:
+        kept["profile_top"] = old["profile_top"]
+    measured = {key: day for key, day in old.get("measured", {}).items() if key in kept}
+    for key in kept:  # a figure from before sections carried their dates: the run's date
+        measured.setdefault(key, old.get("machine", {}).get("date", "an earlier run"))
+    commands = {key: cmds for key, cmds in old.get("commands", {}).items() if key in kept}
+    return {**kept, "measured": measured, "commands": commands}
+
+
 def machine() -> dict[str, Any]:
     cpu = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -718,6 +755,14 @@ def report(results: dict[str, Any]) -> str:
         "Raw figures: `results.json`.",
         "",
     ]
+    dates = results.get("measured", {})
+    if len(set(dates.values())) > 1:
+        lines += [
+            "Sections measured by other runs (`--only`): "
+            + "; ".join(f"{name} {day}" for name, day in dates.items() if day != m["date"])
+            + ". The machine line above is this run's.",
+            "",
+        ]
     q = results.get("query")
     if q:
         base, ours = q["baseline"], q["ccms"]
@@ -879,8 +924,14 @@ def report(results: dict[str, Any]) -> str:
             "```",
             "",
         ]
+    stream = results.get("stream")
+    if stream:
+        import stream_bench
+
+        lines += stream_bench.report(stream, verdict)
     lines += analysis(results)
-    lines += ["## Commands", "", "```", *dict.fromkeys(COMMANDS), "```", ""]
+    commands = [c for cmds in results.get("commands", {}).values() for c in cmds] or COMMANDS
+    lines += ["## Commands", "", "```", *dict.fromkeys(commands), "```", ""]
     return "\n".join(lines)
 
 
@@ -971,7 +1022,7 @@ def main() -> int:
     parser.add_argument(
         "--quick", action="store_true", help="small sizes, short runs (a smoke test)"
     )
-    parser.add_argument("--only", default="query,intake,scale,monitor,profile")
+    parser.add_argument("--only", default=",".join(SECTIONS))
     parser.add_argument(
         "--postgres",
         default=os.environ.get(
@@ -991,7 +1042,8 @@ def main() -> int:
         return 2
     quick = args.quick
     sk = secrets.token_urlsafe(32)
-    results: dict[str, Any] = {"machine": machine(), "quick": quick}
+    results = previous_results(sections)
+    results.update({"machine": machine(), "quick": quick})
     with tempfile.TemporaryDirectory(prefix="ccms-bench-") as tmp:
         work = Path(tmp)
         creds = work / "credentials.toml"
@@ -1027,7 +1079,15 @@ def main() -> int:
                 work, sk, agents=5_000 if quick else 50_000, calls=5_000 if quick else 30_000
             )
             results["profile_top"] = profile_top()
+        if "stream" in sections:
+            import stream_bench
+
+            results["stream"] = stream_bench.run(work, AK, sk, creds, pg_url, quick)
         COMMANDS[:] = [scrub(c, work) for c in COMMANDS]
+        for section in sections:
+            results.setdefault("measured", {})[section] = results["machine"]["date"]
+        results["commands"] = {**results.get("commands", {}),
+                               **{section: list(COMMANDS) for section in sections}}  # fmt: skip
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     (HERE / "RESULTS.md").write_text(report(results), encoding="utf-8")
     log("wrote benchmarks/RESULTS.md and benchmarks/results.json")
@@ -1035,4 +1095,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    # stream_bench.py imports its helpers from this module: the same module, not a second copy
+    sys.modules.setdefault("run", sys.modules[__name__])
     sys.exit(main())

@@ -104,6 +104,14 @@ class Api:
         body = payload if isinstance(payload, bytes) else orjson.dumps(payload)
         return await self.http.post(path, content=body, headers=self.headers(path, body, ak, sk))
 
+    async def get(
+        self, path: str, query: list[tuple[str, str]], ak: str = ADMIN_AK, sk: str = ADMIN_SK
+    ) -> httpx.Response:
+        """A GET signed over its query string."""
+        stamp = format_timestamp(datetime.fromtimestamp(self.clock(), UTC))
+        authorization = sign(ak, sk, "GET", path, {"host": "testserver"}, b"", stamp, query)
+        return await self.http.get(path, params=query, headers={"authorization": authorization})
+
     async def events(self, events: list[dict[str, Any]], **kw: str) -> httpx.Response:
         return await self.post("/ccms/v1/events", {"events": events}, **kw)
 

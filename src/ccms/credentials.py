@@ -236,3 +236,32 @@ def load_credentials(
     except UnicodeDecodeError:
         raise CredentialsError(f"credentials file {path} is not UTF-8 text") from None
     return parse_credentials(text, path, allow_weak)
+
+
+class CredentialsFile:
+    """The credentials file as a running server follows it: :meth:`changed` tells when the
+    file is no longer the one last read (its inode, size or times moved), :meth:`load`
+    reads it again with the checks of the start (:func:`load_credentials`)."""
+
+    def __init__(self, path: str, allow_open: bool = False) -> None:
+        self.path = path
+        self.allow_open = allow_open
+        self._stamp = self._stat()
+
+    def _stat(self) -> tuple[int, ...] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode)
+
+    def changed(self) -> bool:
+        """True once for each change of the file since the last call (or the start)."""
+        stamp = self._stat()
+        if stamp == self._stamp:
+            return False
+        self._stamp = stamp
+        return True
+
+    def load(self) -> dict[str, AccessKey]:
+        return load_credentials(self.path, allow_open=self.allow_open)

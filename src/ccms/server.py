@@ -26,6 +26,7 @@ import errno
 import ipaddress
 import logging
 import logging.config
+import signal
 import socket
 import ssl
 import sys
@@ -40,7 +41,8 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from ccms import __version__
-from ccms.auth import AccessKey, load_credentials
+from ccms.auth import AccessKey
+from ccms.credentials import CredentialsFile
 from ccms.http.app import App, create_app
 from ccms.http.protocol import HttpLimits, LimitedConfig
 from ccms.settings import (
@@ -180,21 +182,60 @@ def build_app(
     *,
     store: Store | None = None,
     clock: Callable[[], float] = time.time,
+    credentials: CredentialsFile | None = None,
 ) -> App:
-    """The app over ``store`` (by default the one ``settings.store`` names)."""
+    """The app over ``store`` (by default the one ``settings.store`` names). Given the
+    ``credentials`` file ``keys`` were read from, the app reads it again when it changes."""
     store = open_store(settings) if store is None else store
-    return create_app(settings, store, keys, clock=clock)
+    return create_app(settings, store, keys, clock=clock, credentials=credentials)
 
 
-def access_keys(settings: Settings) -> dict[str, AccessKey]:
-    """The keys of the credentials file that ``settings`` names, its mode checked."""
-    return load_credentials(settings.credentials, allow_open=settings.allow_open_credentials)
+def credentials_file(settings: Settings) -> CredentialsFile:
+    """The credentials file that ``settings`` names, as the server follows it."""
+    return CredentialsFile(settings.credentials, settings.allow_open_credentials)
 
 
 def app_from_environ() -> App:
-    """The app of one worker process, from the ``CCMS_*`` variables its parent exported."""
+    """The app of one worker process, from the ``CCMS_*`` variables its parent exported.
+    uvicorn calls it in the worker's event loop, once its signal handlers are in place."""
     settings = load_settings(process_environ())
-    return build_app(settings, access_keys(settings))
+    credentials = credentials_file(settings)
+    app = build_app(settings, credentials.load(), credentials=credentials)
+    with contextlib.suppress(RuntimeError):  # no running loop: not in a worker
+        _close_streams_on_stop(app)
+    return app
+
+
+def _close_streams_on_stop(app: App) -> None:
+    """From now on, SIGINT and SIGTERM first end the app's open streams, then do what they
+    did (uvicorn's graceful stop). A stream never ends by itself, and uvicorn waits for
+    open requests (up to ``timeout_graceful_shutdown``) before it stops the app."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+        if not callable(previous):
+            continue
+
+        def stop(signum: int, frame: Any, previous: Callable[[int, Any], Any] = previous) -> None:
+            loop.call_soon_threadsafe(app.close_streams_soon)
+            previous(signum, frame)
+
+        signal.signal(sig, stop)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn serving one app, whose streams end as soon as it is told to stop."""
+
+    def __init__(self, config: uvicorn.Config, app: App) -> None:
+        super().__init__(config)
+        self._app = app
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        with super().capture_signals():
+            with contextlib.suppress(ValueError):  # not the main thread: no signals
+                _close_streams_on_stop(self._app)
+            yield
 
 
 class JsonFormatter(logging.Formatter):
@@ -351,7 +392,8 @@ def serve(settings: Settings) -> None:
     uvicorn shuts down gracefully on either, then raises ``KeyboardInterrupt`` for SIGINT.
     """
     check(settings)
-    keys = access_keys(settings)
+    credentials = credentials_file(settings)
+    keys = credentials.load()
     store = open_store(settings)
     sockets = listen(settings.host, settings.port)
     try:
@@ -360,8 +402,8 @@ def serve(settings: Settings) -> None:
         # every worker process inherits the limit, and the limits computed from it
         limits = http_limits(settings, raise_fd_limit(settings.max_connections + FD_RESERVE))
         if settings.workers == 1:
-            app = build_app(settings, keys, store=store)
-            uvicorn.Server(server_config(app, settings, limits)).run(sockets=sockets)
+            app = build_app(settings, keys, store=store, credentials=credentials)
+            _Server(server_config(app, settings, limits), app).run(sockets=sockets)
             return
         for sock in sockets:
             sock.close()  # uvicorn binds its own, to share with its workers
@@ -390,6 +432,7 @@ class EmbeddedServer:
     leaving the signals to the caller (the demo stops its feed first, then the server)."""
 
     def __init__(self, settings: Settings, app: App, sockets: list[socket.socket]) -> None:
+        self._app = app
         limits = http_limits(settings, fd_limit())
         self._server = _UnsignalledServer(server_config(app, settings, limits))
         self._sockets = sockets
@@ -410,7 +453,8 @@ class EmbeddedServer:
         return True
 
     async def stop(self) -> None:
-        """Finish the requests in flight, then close the store."""
+        """End the open streams, finish the requests in flight, then close the store."""
+        await self._app.close_streams()
         self._server.should_exit = True
         if self._serving is not None:
             await self._serving

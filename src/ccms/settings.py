@@ -180,6 +180,21 @@ SETTINGS: tuple[Setting, ...] = (
         "Days an applied eventId is remembered for de-duplication.",
         metavar="DAYS",
     ),
+    # The live stream's replay window: how long the change log keeps changes.
+    Setting(
+        "stream_window_s",
+        int,
+        900,
+        "Seconds the change log keeps each change for stream clients to resume from;"
+        " an older cursor gets a reset and a fresh snapshot.",
+        metavar="SECONDS",
+    ),
+    Setting(
+        "stream_window_changes",
+        int,
+        1_000_000,
+        "Most changes the change log keeps, however recent (the oldest go first).",
+    ),
     Setting(
         "sqlite_synchronous",
         str,
@@ -228,6 +243,50 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "Log every request (client, method, path, HTTP status) at level info.",
     ),
+    # -- the live stream: GET /ccms/v1/stream, GET /ccms/v1/changes, view tokens --------
+    Setting(
+        "stream_heartbeat_s",
+        float,
+        15.0,
+        "Seconds of silence after which a stream sends a heartbeat comment (and an id-only"
+        " bookmark when changes outside its filter moved the sequence).",
+        metavar="SECONDS",
+    ),
+    Setting(
+        "stream_queue",
+        int,
+        2000,
+        "Changes a stream subscriber may have waiting; past it the subscriber gets a"
+        " slow-consumer reset and is closed.",
+    ),
+    Setting(
+        "stream_max_per_key",
+        int,
+        1000,
+        "Open streams and waiting long-polls per access key and process (HTTP 429 past it).",
+    ),
+    Setting(
+        "view_token_ttl_s",
+        int,
+        43200,
+        "Default lifetime of a view token (POST /ccms/v1/tokens), in seconds.",
+        metavar="SECONDS",
+    ),
+    Setting(
+        "view_token_max_ttl_s",
+        int,
+        86400,
+        "Longest lifetime a view token may ask for (ttlS), in seconds.",
+        metavar="SECONDS",
+    ),
+    Setting(
+        "credentials_reload_s",
+        float,
+        2.0,
+        "Seconds between checks of the credentials file for changes; a changed file is read"
+        " again, a removed key's streams and view tokens end (0: read once, at start).",
+        metavar="SECONDS",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -260,6 +319,8 @@ class Settings:
     rate_limit: float = 0.0
     rate_burst: int = 100
     event_id_retention_days: int = 7
+    stream_window_s: int = 900
+    stream_window_changes: int = 1_000_000
     sqlite_synchronous: str = "FULL"
     sqlite_readers: int = 2
     sqlite_mmap_mb: int = 256
@@ -268,6 +329,13 @@ class Settings:
     log_level: str = "info"
     log_format: str = "text"
     access_log: bool = False
+    # the live stream
+    stream_heartbeat_s: float = 15.0
+    stream_queue: int = 2000
+    stream_max_per_key: int = 1000
+    view_token_ttl_s: int = 43200
+    view_token_max_ttl_s: int = 86400
+    credentials_reload_s: float = 2.0
 
     @property
     def tls(self) -> bool:
@@ -374,6 +442,8 @@ def _check(s: Settings) -> None:
         raise SettingsError("rate_limit must be >= 0 and rate_burst >= 1")
     if s.event_id_retention_days < 1:
         raise SettingsError("event_id_retention_days must be at least 1")
+    if s.stream_window_s < 1 or s.stream_window_changes < 1:
+        raise SettingsError("stream_window_s and stream_window_changes must be at least 1")
     if s.sqlite_mmap_mb < 0:
         raise SettingsError("sqlite_mmap_mb must be 0 or more")
     if s.sqlite_readers < 1:
@@ -383,6 +453,18 @@ def _check(s: Settings) -> None:
             raise SettingsError(f"allowed_hosts: {host!r} is not a host or host:port")
     if s.pg_pool_size < 1 or s.pg_command_timeout <= 0:
         raise SettingsError("pg_pool_size must be at least 1 and pg_command_timeout positive")
+    _check_stream(s)
+
+
+def _check_stream(s: Settings) -> None:
+    if s.stream_heartbeat_s <= 0:
+        raise SettingsError("stream_heartbeat_s must be positive")
+    if s.stream_queue < 1 or s.stream_max_per_key < 1:
+        raise SettingsError("stream_queue and stream_max_per_key must be at least 1")
+    if not 1 <= s.view_token_ttl_s <= s.view_token_max_ttl_s:
+        raise SettingsError("view_token_ttl_s must be from 1 to view_token_max_ttl_s")
+    if s.credentials_reload_s < 0:
+        raise SettingsError("credentials_reload_s must be 0 (off) or positive")
 
 
 def to_environ(settings: Settings) -> dict[str, str]:

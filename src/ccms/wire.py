@@ -16,6 +16,7 @@ __all__ = [
     "AGENT_CALLS",
     "AGENT_SKILLS",
     "AGENT_STATUS_INFOS",
+    "CHANGES",
     "COMPAT",
     "EVENTS",
     "FAILED",
@@ -34,9 +35,11 @@ __all__ = [
     "SKILL_AGENTS",
     "SKILL_MEMBERS",
     "SKILL_STATUS_COUNTS",
+    "STREAM",
     "SUCCESS",
     "SYSTEM_STATE",
     "TEAM_STATUS_COUNTS",
+    "TOKENS",
     "UNKNOWN_ERROR",
     "UNSET_16",
     "UNSET_32",
@@ -83,6 +86,9 @@ SKILL_STATUS_COUNTS = f"{OPENAPI}/skill/agentstatusbyskill"
 # native surface, health and metrics
 EVENTS = f"{NATIVE}/events"
 OPENAPI_DOCUMENT = f"{NATIVE}/openapi.json"  # the OpenAPI document of both surfaces
+STREAM = f"{NATIVE}/stream"  # GET, Server-Sent Events
+CHANGES = f"{NATIVE}/changes"  # GET, the stream's long-poll twin
+TOKENS = f"{NATIVE}/tokens"  # POST, view tokens for browsers
 HEALTHZ = "/healthz"
 METRICS = "/metrics"
 

@@ -536,7 +536,7 @@ class _Stop(Exception):
     pass
 
 
-def test_watch_live_refreshes_and_survives_a_lost_server(
+def test_watch_polling_refreshes_and_survives_a_lost_server(
     served: Served, environ: dict[str, str]
 ) -> None:
     from ccms.client import load_config
@@ -552,13 +552,14 @@ def test_watch_live_refreshes_and_survives_a_lost_server(
     async def run(args: Any, config: Any, screen: Screen) -> int:
         return await watch(args, config, screen, frames.append, sleep=sleep)
 
-    live = build_parser().parse_args(["watch", "1", "1", "101", "102", "--interval", "2.5"])
+    live = build_parser().parse_args(["watch", "1", "1", "101", "102", "--interval", "2.5",
+                                      "--poll"])  # fmt: skip
     with pytest.raises(_Stop):
         anyio.run(run, live, load_config(environ), Screen(colour=True, redraw=True))
     closed = f"https://127.0.0.1:{_free_port()}"
     waits.clear()
     no_retry = build_parser().parse_args(["watch", "1", "1", "101", "102", "--interval", "2.5",
-                                     "--retry-deadline", "0"])  # fmt: skip
+                                          "--retry-deadline", "0", "--poll"])  # fmt: skip
     config = load_config(environ, url=closed)
     with pytest.raises(_Stop):
         anyio.run(run, no_retry, config, Screen(colour=False, redraw=False))
@@ -581,11 +582,11 @@ def _route_count(served: Served, route: str) -> float:
     return sum(float(value) for value in re.findall(pattern, text, re.M))
 
 
-def test_watch_reads_states_through_the_batch_route(ccms: Any, served: Served) -> None:
+def test_watch_polling_reads_states_through_the_batch_route(ccms: Any, served: Served) -> None:
     batch_before = _route_count(served, "agentgroup/agentstatusinfobyagentids")
     single_before = _route_count(served, "agent/agentbyworkno")
 
-    result = ccms("watch", "1", "1", "101", "102", "103", "--once")
+    result = ccms("watch", "1", "1", "101", "102", "103", "--once", "--poll")
 
     assert result.code == 0
     assert _route_count(served, "agentgroup/agentstatusinfobyagentids") == batch_before + 1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ccms.credentials import CredentialsError, load_credentials
+from ccms.credentials import CredentialsError, CredentialsFile, load_credentials
 from ccms.settings import load_settings
 
 pytestmark = pytest.mark.integration
@@ -76,3 +76,28 @@ def test_bad_text_is_refused(tmp_path: Path, content: bytes, message: str) -> No
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(CredentialsError, match=r"cannot read credentials file .*missing\.toml"):
         load_credentials(str(tmp_path / "missing.toml"))
+
+
+def test_a_followed_file_tells_each_change_once_and_loads_with_the_start_checks(
+    tmp_path: Path,
+) -> None:
+    path = _file(tmp_path, 0o600)
+    followed = CredentialsFile(str(path))
+    assert followed.changed() is False
+    assert set(followed.load()) == {"a"}
+    replaced = tmp_path / "new.toml"
+    replaced.write_text(TEXT.replace('"a"', '"b"'), encoding="utf-8")
+    replaced.chmod(0o600)
+    replaced.replace(path)  # as editors and deploy tools write it: a new file, renamed
+    assert followed.changed() is True
+    assert followed.changed() is False
+    assert set(followed.load()) == {"b"}
+    path.chmod(0o644)
+    assert followed.changed() is True
+    with pytest.raises(CredentialsError, match="open to group or others"):
+        followed.load()
+    assert set(CredentialsFile(str(path), allow_open=True).load()) == {"b"}
+    path.unlink()
+    assert followed.changed() is True
+    with pytest.raises(CredentialsError, match="cannot read credentials file"):
+        followed.load()

@@ -56,6 +56,12 @@ def test_precedence_defaults_file_env_flags(tmp_path: Path) -> None:
         ({"CCMS_LOG_LEVEL": "LOUD"}, "must be one of debug, info, warning, error, got 'LOUD'"),
         ({"CCMS_LOG_FORMAT": "xml"}, r"log_format \(CCMS_LOG_FORMAT\) must be one of text, json"),
         ({"CCMS_ACCESS_LOG": "loud"}, "true or false"),
+        ({"CCMS_STREAM_HEARTBEAT_S": "0"}, "stream_heartbeat_s"),
+        ({"CCMS_STREAM_QUEUE": "0"}, "stream_queue"),
+        ({"CCMS_STREAM_MAX_PER_KEY": "0"}, "stream_max_per_key"),
+        ({"CCMS_VIEW_TOKEN_TTL_S": "90000"}, "view_token_ttl_s"),
+        ({"CCMS_VIEW_TOKEN_TTL_S": "0"}, "view_token_ttl_s"),
+        ({"CCMS_CREDENTIALS_RELOAD_S": "-1"}, "credentials_reload_s"),
     ],
 )
 def test_bad_values_are_refused(environ: dict[str, str], message: str) -> None:

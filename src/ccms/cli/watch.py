@@ -4,13 +4,16 @@
     ccms watch 1 1 --skill 3        the signed-in agents of skill queue 3
     ccms watch 1 1 101 102 103      these agents
 
-Each refresh draws a title, the agents per status, and the table (by status, talking
+Each frame draws a title, the agents per status, and the table (by status, talking
 first, then longest in state first), fitted to the terminal: rows that do not fit are
 summed up as ``+N more``, narrow terminals drop the sign-in time and the CTI status first.
 
-Where the rows come from is :class:`Floor`, the one data source of the loop: today the
-monitoring routes through the client, polled each refresh (a live stream can take its
-place: the loop only asks it for the rows, then for the names of the rows it shows).
+Where the rows come from is the loop's one data source: :class:`StreamFloor`, the live
+stream (a snapshot, then each change as it happens; a frame at once on a change, else
+every ``--interval``; "reconnecting" under the table while the connection is down), or
+:class:`Floor`, the monitoring routes polled every ``--interval`` (``--poll``, and against
+a server without the stream, such as a vendor CC-CMS). The loop asks it for the rows, the
+names of the rows it shows, what is wrong, and to wait for the next frame.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ from ccms.client.config import ClientConfig
 from ccms.client.display import WatchRow, cut, plural, watch_counts, watch_table
 from ccms.client.errors import AgentNotFoundError, ApiError, CCMSClientError
 from ccms.client.models import AgentDetail, AgentStatusInfo
-from ccms.client.retry import retryable
+from ccms.client.retry import reason, retryable
+from ccms.client.stream import StreamAgent, StreamView
 from ccms.domain.status import agent_status
 from ccms.settings import SettingsError
 
@@ -50,6 +54,7 @@ NAME_CONCURRENCY = 16  # single queries in flight while reading names
 BATCH_LIMIT = 6000  # agentIds of one agentgroup/agentstatusinfobyagentids request
 PAGE_LIMIT = 1000  # agents of one vdn/totalagentabstractex3 page
 CLEAR = "\x1b[H\x1b[2J"  # cursor home, clear the screen
+FRAME_S = 0.1  # at most ten frames a second when changes pour in
 
 
 def add_commands(subparsers: Commands) -> None:
@@ -74,9 +79,15 @@ def add_commands(subparsers: Commands) -> None:
     )  # fmt: skip
     watch.add_argument(
         "--interval", type=positive_float, default=1.0, metavar="SECONDS",
-        help="Seconds between refreshes (default 1).",
+        help="Seconds between redraws (default 1); a change on the stream shows at once."
+        " With --poll, seconds between polls.",
     )  # fmt: skip
     watch.add_argument("--once", action="store_true", help="Print one table and exit.")
+    watch.add_argument(
+        "--poll", action="store_true",
+        help="Poll the monitoring routes instead of reading the live stream (for a proxy"
+        " that buffers it; a server without the stream is polled anyway).",
+    )  # fmt: skip
     connection_flags(watch)
     watch.set_defaults(handler=_watch)
 
@@ -126,6 +137,15 @@ class Floor:
         self.names: dict[int, str | None] = {}
         self._batch = True  # the server has agentgroup/agentstatusinfobyagentids
         self._unknown: set[int] = set()
+
+    def note(self, interval: float) -> str:
+        return f" (every {interval:g}s, Ctrl-C to stop)"
+
+    def trouble(self) -> str:
+        return ""  # a failed poll raises: the loop shows it
+
+    async def pause(self, seconds: float, sleep: Callable[[float], Awaitable[None]]) -> None:
+        await sleep(seconds)
 
     async def rows(self) -> list[WatchRow]:
         """Every agent of the scope now (names as far as they are known)."""
@@ -231,6 +251,107 @@ class Floor:
         return list(rows.values())
 
 
+class StreamFloor:
+    """The rows of a :class:`Scope` from the live stream (``GET /ccms/v1/stream``, names
+    included): :meth:`run` reads it into a :class:`~ccms.client.stream.StreamView` (a
+    snapshot, then each change, resumed by itself after a drop); the loop draws what the
+    view holds, a frame at once when it changes.
+
+    While the connection is down the table stays as it was, and :meth:`trouble` says so:
+    ``ccms: reconnecting in 1.4s (attempt 2): connection refused; as of 10:42:03``.
+    A failure a wait cannot cure (a refused key, an in-band error) ends the watch.
+    """
+
+    def __init__(self, client: AsyncClient, scope: Scope, *, give_up_after: float | None) -> None:
+        self.scope = scope
+        self.view = StreamView()
+        self._stream = client.stream(
+            scope.cc_id, scope.vdn, skills=scope.skills or None, agents=scope.work_nos or None,
+            reconnect_deadline=give_up_after,
+        )  # fmt: skip
+        self._changed = anyio.Event()
+        self._failed: CCMSClientError | None = None
+        self._live_until: float | None = None  # when the connection last dropped
+
+    async def run(self) -> None:
+        """Read the stream until it fails for good (or the task is cancelled)."""
+        try:
+            async with self._stream as items:
+                async for item in items:
+                    was_live = self.view.live
+                    if self.view.apply(item):
+                        if was_live and not self.view.live:
+                            self._live_until = time.time()
+                        self._changed.set()
+        except CCMSClientError as error:
+            self._failed = error
+            self._changed.set()
+
+    async def ready(self) -> CCMSClientError | None:
+        """Wait for the first snapshot, or the first trouble; the error that ended the
+        stream, if it ended."""
+        while (
+            not self.view.synced
+            and self._failed is None
+            and (self.view.status is None or self.view.live)
+        ):
+            await self._next_change()
+        return self._failed
+
+    def note(self, interval: float) -> str:
+        return " (live, Ctrl-C to stop)"
+
+    def trouble(self) -> str:
+        status = self.view.status
+        if status is None or status.live or status.error is None:
+            return ""
+        text = f"ccms: reconnecting in {status.retry_in:.1f}s (attempt {status.attempt}):"
+        text += f" {reason(status.error)}"
+        if self._live_until is not None and self.view.synced:
+            text += f"; as of {time.strftime('%H:%M:%S', time.localtime(self._live_until))}"
+        return text
+
+    async def pause(self, seconds: float, sleep: Callable[[float], Awaitable[None]]) -> None:
+        """Until the view changes (then a short pause, so a burst is one frame) or
+        ``seconds`` pass (the times in state move on)."""
+        with anyio.move_on_after(seconds):
+            await self._next_change()
+            await sleep(FRAME_S)
+
+    async def _next_change(self) -> None:
+        await self._changed.wait()
+        self._changed = anyio.Event()
+
+    async def rows(self) -> list[WatchRow]:
+        """The agents of the scope as the stream last said."""
+        await self.ready()
+        if self._failed is not None:
+            raise self._failed
+        now_ms = self.view.server_now_ms()
+        agents = self.view.agents
+        if self.scope.work_nos:
+            return [self._row(agents[n], now_ms) if n in agents else WatchRow(n)
+                    for n in self.scope.work_nos]  # fmt: skip
+        wanted = set(self.scope.skills)
+        return [
+            self._row(agent, now_ms) for agent in agents.values()
+            if not wanted or (agent.signed_in and wanted.intersection(agent.skills))
+        ]  # fmt: skip
+
+    async def named(self, rows: Sequence[WatchRow], first: int | None) -> list[WatchRow]:
+        return list(rows)  # the stream carries the names
+
+    @staticmethod
+    def _row(agent: StreamAgent, now_ms: int) -> WatchRow:
+        return WatchRow(
+            agent.work_no, agent.name, agent.status, agent.cti_status,
+            agent.seconds_in_state(now_ms), agent.login_date,
+        )  # fmt: skip
+
+
+Source = Floor | StreamFloor
+
+
 @dataclass(frozen=True)
 class Screen:
     """Where the table goes: colours (not with ``NO_COLOR``, of any value), a redraw in
@@ -292,29 +413,35 @@ def _table_room(screen: Screen) -> int | None:
 
 async def watch_loop(
     args: argparse.Namespace,
-    client: AsyncClient,
+    floor: Source,
     screen: Screen,
     write: Callable[[str], None],
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
 ) -> int:
-    """Draw the table every ``--interval`` seconds (once with ``--once``: its exit code)."""
-    scope = Scope.of(args)
-    floor = Floor(client, scope)
+    """Draw a frame, then another when the floor says (once with ``--once``: its exit
+    code)."""
+    scope = floor.scope
     live = not args.once
     rows: list[WatchRow] = []
     while True:
         footer = ""
         try:
             rows = await floor.named(await floor.rows(), _table_room(screen))
+            footer = floor.trouble()
         except CCMSClientError as error:
             if not live or not retryable(error):
                 raise  # TLS, credentials, a bad argument: the next refresh would not pass
             footer = f"ccms: {error} (retrying)"  # the last table stays, with the reason
-        note = f" (every {args.interval:g}s, Ctrl-C to stop)" if live else ""
+        note = floor.note(args.interval) if live else ""
         write(_frame(scope, rows, screen, footer, note, time.time()))
         if not live:
             return EXIT_OK if all(row.known for row in rows) else EXIT_FAILED
-        await sleep(args.interval)
+        await floor.pause(args.interval, sleep)
+
+
+def _no_stream(error: CCMSClientError | None) -> bool:
+    """A server without the stream route (a vendor CC-CMS, an older ccms): poll it."""
+    return isinstance(error, ApiError) and error.http_status == 404
 
 
 async def watch(
@@ -326,15 +453,34 @@ async def watch(
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> int:
-    """:func:`watch_loop` with its client: a live table retries within one interval and
-    shows the failure under the table; ``--once`` says on stderr when it retries."""
+    """:func:`watch_loop` with its client and its data source: the live stream, or the
+    polled monitoring routes with ``--poll`` or when the server has no stream. A live
+    table retries (within one interval when polling) and shows the failure under the
+    table; ``--once`` says on stderr when it retries, and gives up after
+    ``--retry-deadline``."""
+    scope = Scope.of(args)
     live = not args.once
     deadline = min(args.retry_deadline, args.interval) if live else args.retry_deadline
     on_retry = None if live else Stderr(sys.stderr).retrying
     async with config.async_client(
         retry_deadline=deadline, transport=transport, on_retry=on_retry
     ) as client:
-        return await watch_loop(args, client, screen, write, sleep)
+        if not args.poll:
+            floor = StreamFloor(client, scope, give_up_after=None if live else deadline)
+            outcome: int | Exception | None = None  # None: no stream, poll instead
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(floor.run)
+                try:
+                    if not _no_stream(await floor.ready()):
+                        outcome = await watch_loop(args, floor, screen, write, sleep)
+                except Exception as error:  # raised once the reader stopped, not in a group
+                    outcome = error
+                tasks.cancel_scope.cancel()
+            if isinstance(outcome, Exception):
+                raise outcome
+            if outcome is not None:
+                return outcome
+        return await watch_loop(args, Floor(client, scope), screen, write, sleep)
 
 
 def _watch(args: argparse.Namespace, environ: Mapping[str, str]) -> int:

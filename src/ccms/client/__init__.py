@@ -2,9 +2,10 @@
 
 It speaks the CC-CMS open API (C2-signed POSTs, the ``resultCode`` envelope) to ccms or to
 a vendor CC-CMS, returns typed results and raises one exception tree
-(:class:`CCMSClientError`). It imports nothing of the ccms server: only the pure C2
+(:class:`CCMSClientError`); ``stream()`` reads ccms's live stream (Server-Sent Events) as
+typed items and resumes by itself. It imports nothing of the ccms server: only the pure C2
 signing functions of :mod:`ccms.auth`, the wire contract :mod:`ccms.wire` (result codes,
-paths, unset values) and the pure domain's statuses and counts.
+paths, unset values) and the pure domain's statuses, counts and agent key.
 See ``docs/client.md``.
 """
 
@@ -36,8 +37,20 @@ from ccms.client.models import (
     SkillSignIn,
     StateCounts,
     SystemState,
+    ViewToken,
 )
 from ccms.client.retry import RetryNotice, RetryPolicy
+from ccms.client.stream import (
+    ChangesPage,
+    StreamAgent,
+    StreamChange,
+    StreamItem,
+    StreamReset,
+    StreamSnapshot,
+    StreamStatus,
+    StreamView,
+)
+from ccms.client.subscription import AsyncStream, Stream
 from ccms.domain.status import AgentStatus, CtiStatus
 
 __all__ = [
@@ -51,8 +64,10 @@ __all__ = [
     "AgentStatusInfo",
     "ApiError",
     "AsyncClient",
+    "AsyncStream",
     "AuthenticationError",
     "CCMSClientError",
+    "ChangesPage",
     "Client",
     "ClientConfig",
     "ConfigurationError",
@@ -69,9 +84,18 @@ __all__ = [
     "SkillMembers",
     "SkillSignIn",
     "StateCounts",
+    "Stream",
+    "StreamAgent",
+    "StreamChange",
+    "StreamItem",
+    "StreamReset",
+    "StreamSnapshot",
+    "StreamStatus",
+    "StreamView",
     "SystemState",
     "TransportError",
     "UnexpectedAnswerError",
+    "ViewToken",
     "config_path",
     "load_config",
     "write_profile",

@@ -9,7 +9,7 @@ The client sends what it is given: ranges are the server's to check, so its answ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from ccms.client.models import (
@@ -24,6 +24,7 @@ from ccms.client.models import (
     SkillMembers,
     StateCounts,
     SystemState,
+    ViewToken,
     bool_from_wire,
     call_ids_from_wire,
     list_of,
@@ -34,6 +35,8 @@ from ccms.client.models import (
     vendor_list_of,
 )
 from ccms.client.protocol import Call, json_body
+from ccms.client.stream import ChangesPage
+from ccms.client.subscription import StreamRequest
 from ccms.wire import (
     AGENT_BY_WORK_NO,
     AGENT_CALLS,
@@ -44,6 +47,7 @@ from ccms.wire import (
     HAS_CALL,
     LEGACY_AGENT_BY_WORK_NO,
     LEGACY_SKILL_AGENTS,
+    NATIVE,
     PING,
     SKILL_AGENTS,
     SKILL_MEMBERS,
@@ -58,10 +62,25 @@ from ccms.wire import (
 
 T = TypeVar("T")
 
+STREAM = f"{NATIVE}/stream"
+CHANGES = f"{NATIVE}/changes"
+TOKENS = f"{NATIVE}/tokens"
 
-def _call(path: str, body: bytes, parse: Callable[[object], T], **options: bool) -> Call[T]:
-    """The call of the route at ``path`` (``ccms.wire``), named by its short name."""
-    return Call(route_name(path), path, body, parse, **options)
+
+def _call(
+    path: str,
+    body: bytes,
+    parse: Callable[[object], T],
+    *,
+    legacy: bool = False,
+    agent_route: bool = False,
+    envelope: bool = False,
+) -> Call[T]:
+    """The POST of the route at ``path`` (``ccms.wire``), named by its short name."""
+    return Call(
+        route_name(path), path, body, parse, legacy=legacy, agent_route=agent_route,
+        envelope=envelope,
+    )  # fmt: skip
 
 
 def ping(say: str) -> Call[str]:
@@ -194,3 +213,105 @@ def skill_status_counts(
     flag = "true" if all_match else "false"
     body = _query(ccId=cc_id, vdn=vdn, skillIds=list(skill_ids), isSkillAllMatch=flag)
     return _call(SKILL_STATUS_COUNTS, body, state_counts_from_wire)
+
+
+# -- the live stream (docs/stream.md) ------------------------------------------------------
+# Their arguments are checked here for type, before anything is sent: a stream resumes by
+# itself, so a mistake must not become a retry loop. Ranges stay the server's to check.
+
+
+def _whole(name: str, value: object) -> int:
+    if type(value) is not int:
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    return value
+
+
+def _optional(name: str, value: object) -> int | None:
+    return None if value is None else _whole(name, value)
+
+
+def _id_list(name: str, values: Iterable[int] | None) -> tuple[int, ...]:
+    if values is None:
+        return ()
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a list of ints like [1, 2], got {values!r}")
+    items = tuple(values)
+    if not items:
+        raise ValueError(f"{name} must not be empty (None: no filter)")
+    for item in items:
+        _whole(f"each of {name}", item)
+    return items
+
+
+def _token(token: object) -> str | None:
+    if token is not None and (not isinstance(token, str) or not token):
+        raise TypeError(f"token must be a non-empty string, got {token!r}")
+    return token
+
+
+def _place(cc_id: object, vdn: object, token: object) -> list[tuple[str, str]]:
+    query = [("ccId", str(_whole("cc_id", cc_id))), ("vdn", str(_whole("vdn", vdn)))]
+    if _token(token) is not None:
+        query.append(("token", str(token)))
+    return query
+
+
+def _selection(
+    cc_id: object,
+    vdn: object,
+    skills: Iterable[int] | None,
+    agents: Iterable[int] | None,
+    token: object,
+) -> list[tuple[str, str]]:
+    query = _place(cc_id, vdn, token)
+    for name, values in (("skills", _id_list("skills", skills)),
+                         ("agents", _id_list("agents", agents))):  # fmt: skip
+        if values:
+            query.append((name, ",".join(str(value) for value in values)))
+    return query
+
+
+def stream(
+    cc_id: int,
+    vdn: int,
+    skills: Iterable[int] | None,
+    agents: Iterable[int] | None,
+    since: int | None,
+    token: str | None,
+) -> StreamRequest:
+    """``GET /ccms/v1/stream``: the live stream of a VDN, of skill queues or agents in it."""
+    query = _selection(cc_id, vdn, skills, agents, token)
+    return StreamRequest(
+        route_name(STREAM), STREAM, tuple(query), token is None, _optional("since", since)
+    )
+
+
+def changes(
+    cc_id: int,
+    vdn: int,
+    since: int | None,
+    wait: float,
+    skills: Iterable[int] | None,
+    agents: Iterable[int] | None,
+    token: str | None,
+    timeout: float,
+) -> Call[ChangesPage]:
+    """``GET /ccms/v1/changes``: the changes after ``since``, waiting up to ``wait`` s."""
+    if isinstance(wait, bool) or not isinstance(wait, int | float):
+        raise TypeError(f"wait must be a number of seconds, got {wait!r}")
+    query = _selection(cc_id, vdn, skills, agents, token)
+    if _optional("since", since) is not None:
+        query.append(("since", str(since)))
+    query.append(("wait", f"{wait:g}"))
+    return Call(
+        route_name(CHANGES), CHANGES, b"", ChangesPage.from_wire, method="GET",
+        query=tuple(query), signed=token is None, read_timeout=max(0.0, wait) + timeout,
+    )  # fmt: skip
+
+
+def create_view_token(cc_id: int | None, vdn: int | None, ttl_s: int | None) -> Call[ViewToken]:
+    """``POST /ccms/v1/tokens``: a view token for a browser, narrowed to a VDN if given."""
+    fields = {"ccId": _optional("cc_id", cc_id), "vdn": _optional("vdn", vdn),
+              "ttlS": _optional("ttl_s", ttl_s)}  # fmt: skip
+    body = json_body({name: value for name, value in fields.items() if value is not None})
+    return _call(TOKENS, body, ViewToken.from_wire)

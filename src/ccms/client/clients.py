@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TypeVar
 
@@ -47,9 +47,18 @@ from ccms.client.models import (
     SkillMembers,
     StateCounts,
     SystemState,
+    ViewToken,
 )
 from ccms.client.protocol import Call, RequestBuilder, Signer, tls_verify
 from ccms.client.retry import DEFAULT_RETRY_DEADLINE, Done, Exchange, RetryNotice, RetryPolicy
+from ccms.client.stream import ChangesPage
+from ccms.client.subscription import (
+    DEFAULT_IDLE_TIMEOUT,
+    AsyncStream,
+    Stream,
+    StreamRequest,
+    StreamSession,
+)
 
 T = TypeVar("T")
 RetryHook = Callable[[RetryNotice], None]
@@ -71,7 +80,7 @@ class _Core:
         jitter: Callable[[], float],
         on_retry: RetryHook | None,
     ) -> None:
-        self.builder = RequestBuilder(base_url, Signer(ak, sk))
+        self.builder = RequestBuilder(base_url, Signer(ak, sk), timeout)
         self.policy = RetryPolicy(deadline=retry_deadline, jitter=jitter)
         self.timeout = timeout
         self.clock = clock
@@ -79,6 +88,22 @@ class _Core:
 
     def exchange(self, call: Call[T]) -> Exchange[T]:
         return Exchange(call, self.builder, self.policy, self.clock, self.timeout)
+
+    def session(
+        self, request: StreamRequest, idle_timeout: float, reconnect_deadline: float | None
+    ) -> StreamSession:
+        if isinstance(idle_timeout, bool) or not isinstance(idle_timeout, int | float):
+            raise TypeError(f"idle_timeout must be a number of seconds, got {idle_timeout!r}")
+        if not idle_timeout > 0:
+            raise ValueError(f"idle_timeout must be more than 0 s, got {idle_timeout!r}")
+        if reconnect_deadline is not None and not reconnect_deadline >= 0:
+            raise ValueError(
+                f"reconnect_deadline must be 0 or more seconds, got {reconnect_deadline!r}"
+            )
+        return StreamSession(
+            request, self.builder, idle_timeout=idle_timeout,
+            reconnect_deadline=reconnect_deadline, clock=self.clock, jitter=self.policy.jitter,
+        )  # fmt: skip
 
     def retrying(self, exchange: Exchange[T], wait: float) -> None:
         if self.on_retry is not None:
@@ -231,6 +256,53 @@ class Client:
         """Agents per state in skill queues (``skill/agentstatusbyskill``): agents signed in
         to every queue (``all_match``), else to any."""
         return self._run(calls.skill_status_counts(cc_id, vdn, skill_ids, all_match))
+
+    # -- the live stream (docs/stream.md) ---------------------------------------------
+
+    def stream(
+        self,
+        cc_id: int,
+        vdn: int,
+        *,
+        skills: Iterable[int] | None = None,
+        agents: Iterable[int] | None = None,
+        since: int | None = None,
+        token: str | None = None,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        reconnect_deadline: float | None = None,
+    ) -> Stream:
+        """The live stream of a VDN (``GET /ccms/v1/stream``): a snapshot, then every
+        change, resumed by itself after a drop (see :mod:`ccms.client.subscription`).
+        ``skills``/``agents`` filter it; ``since`` resumes from a ``seq``; ``token``
+        sends a view token instead of the signature; ``idle_timeout``: seconds without
+        a byte (heartbeats included) after which the connection counts as dropped."""
+        request = calls.stream(cc_id, vdn, skills, agents, since, token)
+        session = self._core.session(request, idle_timeout, reconnect_deadline)
+        return Stream(self._http, session, self._sleep)
+
+    def changes(
+        self,
+        cc_id: int,
+        vdn: int,
+        since: int | None = None,
+        wait: float = 25,
+        *,
+        skills: Iterable[int] | None = None,
+        agents: Iterable[int] | None = None,
+        token: str | None = None,
+    ) -> ChangesPage:
+        """The changes after ``since``, as soon as there is one or after ``wait`` seconds
+        (``GET /ccms/v1/changes``, the long-poll twin of the stream)."""
+        return self._run(
+            calls.changes(cc_id, vdn, since, wait, skills, agents, token, self._core.timeout)
+        )
+
+    def create_view_token(
+        self, cc_id: int | None = None, vdn: int | None = None, ttl_s: int | None = None
+    ) -> ViewToken:
+        """A view token for a browser (``POST /ccms/v1/tokens``): the key's scopes, or one
+        VDN of them; ``ttl_s`` its lifetime (the server's default when ``None``)."""
+        return self._run(calls.create_view_token(cc_id, vdn, ttl_s))
 
 
 class AsyncClient:
@@ -387,3 +459,50 @@ class AsyncClient:
         """Agents per state in skill queues (``skill/agentstatusbyskill``): agents signed in
         to every queue (``all_match``), else to any."""
         return await self._run(calls.skill_status_counts(cc_id, vdn, skill_ids, all_match))
+
+    # -- the live stream (docs/stream.md) ---------------------------------------------
+
+    def stream(
+        self,
+        cc_id: int,
+        vdn: int,
+        *,
+        skills: Iterable[int] | None = None,
+        agents: Iterable[int] | None = None,
+        since: int | None = None,
+        token: str | None = None,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        reconnect_deadline: float | None = None,
+    ) -> AsyncStream:
+        """The live stream of a VDN (``GET /ccms/v1/stream``): a snapshot, then every
+        change, resumed by itself after a drop (see :mod:`ccms.client.subscription`).
+        ``skills``/``agents`` filter it; ``since`` resumes from a ``seq``; ``token``
+        sends a view token instead of the signature; ``idle_timeout``: seconds without
+        a byte (heartbeats included) after which the connection counts as dropped."""
+        request = calls.stream(cc_id, vdn, skills, agents, since, token)
+        session = self._core.session(request, idle_timeout, reconnect_deadline)
+        return AsyncStream(self._http, session, self._sleep)
+
+    async def changes(
+        self,
+        cc_id: int,
+        vdn: int,
+        since: int | None = None,
+        wait: float = 25,
+        *,
+        skills: Iterable[int] | None = None,
+        agents: Iterable[int] | None = None,
+        token: str | None = None,
+    ) -> ChangesPage:
+        """The changes after ``since``, as soon as there is one or after ``wait`` seconds
+        (``GET /ccms/v1/changes``, the long-poll twin of the stream)."""
+        return await self._run(
+            calls.changes(cc_id, vdn, since, wait, skills, agents, token, self._core.timeout)
+        )
+
+    async def create_view_token(
+        self, cc_id: int | None = None, vdn: int | None = None, ttl_s: int | None = None
+    ) -> ViewToken:
+        """A view token for a browser (``POST /ccms/v1/tokens``): the key's scopes, or one
+        VDN of them; ``ttl_s`` its lifetime (the server's default when ``None``)."""
+        return await self._run(calls.create_view_token(cc_id, vdn, ttl_s))

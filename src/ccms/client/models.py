@@ -106,6 +106,26 @@ class IngestResult:
         return cls(accepted=_int(counts, "accepted"), duplicates=_int(counts, "duplicates"))
 
 
+@dataclass(frozen=True)
+class ViewToken:
+    """The answer to ``POST /ccms/v1/tokens``: an opaque ``token`` for ``?token=`` on the
+    stream, the long-poll route and the wallboard page, valid until ``expires_at`` (ms)."""
+
+    token: str
+    expires_at: int
+
+    def __repr__(self) -> str:  # a credential: never in a log line or a traceback
+        return f"ViewToken(token='...', expires_at={self.expires_at})"
+
+    @classmethod
+    def from_wire(cls, data: object) -> ViewToken:
+        raw = _object(data, "token")
+        token = raw.get("token")
+        if not isinstance(token, str) or not token:
+            raise ValueError("token must be a non-empty string")
+        return cls(token=token, expires_at=_int(raw, "expiresAt"))
+
+
 def ping_from_wire(data: object) -> str:
     if not isinstance(data, str):
         raise ValueError(f"ping answer must be a string, got {data!r}")

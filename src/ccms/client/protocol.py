@@ -76,7 +76,10 @@ class Signer:
 
     def authorization(self, request: httpx.Request) -> str:
         """The ``Authorization`` value for ``request`` as it will be sent."""
-        headers = {name: request.headers[name] for name in self.signed_headers}
+        # A GET has no body: its content-type and content-length are not sent, nor signed.
+        headers = {
+            name: request.headers[name] for name in self.signed_headers if name in request.headers
+        }
         return sign(
             self.ak,
             self._sk,
@@ -96,7 +99,10 @@ class Call(Generic[T]):
     ``parse`` reads the answer's data (``resultDesc``; ``resultDatas`` when ``legacy``;
     the whole envelope when ``envelope``, for answers with a top-level ``count``) and
     raises ``ValueError`` when it does not fit. ``agent_route``: ``0100001`` on HTTP 200
-    means the agent is unknown. ``idempotent``: the call may be retried.
+    means the agent is unknown. ``idempotent``: the call may be retried. ``method`` and
+    ``query``: a ``GET`` sends its fields in the query string (signed with it).
+    ``signed``: false for a call that carries a view token in its query instead.
+    ``read_timeout``: seconds the answer may take (a long poll), instead of ``timeout``.
     """
 
     name: str
@@ -107,6 +113,10 @@ class Call(Generic[T]):
     agent_route: bool = False
     idempotent: bool = True
     envelope: bool = False
+    method: str = "POST"
+    query: tuple[tuple[str, str], ...] = ()
+    signed: bool = True
+    read_timeout: float | None = None
 
 
 def json_body(value: Any) -> bytes:
@@ -114,9 +124,10 @@ def json_body(value: Any) -> bytes:
 
 
 class RequestBuilder:
-    """Builds the signed ``httpx.Request`` of a call against ``base_url``."""
+    """Builds the signed ``httpx.Request`` of a call against ``base_url``; ``timeout`` is
+    the client's, which a request with its own read timeout keeps for the other phases."""
 
-    def __init__(self, base_url: str, signer: Signer) -> None:
+    def __init__(self, base_url: str, signer: Signer, timeout: float | None = None) -> None:
         url = httpx.URL(base_url)
         if url.scheme not in ("http", "https") or not url.host:
             raise ConfigurationError(
@@ -124,19 +135,44 @@ class RequestBuilder:
             )
         self.base_url = str(url).rstrip("/")
         self.signer = signer
+        self.timeout = timeout
 
     def build(self, call: Call[Any]) -> httpx.Request:
+        return self.request(
+            call.method, call.path, call.query, call.body,
+            signed=call.signed, read_timeout=call.read_timeout,
+        )  # fmt: skip
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        query: Sequence[tuple[str, str]] = (),
+        body: bytes = b"",
+        *,
+        signed: bool = True,
+        accept: str = "application/json",
+        headers: Mapping[str, str] | None = None,
+        read_timeout: float | None = None,
+    ) -> httpx.Request:
+        """A request to ``path``: a POST carries ``body`` as JSON, a GET carries nothing
+        but its ``query``; signed (C2, the query string included) unless ``signed`` is
+        false. ``headers`` are sent and not signed (``Last-Event-ID``)."""
+        sent = {"accept": accept, "user-agent": USER_AGENT, **(headers or {})}
+        if method != "GET":
+            sent["content-type"] = JSON_CONTENT_TYPE
         request = httpx.Request(
-            "POST",
-            self.base_url + call.path,
-            content=call.body,
-            headers={
-                "content-type": JSON_CONTENT_TYPE,
-                "accept": "application/json",
-                "user-agent": USER_AGENT,
-            },
+            method,
+            self.base_url + path,
+            params=list(query) or None,
+            content=body if method != "GET" else None,
+            headers=sent,
         )
-        request.headers["authorization"] = self.signer.authorization(request)
+        if signed:
+            request.headers["authorization"] = self.signer.authorization(request)
+        if read_timeout is not None:
+            timeout = httpx.Timeout(self.timeout, read=read_timeout)
+            request.extensions = {**request.extensions, "timeout": timeout.as_dict()}
         return request
 
 

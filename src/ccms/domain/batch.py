@@ -9,10 +9,12 @@ asks this module what to do, so every backend follows the same rules:
 2. The store loads the agents of :attr:`NewEvents.keys` (``None`` for an unknown one).
 3. :func:`plan_batch` applies the new events in arrival order with
    :func:`~ccms.domain.agent.apply_event` and returns the :class:`BatchPlan`: the history
-   entries to append and, per agent whose record differs from the one loaded (a new agent
-   always does), its record before and after: "what changed".
-4. The store writes the event ids, the history and the changed agents (with the batch's
-   change number, when anything changed), then commits.
+   entries to append; per agent whose record differs from the one loaded (a new agent
+   always does), its record before and after (the rows to write); and the change log of
+   the batch: one :class:`~ccms.domain.changes.AgentChange` per event that changed an
+   agent's state (:func:`~ccms.domain.changes.is_change`), in arrival order.
+4. The store takes a block of as many change numbers as the log has entries, writes the
+   event ids, the history, the log and the changed agents, then commits.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, StatusChange, apply_event
+from ccms.domain.changes import AgentChange, is_change
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +45,8 @@ class NewEvents:
         return [e.event_id for e in self.events]
 
 
-class AgentChange(NamedTuple):
-    """An agent changed by a batch: its record before (``None``: a new agent) and after."""
+class AgentUpdate(NamedTuple):
+    """An agent whose record a batch changed: before (``None``: a new agent) and after."""
 
     before: AgentRecord | None
     after: AgentRecord
@@ -54,12 +57,20 @@ class BatchPlan:
     """What a batch of new events does to the agents loaded for it."""
 
     history: list[StatusChange]  # one per status event, in arrival order
-    changes: dict[AgentKey, AgentChange]  # only the agents whose record differs
+    changes: dict[AgentKey, AgentUpdate]  # only the agents whose record differs
+    # One per event that changed an agent's state, in arrival order; ``seq`` numbers them
+    # from 1 within the batch (the store adds the number before the batch's block).
+    log: list[AgentChange]
 
     @property
     def changed(self) -> list[AgentRecord]:
         """The records to write: the changed agents after the batch."""
         return [change.after for change in self.changes.values()]
+
+    @property
+    def last_changes(self) -> dict[AgentKey, int]:
+        """Per agent with an entry in :attr:`log`, the ``seq`` of its last one there."""
+        return {change.key: change.seq for change in self.log}
 
 
 def new_events(events: Iterable[AgentEvent], applied: Container[str]) -> NewEvents:
@@ -86,16 +97,21 @@ def plan_batch(
     events = new.events if isinstance(new, NewEvents) else new
     current: dict[AgentKey, AgentRecord] = {}
     history: list[StatusChange] = []
+    log: list[AgentChange] = []
     for event in events:
         key = event.key
-        record = current.get(key)
-        record, entry = apply_event(agents.get(key) if record is None else record, event)
+        prev = current.get(key)
+        if prev is None:
+            prev = agents.get(key)
+        record, entry = apply_event(prev, event)
         current[key] = record
         if entry is not None:
             history.append(entry)
-    changes: dict[AgentKey, AgentChange] = {}
+        if is_change(prev, record):
+            log.append(AgentChange(len(log) + 1, event.at, event.event_id, prev, record))
+    changes: dict[AgentKey, AgentUpdate] = {}
     for key, after in current.items():
         before = agents.get(key)
         if after is not before and after != before:  # apply_event keeps an unchanged record
-            changes[key] = AgentChange(before, after)
-    return BatchPlan(history, changes)
+            changes[key] = AgentUpdate(before, after)
+    return BatchPlan(history, changes, log)

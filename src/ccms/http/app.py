@@ -11,6 +11,16 @@ through the same pipeline, each step only where its route asks for it, in this o
     -> the route's role (0101003) -> rate limit (429) -> JSON (400)
     -> handler (its own result codes)
 
+A view-token route (``Auth.VIEW_TOKEN``: the stream, the long-poll) takes, instead of the
+signature, ``?token=`` when the request has no Authorization header: the token is looked
+up in the store by its hash (401 when unknown or expired) and stands for its access key,
+as the credentials hold it now (401 when the key was removed).
+
+The app follows its credentials file when it is given one (``credentials``): a changed
+file is read again with the checks of the start; a file ccms refuses keeps the keys in
+use (one line in the log). The streams of a key that was removed, lost the role or the
+scope, or whose secret changed end with an in-band ``error``.
+
 A key without the route's role learns nothing about the body: it is refused before the
 body is parsed or validated.
 
@@ -22,13 +32,16 @@ headers it carries (``CCMSError.headers``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from ccms.auth import AccessKey, RateLimiter, Verifier
+from ccms.credentials import CredentialsError, CredentialsFile
 from ccms.errors import (
+    AuthenticationError,
     CCMSError,
     InternalError,
     MalformedRequestError,
@@ -40,6 +53,7 @@ from ccms.errors import (
     UnsupportedMediaTypeError,
 )
 from ccms.http.envelope import FAILURES, JSON_TYPE, failure
+from ccms.http.hub import Hub, Subscriber
 from ccms.http.metrics import Metrics
 from ccms.http.routes import route_table
 from ccms.http.routing import (
@@ -50,6 +64,7 @@ from ccms.http.routing import (
     Request,
     Route,
     RouteTable,
+    view_token_hash,
 )
 from ccms.http.schemas.fields import parse_body
 from ccms.services import Services
@@ -74,23 +89,36 @@ class App:
         self,
         settings: Settings,
         store: Store,
-        verifier: Verifier,
+        keys: Mapping[str, AccessKey],
         clock: Callable[[], float],
         metrics: Metrics,
         routes: Iterable[Route],
+        credentials: CredentialsFile | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
-        self.verifier = verifier
         self.clock = clock
         self.metrics = metrics
+        self.keys: dict[str, AccessKey] = {}
+        self.verifier = Verifier({}, settings.clock_skew)
+        self._use_keys(keys)
         self.services = Services(store, clock)
         self.limiter = RateLimiter(
             settings.rate_limit, settings.rate_burst, window_s=2 * settings.clock_skew
         )
-        self.context = Context(settings, self.services, store, metrics)
+        self.hub = Hub(
+            store,
+            metrics,
+            self.services.now_ms,
+            queue=settings.stream_queue,
+            max_per_key=settings.stream_max_per_key,
+        )
+        self.context = Context(settings, self.services, store, metrics, self.hub)
         self.table = RouteTable(routes)
         self._paths = self.table.paths
+        self._credentials = credentials
+        self._watching: asyncio.Task[None] | None = None
+        self._closing: asyncio.Future[None] | None = None
         self._started = False
 
     @property
@@ -103,12 +131,76 @@ class App:
     async def startup(self) -> None:
         if not self._started:
             await self.store.open()
+            self.hub.reopen()
             self._started = True
+            if self._credentials is not None and self.settings.credentials_reload_s > 0:
+                self._watching = asyncio.create_task(
+                    self._watch_credentials(self._credentials), name="ccms-credentials"
+                )
 
     async def shutdown(self) -> None:
         if self._started:
+            await self.close_streams()
+            if self._watching is not None:
+                self._watching.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._watching
+                self._watching = None
             await self.store.close()
             self._started = False
+
+    async def close_streams(self) -> None:
+        """End every open stream and waiting long-poll (the server is stopping)."""
+        await self.hub.stop()
+
+    def close_streams_soon(self) -> None:
+        """:meth:`close_streams` from outside the event loop's tasks (a signal handler)."""
+        self._closing = asyncio.ensure_future(self.close_streams())
+
+    # -- access keys -------------------------------------------------------------------
+
+    def _use_keys(self, keys: Mapping[str, AccessKey]) -> None:
+        settings = self.settings
+        self.keys = dict(keys)
+        self.verifier = Verifier(self.keys, settings.clock_skew, settings.allowed_hosts)
+
+    def replace_keys(self, keys: Mapping[str, AccessKey]) -> int:
+        """Use ``keys`` from now on; end the streams they no longer allow. Returns how many
+        streams ended."""
+        self._use_keys(keys)
+        return self.hub.revoke(self._refusal)
+
+    def _refusal(self, sub: Subscriber) -> CCMSError | None:
+        """Why the current keys no longer allow ``sub``'s stream, or None."""
+        key = self.keys.get(sub.key.ak)
+        if key is None:
+            return AuthenticationError("the access key was removed from the credentials")
+        if sub.token is None and key.sk != sub.key.sk:
+            return AuthenticationError("the access key's secret changed")
+        if not key.has_role("query"):
+            return PermissionDeniedError("access key lacks the role 'query'")
+        if not key.allows(sub.cc_id, sub.vdn):
+            return PermissionDeniedError(
+                f"access key is not allowed for ccId {sub.cc_id} and vdn {sub.vdn}"
+            )
+        return None
+
+    async def _watch_credentials(self, credentials: CredentialsFile) -> None:
+        while True:
+            await asyncio.sleep(self.settings.credentials_reload_s)
+            if not credentials.changed():
+                continue
+            try:
+                keys = credentials.load()
+            except CredentialsError as exc:
+                log.error("credentials file not reloaded, the keys in use stay: %s", exc)
+                continue
+            removed = sorted(set(self.keys) - set(keys))
+            ended = self.replace_keys(keys)
+            log.warning(
+                "credentials reloaded: %d keys, %d removed%s, %d streams ended",
+                len(keys), len(removed), f" ({', '.join(removed)})" if removed else "", ended,
+            )  # fmt: skip
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -195,7 +287,11 @@ class App:
                 raise UnsupportedMediaTypeError("Content-Type must be application/json")
         query_string: str = scope["query_string"].decode("latin-1")
         pending = None
-        if route.auth is Auth.SIGNED:
+        now = 0.0
+        auth = route.auth
+        if auth is Auth.VIEW_TOKEN and "authorization" not in headers:
+            return await self._serve_token(route, scope, headers, query_string)
+        if auth is not Auth.NONE:
             now = self.clock()
             pending = self.verifier.precheck(
                 headers.get("authorization"),
@@ -227,6 +323,31 @@ class App:
                 raise RateLimitedError("too many requests for this access key")
         body = parse_body(raw) if kind is Body.JSON or (raw and kind is Body.JSON_OR_EMPTY) else {}
         request = Request(scope["method"], scope["path"], query_string, headers, key, raw, body)
+        return await route.handler(self.context, request)
+
+    async def _serve_token(
+        self, route: Route, scope: Scope, headers: dict[str, str], query_string: str
+    ) -> Answer:
+        """A view-token route without a signature: ``?token=`` stands for its key."""
+        request = Request(scope["method"], scope["path"], query_string, headers, None, b"", {})
+        token = request.query.get("token")
+        if not token:
+            raise AuthenticationError("Authorization header or ?token= is missing")
+        if len(token) > 256:
+            raise AuthenticationError("unknown or expired view token")
+        now = self.clock()
+        view = await self.store.get_view_token(view_token_hash(token), int(now * 1000))
+        key = None if view is None else self.keys.get(view.ak)
+        if view is None or key is None:
+            raise AuthenticationError("unknown or expired view token")
+        role = route.role
+        if role is not None and not key.has_role(role):
+            raise PermissionDeniedError(f"access key lacks the role {role!r}")
+        limiter = self.limiter
+        if limiter.enabled and not limiter.allow(key.ak, now):
+            raise RateLimitedError("too many requests for this access key")
+        request.key = key
+        request.token = view
         return await route.handler(self.context, request)
 
 
@@ -284,13 +405,16 @@ async def _stream(
             return
         pump = asyncio.ensure_future(_pump(chunks, send))
         watch = asyncio.ensure_future(_disconnected(receive))
+        tasks = [pump, watch]
+        if answer.abandon is not None:
+            tasks.append(asyncio.ensure_future(answer.abandon.wait()))
         try:
-            await asyncio.wait((pump, watch), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (pump, watch):
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(pump, watch, return_exceptions=True)
-        if pump.cancelled():  # the client went away first
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if pump.cancelled():  # the client went away first, or stopped reading
             return
         error = pump.exception()
         if error is not None:  # the answer is cut short: the server closes the connection
@@ -325,14 +449,17 @@ def create_app(
     clock: Callable[[], float] = time.time,
     metrics: Metrics | None = None,
     routes: Iterable[Route] | None = None,
+    credentials: CredentialsFile | None = None,
 ) -> App:
     """Wire the application: the one place where settings, store and keys meet.
-    ``routes`` default to the full table of ``ccms.http.routes``."""
+    ``routes`` default to the full table of ``ccms.http.routes``; ``credentials``, the
+    file ``keys`` came from, is followed for changes (``credentials_reload_s``)."""
     return App(
         settings,
         store,
-        Verifier(keys, settings.clock_skew, allowed_hosts=settings.allowed_hosts),
+        keys,
         clock,
         metrics or Metrics(),
         route_table(settings) if routes is None else routes,
+        credentials,
     )

@@ -14,12 +14,14 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+_LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
 class Metrics:
@@ -48,6 +50,25 @@ class Metrics:
         self.store_errors = Counter(
             "ccms_store_errors", "Store calls that failed (answered with HTTP 503)", registry=own
         )
+        # the live stream (GET /ccms/v1/stream and the waiting GET /ccms/v1/changes)
+        self.streams_open = Gauge(
+            "ccms_streams_open", "Open streams and waiting long-polls",
+            registry=own, multiprocess_mode="livesum",
+        )  # fmt: skip
+        self.stream_changes = Counter(
+            "ccms_stream_changes_delivered", "Changes written to streams and long-polls",
+            registry=own,
+        )  # fmt: skip
+        self.resets = Counter(
+            "ccms_stream_resets", "Stream resets, by reason (cursor-expired, slow-consumer)",
+            ["reason"], registry=own,
+        )  # fmt: skip
+        self.stream_lag = Histogram(
+            "ccms_stream_delivery_lag_seconds",
+            "Time from an event's 'at' to its change written to a stream (per write, its"
+            " oldest change)",
+            buckets=_LAG_BUCKETS, registry=own,
+        )  # fmt: skip
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._histograms: dict[str, Any] = {}
 

@@ -13,15 +13,19 @@ Adding a route is one handler and one ``Route(...)`` line in a table of
 
 from __future__ import annotations
 
+import asyncio
 import enum
+import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 from ccms.auth import AccessKey
+from ccms.domain.changes import ViewToken
 from ccms.errors import MethodNotAllowedError, NotFoundError
 from ccms.http.envelope import JSON_TYPE, Family
+from ccms.http.hub import Hub
 from ccms.http.metrics import Metrics
 from ccms.services import Services
 from ccms.settings import Settings
@@ -33,8 +37,13 @@ class Auth(enum.Enum):
     """How a route's requests authenticate."""
 
     SIGNED = "signed"  # a C2 signature (Authorization: auth-v2/...), any method
-    VIEW_TOKEN = "view-token"  # reserved for browser routes (?token=); not implemented yet
+    VIEW_TOKEN = "view-token"  # a C2 signature, or a view token (?token=): browser routes
     NONE = "none"  # health and metrics
+
+
+def view_token_hash(token: str) -> str:
+    """What the store keeps of a view token: its SHA-256, in hex (never the token)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Body(enum.Enum):
@@ -53,13 +62,15 @@ class Context:
     services: Services
     store: Store
     metrics: Metrics
+    hub: Hub
 
 
 @dataclass(slots=True)
 class Request:
     """One request as its handler sees it, after the pipeline's checks.
 
-    ``key`` is the verified access key (``None`` on a route without authentication);
+    ``key`` is the verified access key (``None`` on a route without authentication), and
+    ``token`` the view token it came with on a view-token route (``None``: signed);
     ``body`` the JSON object of a JSON route (``{}`` otherwise) and ``raw`` its bytes;
     ``headers`` are lowercase names to their (last) values, decoded as latin-1.
     """
@@ -71,6 +82,7 @@ class Request:
     key: AccessKey | None
     raw: bytes
     body: dict[str, Any]
+    token: ViewToken | None = None
     _query: dict[str, str] | None = field(default=None, repr=False)
 
     @property
@@ -93,13 +105,16 @@ class Answer:
     """What a handler returns. ``body`` is the whole body (sent with Content-Length) or an
     async iterator of chunks (sent as they come, without Content-Length; the iterator is
     closed when the client goes away). ``code`` is the result code the metrics count
-    (``""`` for an answer that is not an envelope)."""
+    (``""`` for an answer that is not an envelope). ``abandon``, for a stream: when it is
+    set, the connection is cut even in the middle of a write (a client that stopped
+    reading)."""
 
     body: bytes | AsyncIterator[bytes]
     status: int = 200
     content_type: bytes = JSON_TYPE
     headers: Mapping[str, str] | None = None
     code: str = SUCCESS
+    abandon: asyncio.Event | None = None
 
 
 Handler = Callable[[Context, Request], Awaitable[Answer]]
@@ -150,8 +165,8 @@ class RouteTable:
         self.routes = tuple(routes)
         by_path: dict[str, list[Route]] = {}
         for route in self.routes:
-            if route.auth is Auth.VIEW_TOKEN:
-                raise NotImplementedError(f"{route.path}: view tokens are not implemented yet")
+            if route.auth is Auth.VIEW_TOKEN and route.body is not Body.NONE:
+                raise ValueError(f"{route.path}: a view-token route reads no body")
             by_path.setdefault(route.path, []).append(route)
         self.paths = {path: PathRoutes(routes) for path, routes in by_path.items()}
 

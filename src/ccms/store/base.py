@@ -4,10 +4,14 @@ Every method takes the tenant (``cc_id``, ``vdn``) explicitly. A backend raises
 :class:`~ccms.errors.StoreUnavailableError` when it cannot read or write, and recovers by
 itself when its storage is back; it adds no behaviour the contract suite does not test.
 
-Besides reads and batches, a store has a change feed (:mod:`ccms.store.changes`): every
-batch that changes agents takes the next number of a gap-free change sequence, and
-:meth:`Store.changes` streams the changed agents of every commit, by this process or any
-other on the same storage. And it reports and migrates its own schema, for ``ccms db``.
+Besides reads and batches, a store has a change log and a change feed: every applied
+change of an agent takes the next number of a store-wide, gap-free change sequence and is
+logged with the agent's record before and after (:mod:`ccms.domain.changes`), kept for a
+replay window; :meth:`Store.read_changes` reads the log, :meth:`Store.snapshot` a VDN's
+agents with the number they are consistent with, and :meth:`Store.changes` streams the
+changed agents of every commit, by this process or any other on the same storage
+(:mod:`ccms.store.changes`). It keeps the view tokens of the live stream. And it reports
+and migrates its own schema, for ``ccms db``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ccms.domain.agent import AgentEvent, AgentRecord, AgentState, SkillMember, StatusChange
+from ccms.domain.changes import ChangePage, Snapshot, ViewToken
 from ccms.store.changes import ChangeSet, ChangeStream
 
 
@@ -123,3 +128,27 @@ class Store(Protocol):
 
     async def change_seq(self) -> int:
         """The newest committed change number (0: none yet)."""
+
+    # -- the change log, snapshots, view tokens (the live stream) ----------------------
+
+    async def read_changes(
+        self, since: int, limit: int, cc_id: int | None = None, vdn: int | None = None
+    ) -> ChangePage:
+        """The logged changes after number ``since``, ascending, at most ``limit`` of them,
+        only those of call center ``cc_id`` (and VDN ``vdn``) when given, with the newest
+        number of the store, from one read. ``expired`` when the log no longer holds every
+        change after ``since`` (pruned from the replay window, or ``since`` is beyond the
+        newest number: a cursor of another store's history); ``changes`` is empty then."""
+
+    async def snapshot(self, cc_id: int, vdn: int) -> Snapshot:
+        """The VDN's agents, by work number, and the newest change number they are
+        consistent with, from one read transaction: those agents plus the changes after
+        that number, applied in order, are the agents at any later number."""
+
+    async def put_view_token(self, token: ViewToken) -> None:
+        """Keep a view token (a token of the same hash is replaced); expired ones are
+        dropped from time to time."""
+
+    async def get_view_token(self, token_hash: str, now_ms: int) -> ViewToken | None:
+        """The token of that hash, or ``None`` when unknown or expired at ``now_ms``
+        (expired: ``now_ms >= expires_at``)."""

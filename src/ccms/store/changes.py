@@ -1,9 +1,11 @@
 """The change feed: committed changes, fanned out to subscribers, for every backend.
 
-Every batch that changes agents takes the next number of a store-wide, gap-free change
-sequence in its own transaction (numbers follow commit order) and writes it into the
-``change_seq`` of the agents it changed. A backend keeps the sequence and knows how to
-hear of commits; this module does the rest, the same for all:
+Every applied change of an agent takes the next number of a store-wide, gap-free change
+sequence (a batch takes a block of consecutive numbers in its own transaction; numbers
+follow commit order), is written to the change log with the agent's record before and
+after, and the number of its last change goes into the agent's ``change_seq``. A backend
+keeps the sequence and knows how to hear of commits; this module does the rest, the same
+for all:
 
 - :class:`ChangeFeed`, one per store object (one per process): follows the backend's
   commits through a *follower* (PostgreSQL: LISTEN/NOTIFY; SQLite: its writer and a poll
@@ -12,6 +14,7 @@ hear of commits; this module does the rest, the same for all:
   or a follower that starts again make the feed ask the database (a :class:`ChangeReader`)
   for the agents with ``change_seq`` above the last number it saw.
 - :class:`ChangeStream`, one per subscriber: an async iterator of :class:`ChangeSet`.
+- :func:`encode_record` and :func:`decode_record`: how the change log stores a record.
 
 Delivery is at least once: an agent may be reported again; a committed change is never
 missed. A subscriber whose queue overflows catches up from the database by itself.
@@ -26,9 +29,11 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
-from ccms.domain.agent import AgentKey
+import orjson
+
+from ccms.domain.agent import AgentKey, AgentRecord
 from ccms.errors import StoreUnavailableError
 
 log = logging.getLogger(__name__)
@@ -36,9 +41,23 @@ log = logging.getLogger(__name__)
 _QUEUE_SIZE = 1024
 
 
+def encode_record(record: AgentRecord) -> str:
+    """A record as the change log stores it: a JSON array of its fields in order. A field
+    added at the end of :class:`AgentRecord` (with a default) keeps older entries legible."""
+    return orjson.dumps(record, default=tuple).decode()
+
+
+def decode_record(text: str | bytes) -> AgentRecord:
+    values: list[Any] = orjson.loads(text)
+    values[18] = tuple(values[18])  # skills
+    values[20] = tuple(values[20])  # calls
+    return AgentRecord(*values)
+
+
 @dataclass(frozen=True, slots=True)
 class ChangeSet:
-    """Agents changed by committed batches, up to and including change number ``seq``."""
+    """Agents changed by committed batches, up to and including change number ``seq``
+    (the newest number committed among them)."""
 
     seq: int
     agents: frozenset[AgentKey]
@@ -146,12 +165,14 @@ class ChangeFeed:
         await self.catch_up(reader)
         self.ready.set()
 
-    def offer(self, seq: int, agents: frozenset[AgentKey] | None) -> None:
-        """A commit heard of: change number ``seq`` and its agents (``None``: unknown).
-        Delivered when it follows the last number; otherwise :attr:`behind` is set."""
+    def offer(self, seq: int, agents: frozenset[AgentKey] | None, first: int | None = None) -> None:
+        """A commit heard of: change numbers ``first`` (default ``seq``) to ``seq`` and its
+        agents (``None``: unknown). Delivered when it follows the last number; otherwise
+        :attr:`behind` is set."""
         if self.seq is not None and seq <= self.seq:
             return  # already covered by a catch-up
-        if agents is not None and self.seq is not None and seq == self.seq + 1:
+        first = seq if first is None else first
+        if agents is not None and self.seq is not None and first == self.seq + 1:
             self.seq = seq
             self._publish(ChangeSet(seq, agents))
             return

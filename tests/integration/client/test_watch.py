@@ -83,7 +83,7 @@ async def run_watch(app: App, argv: list[str], view: Screen, refreshes: int = 1)
     """Run ``ccms watch ARGV`` (live) for ``refreshes`` frames: (frames, requests)."""
     counting = Counting(app)
     frames: list[str] = []
-    args = build_parser().parse_args(["watch", *argv])
+    args = build_parser().parse_args(["watch", "--poll", *argv])
     sleep = Refreshes(refreshes)
     with pytest.raises(Refreshes.Done):
         await watch(args, CONFIG, view, frames.append, sleep=sleep, transport=counting)

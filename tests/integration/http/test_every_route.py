@@ -161,10 +161,16 @@ async def test_the_role_is_checked_before_the_body(api: Api, app: App, body: Any
         if route.role is None:
             continue
         ak, sk = (QUERY_AK, QUERY_SK) if route.role == "ingest" else (INGEST_AK, INGEST_SK)
-        text = envelope_error(await api.post(route.path, body, ak=ak, sk=sk), 200, "0101003")
+        if route.method == "GET":  # the same values, as the query string
+            query = [] if isinstance(body, bytes) else [(k, str(v)) for k, v in body.items()]
+            response = await api.get(route.path, query or [("x", "{not json")], ak=ak, sk=sk)
+        else:
+            response = await api.post(route.path, body, ak=ak, sk=sk)
+        text = envelope_error(response, 200, "0101003")
         assert text == f"access key lacks the role {route.role!r}", route.path
     roles = {route.role for route in app.routes}
     assert {"query", "ingest"} <= roles
+    assert {route.method for route in app.routes if route.role} == {"GET", "POST"}
 
 
 async def test_non_ascii_content_length_is_not_a_500(app: App) -> None:

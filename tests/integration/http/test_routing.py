@@ -223,9 +223,10 @@ def test_a_stream_over_real_http_ends_when_the_client_leaves(
     assert chunks.closed.is_set()
 
 
-def test_view_tokens_are_reserved_not_implemented() -> None:
-    route = Route("GET", "/view", echo, auth=Auth.VIEW_TOKEN, body=Body.NONE)
-    with pytest.raises(NotImplementedError, match="view tokens"):
+def test_a_view_token_route_reads_no_body() -> None:
+    RouteTable([Route("GET", "/view", echo, auth=Auth.VIEW_TOKEN, body=Body.NONE)])
+    route = Route("POST", "/view", echo, auth=Auth.VIEW_TOKEN, body=Body.JSON)
+    with pytest.raises(ValueError, match="a view-token route reads no body"):
         RouteTable([route])
 
 

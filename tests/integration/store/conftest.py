@@ -13,9 +13,9 @@ import contextlib
 import os
 import secrets
 import urllib.parse
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 import pytest
@@ -193,7 +193,8 @@ async def pg_proxy(pg_schema: PgSchema) -> AsyncIterator[TcpProxy]:
     await proxy.aclose()
 
 
-StoreMaker = Callable[[], Awaitable[Store]]
+class StoreMaker(Protocol):
+    def __call__(self, **options: Any) -> Awaitable[Store]: ...
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -201,18 +202,19 @@ async def stores(
     request: pytest.FixtureRequest, tmp_path: Path, clock: FrozenClock
 ) -> AsyncIterator[StoreMaker]:
     """Opens store objects of one backend on one storage (one SQLite file, one PostgreSQL
-    schema), as several server processes or nodes would; closes them at the end."""
+    schema), as several server processes or nodes would; closes them at the end.
+    ``options``: constructor options both backends take (``stream_window_s``...)."""
     opened: list[Store] = []
 
-    async def make() -> Store:
+    async def make(**options: Any) -> Store:
         backend: Store
         if request.param == "sqlite":
-            backend = SQLiteStore(str(tmp_path / "contract.db"), clock=clock)
+            backend = SQLiteStore(str(tmp_path / "contract.db"), clock=clock, **options)
         elif request.param == "postgres":
             from ccms.store.postgres import PostgresStore
 
             schema: PgSchema = request.getfixturevalue("pg_schema")
-            backend = PostgresStore(schema.url, clock=clock)
+            backend = PostgresStore(schema.url, clock=clock, **options)
         else:  # pragma: no cover - a backend without a fixture
             raise AssertionError(request.param)
         await backend.open()

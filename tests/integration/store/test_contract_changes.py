@@ -1,6 +1,7 @@
-"""The store contract of the change feed, tested through the protocol only: every batch
-that changes agents takes the next change number, and a stream delivers every commit, by
-this store object or another on the same storage (another worker, another node)."""
+"""The store contract of the change feed, tested through the protocol only: every applied
+change of an agent takes the next change number (a batch a block of them), and a stream
+delivers every commit, by this store object or another on the same storage (another
+worker, another node)."""
 
 from __future__ import annotations
 
@@ -47,29 +48,29 @@ async def collect(stream: ChangeStream, wanted: frozenset[AgentKey]) -> list[Cha
     return got
 
 
-async def test_a_batch_that_changes_agents_takes_the_next_number(store: Store) -> None:
+async def test_a_batch_takes_the_next_numbers_one_per_change(store: Store) -> None:
     assert await store.change_seq() == 0
     assert await store.changes_since(0) == ChangeSet(0, frozenset())
     await store.apply_events(batch("a", range(101, 103)))
-    assert await store.change_seq() == 1
-    assert await store.changes_since(0) == ChangeSet(1, keys(range(101, 103)))
-    await store.apply_events(batch("b", range(102, 104), at=T0 + 1, status=CtiStatus.BUSY))
     assert await store.change_seq() == 2
-    assert await store.changes_since(1) == ChangeSet(2, keys(range(102, 104)))
-    assert await store.changes_since(0) == ChangeSet(2, keys(range(101, 104)))
-    assert await store.changes_since(2) == ChangeSet(2, frozenset())
+    assert await store.changes_since(0) == ChangeSet(2, keys(range(101, 103)))
+    await store.apply_events(batch("b", range(102, 104), at=T0 + 1, status=CtiStatus.BUSY))
+    assert await store.change_seq() == 4
+    assert await store.changes_since(2) == ChangeSet(4, keys(range(102, 104)))
+    assert await store.changes_since(0) == ChangeSet(4, keys(range(101, 104)))
+    assert await store.changes_since(4) == ChangeSet(4, frozenset())
     # duplicates, and a new event that changes nothing (an older status), take no number
     await store.apply_events(batch("b", range(102, 104), at=T0 + 1))
     late = await store.apply_events(batch("late", range(102, 103), at=T0 - 1))
     assert late.accepted == 1
-    assert await store.change_seq() == 2
+    assert await store.change_seq() == 4
 
 
 async def test_a_stream_delivers_every_batch_with_rising_numbers(store: Store) -> None:
     await store.apply_events(batch("before", range(90, 92)))
     async with store.changes() as stream:
         start = await store.change_seq()
-        assert stream.seq == start == 1
+        assert stream.seq == start == 2
         for n in range(5):
             await store.apply_events(batch(f"b{n}", range(101 + n, 102 + n), at=T0 + n))
         got = await collect(stream, keys(range(101, 106)))
@@ -87,33 +88,33 @@ async def test_a_stream_sees_only_what_commits_after_it_starts(store: Store) -> 
     async with store.changes() as stream:
         await store.apply_events(batch("b", range(103, 105), at=T0 + 1))
         first = await asyncio.wait_for(anext(stream), 10)
-    assert first == ChangeSet(2, keys(range(103, 105)))
+    assert first == ChangeSet(4, keys(range(103, 105)))
 
 
 async def test_a_stream_since_a_number_starts_with_what_followed_it(store: Store) -> None:
     await store.apply_events(batch("a", range(101, 103)))
     await store.apply_events(batch("b", range(103, 105), at=T0 + 1))
-    async with store.changes(since=1) as stream:
+    async with store.changes(since=2) as stream:
         first = await asyncio.wait_for(anext(stream), 10)
-        assert first == ChangeSet(2, keys(range(103, 105)))
+        assert first == ChangeSet(4, keys(range(103, 105)))
         await store.apply_events(batch("c", range(105, 106), at=T0 + 2))
-        assert await asyncio.wait_for(anext(stream), 10) == ChangeSet(3, keys(range(105, 106)))
+        assert await asyncio.wait_for(anext(stream), 10) == ChangeSet(5, keys(range(105, 106)))
     async with store.changes(since=0) as stream:
         first = await asyncio.wait_for(anext(stream), 10)
-    assert first == ChangeSet(3, keys(range(101, 106)))
+    assert first == ChangeSet(5, keys(range(101, 106)))
 
 
 async def test_another_store_on_the_same_storage_sees_the_changes(stores: StoreMaker) -> None:
     writer, other = await stores(), await stores()
     async with other.changes() as stream, writer.changes() as own:
         await writer.apply_events(batch("a", range(101, 104)))
-        assert [c.seq for c in await collect(stream, keys(range(101, 104)))] == [1]
+        assert [c.seq for c in await collect(stream, keys(range(101, 104)))] == [3]
         await other.apply_events(batch("b", range(104, 106), at=T0 + 1))
-        assert [c.seq for c in await collect(own, keys(range(101, 106)))][-1] == 2
+        assert [c.seq for c in await collect(own, keys(range(101, 106)))][-1] == 5
         await writer.apply_events(batch("c", range(106, 107), at=T0 + 2))
         got = await collect(stream, keys(range(104, 107)))
-    assert [c.seq for c in got][-1] == 3
-    assert await other.change_seq() == await writer.change_seq() == 3
+    assert [c.seq for c in got][-1] == 6
+    assert await other.change_seq() == await writer.change_seq() == 6
 
 
 async def test_batches_from_several_stores_are_numbered_without_gaps(stores: StoreMaker) -> None:
@@ -123,7 +124,7 @@ async def test_batches_from_several_stores_are_numbered_without_gaps(stores: Sto
           for n in range(10))
     )  # fmt: skip
     assert await a.change_seq() == await b.change_seq() == 10
-    for seq in range(11):  # one number per batch, each agent changed once: no gap, no repeat
+    for seq in range(11):  # one number per change, each agent changed once: no gap, no repeat
         since = await b.changes_since(seq)
         assert len(since.agents) == 10 - seq
         assert since.seq == (10 if seq < 10 else seq)

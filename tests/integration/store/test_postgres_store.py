@@ -20,7 +20,9 @@ from ccms.errors import StoreUnavailableError
 from ccms.settings import load_settings
 from ccms.store.backends import open_store
 from ccms.store.base import Store
+from ccms.store.migrations import migrations
 from ccms.store.postgres import PostgresStore, redact
+from ccms.store.postgres.migrate import MIGRATIONS
 from ccms.store.sqlite import SQLiteStore
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.anyio]
@@ -195,3 +197,33 @@ async def every_read(store: Store, vdn: int) -> list[object]:
         await store.skill_memberships(1, vdn, [5, 2, 7, 2]),
         [await store.history(1, vdn, w, 1000) for w in agents],
     ]
+
+
+async def test_a_schema_of_the_previous_version_upgrades_and_keeps_its_agents(
+    pg_schema: PgSchema, nodes: Callable[..., PostgresStore]
+) -> None:
+    with psycopg.connect(pg_schema.server_url, autocommit=True) as conn:
+        conn.execute(f"SET search_path TO {pg_schema.name}")
+        conn.execute(
+            "CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
+            " applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        for migration in migrations(MIGRATIONS)[:2]:
+            conn.execute(migration.sql)  # type: ignore[call-overload]
+            conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", [migration.version])
+        conn.execute(
+            "INSERT INTO agent (cc_id, vdn, work_no, created_at, cti_status, media_type, skills,"
+            " calls, change_seq) VALUES (1, 1, 101, 0, 1, 0, '{2}', '{}', 5),"
+            " (1, 1, 102, 0, 3, 0, '{}', '{}', 4)"
+        )
+        conn.execute("UPDATE change_counter SET seq = 5")
+    store = nodes()
+    assert (await store.schema_status()).pending == ("0003_change_log",)
+    await store.open()
+    snap = await store.snapshot(1, 1)
+    assert (snap.seq, [(r.work_no, r.skills) for r in snap.agents]) == (5, [(101, (2,)), (102, ())])
+    assert (await store.read_changes(5, 10)).expired is False
+    assert (await store.read_changes(4, 10)).expired is True  # never logged
+    await store.apply_events([ev("e", T0, CtiStatus.BUSY, work_no=102)])
+    page = await store.read_changes(5, 10)
+    assert [(c.seq, c.prev) for c in page.changes] == [(6, snap.agents[1])]

@@ -70,7 +70,7 @@ async def test_migration_starts_the_change_sequence_on_existing_agents(tmp_path:
     path = tmp_path / "v2.db"
     old_file(path, 2)
     store = SQLiteStore(str(path))
-    assert (await store.schema_status()).pending == ("0003_change_seq",)
+    assert (await store.schema_status()).pending[0] == "0003_change_seq"
     await store.open()
     try:
         assert await store.change_seq() == 0
@@ -82,4 +82,30 @@ async def test_migration_starts_the_change_sequence_on_existing_agents(tmp_path:
         assert (changes.seq, changes.agents) == (1, frozenset({AgentKey(1, 1, 102)}))
     finally:
         await store.close()
-    assert file_version(path) == 3
+    assert file_version(path) == max(m.version for m in migrations(MIGRATIONS))
+
+
+async def test_migration_starts_the_change_log_after_the_numbers_taken(tmp_path: Path) -> None:
+    path = tmp_path / "v3.db"
+    old_file(path, 3)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("UPDATE change_counter SET seq = 7")  # seven batches numbered before
+    conn.execute("UPDATE agent SET change_seq = 7 WHERE work_no = 101 AND vdn = 1")
+    conn.close()
+    store = SQLiteStore(str(path))
+    assert (await store.schema_status()).pending == ("0004_change_log",)
+    await store.open()
+    try:
+        snap = await store.snapshot(1, 1)
+        assert (snap.seq, [r.work_no for r in snap.agents]) == (7, [101, 102, 103])
+        assert await store.change_seq() == 7
+        assert (await store.read_changes(7, 10)).expired is False
+        assert (await store.read_changes(6, 10)).expired is True  # never logged
+        await store.apply_events([AgentEvent("e", 1, 1, 102, 10, 3)])
+        page = await store.read_changes(7, 10)
+        assert [c.seq for c in page.changes] == [8]
+        assert page.changes[0].prev == snap.agents[1]
+        assert (await store.changes_since(7)).agents == frozenset({AgentKey(1, 1, 102)})
+    finally:
+        await store.close()
+    assert file_version(path) == 4

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, StatusChange, apply_event
 from ccms.domain.batch import BatchPlan, NewEvents, new_events, plan_batch
+from ccms.domain.changes import replay, state
 
 pytestmark = pytest.mark.unit
 
@@ -127,3 +128,39 @@ def test_an_unknown_agent_is_always_a_change() -> None:
     plan = plan_batch([event], {})
     assert plan.changes == {event.key: (None, AgentRecord(1, 1, 101, created_at=5))}
     assert plan.history == []
+
+
+@given(before=batches, batch=batches)
+def test_the_log_is_one_entry_per_event_that_changed_a_state(
+    before: list[AgentEvent], batch: list[AgentEvent]
+) -> None:
+    book = Book()
+    book.take(before)
+    loaded = dict(book.agents)
+    new, plan = book.take(batch)
+    current: dict[AgentKey, AgentRecord] = dict(loaded)
+    expected = []
+    for event in new.events:  # the reference: each event, and whether the state moved
+        prev = current.get(event.key)
+        current[event.key], _ = apply_event(prev, event)
+        if prev is None or state(prev) != state(current[event.key]):
+            expected.append((event.event_id, event.at, prev, current[event.key]))
+    assert [(c.event_id, c.at, c.prev, c.cur) for c in plan.log] == expected
+    assert [c.seq for c in plan.log] == list(range(1, len(plan.log) + 1))
+    # the log replayed on the agents loaded gives the state of the rows written
+    replayed = dict(loaded)
+    replay(replayed, plan.log)
+    assert {k: state(r) for k, r in replayed.items()} == {
+        k: state(r) for k, r in book.agents.items()
+    }
+    assert {c.key for c in plan.log} <= plan.changes.keys()
+    assert plan.last_changes == {c.key: c.seq for c in plan.log}
+
+
+def test_the_same_status_again_is_no_change_of_state() -> None:
+    idle = AgentEvent("a", 1, 1, 101, 5, 1)
+    again = AgentEvent("b", 1, 1, 101, 9, 1)
+    plan = plan_batch([idle, again], {})
+    assert [c.event_id for c in plan.log] == ["a"]  # the second only moved a time
+    (update,) = plan.changes.values()
+    assert update.after.status_event_at == 9  # which the row keeps all the same

@@ -9,10 +9,11 @@ The transaction (``READ COMMITTED``, on one connection):
    (``INSERT ... ON CONFLICT DO NOTHING``), then ``SELECT ... FOR UPDATE``;
 3. follows the batch plan of :mod:`ccms.domain.batch` (the same as every backend's): the
    new events, applied in arrival order, and the agents they changed;
-4. inserts the history, then takes the next change number (an update of the one counter
-   row, whose lock is held to the commit, so numbers are gap-free and follow commit
-   order), writes the changed agents with it, and queues a ``NOTIFY`` (sent by PostgreSQL
-   at commit; see :mod:`ccms.store.postgres.notify`).
+4. inserts the history, then takes a block of change numbers, one per change in the plan's
+   log (an update of the one counter row, whose lock is held to the commit, so numbers
+   are gap-free and follow commit order), writes the log (one statement) and the changed
+   agents (each with the number of its last change), and queues a ``NOTIFY`` (sent by
+   PostgreSQL at commit; see :mod:`ccms.store.postgres.notify`).
 
 Every transaction takes its locks in that order (ids, agents, counter), so two batches do
 not deadlock; the caller still retries deadlocks and serialization failures.
@@ -26,6 +27,7 @@ from typing import Any
 from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, StatusChange
 from ccms.domain.batch import new_events, plan_batch
 from ccms.store.base import IngestResult
+from ccms.store.postgres import stream
 from ccms.store.postgres.notify import encode_payload
 from ccms.store.postgres.views import AGENT_COLUMNS, record
 
@@ -49,14 +51,17 @@ _INSERT_HISTORY = (
     " $4::bigint[], $5::smallint[], $6::integer[], $7::text[], $8::boolean[])"
     " WITH ORDINALITY AS t(c, v, w, a, s, r, e, p, n) ORDER BY n"
 )
-_NEXT_CHANGE = "UPDATE change_counter SET seq = seq + 1 RETURNING seq"
-_UPDATE_AGENT = (
+_TAKE_CHANGES = "UPDATE change_counter SET seq = seq + $1 RETURNING seq"
+_SET_AGENT = (
     "UPDATE agent SET created_at = $4, cti_status = $5, status_at = $6, status_event_at = $7,"
     " prev_status = $8, prev_duration_ms = $9, login_at = $10, reason = $11, reason_at = $12,"
     " name = $13, name_at = $14, phone_number = $15, phone_at = $16, media_type = $17,"
-    " media_at = $18, skills = $19, skills_at = $20, calls = $21, calls_at = $22,"
-    " change_seq = $23 WHERE cc_id = $1 AND vdn = $2 AND work_no = $3"
+    " media_at = $18, skills = $19, skills_at = $20, calls = $21, calls_at = $22"
 )
+_UPDATE_AGENT = _SET_AGENT + ", change_seq = $23 WHERE cc_id = $1 AND vdn = $2 AND work_no = $3"
+# An agent whose record changed without a change of its state (only the time a field was
+# set moved): its row, keeping the number of its last change.
+_UPDATE_RECORD = _SET_AGENT + " WHERE cc_id = $1 AND vdn = $2 AND work_no = $3"
 PRUNE = "DELETE FROM applied_event WHERE applied_at < $1"
 
 
@@ -81,10 +86,20 @@ async def apply_batch(
         plan = plan_batch(new, loaded)
         if plan.history:
             await conn.execute(_INSERT_HISTORY, *_history_arrays(plan.history))
-        if plan.changes:
-            seq = int(await conn.fetchval(_NEXT_CHANGE))
-            await conn.executemany(_UPDATE_AGENT, [_row(r, seq) for r in plan.changed])
-            payload = encode_payload(seq, list(plan.changes))
+        base = seq = 0
+        if plan.log:
+            seq = int(await conn.fetchval(_TAKE_CHANGES, len(plan.log)))
+            base = seq - len(plan.log)
+            await conn.execute(stream.LOG_CHANGES, *stream.log_arrays(plan.log, base, now_ms))
+        last = plan.last_changes
+        numbered = [_row(r, base + last[r.key]) for r in plan.changed if r.key in last]
+        if numbered:
+            await conn.executemany(_UPDATE_AGENT, numbered)
+        others = [_row(r, 0)[:22] for r in plan.changed if r.key not in last]
+        if others:
+            await conn.executemany(_UPDATE_RECORD, others)
+        if plan.log:
+            payload = encode_payload(base + 1, seq, list(last))
             await conn.execute("SELECT pg_notify($1, $2)", channel, payload)
     return IngestResult(accepted=len(new.events), duplicates=new.duplicates)
 

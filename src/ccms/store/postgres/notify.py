@@ -1,11 +1,12 @@
 """Change notification across ccms nodes: PostgreSQL LISTEN/NOTIFY with catch-up.
 
-Every batch that changes agents takes the next number of a gap-free change sequence (an
-update of one counter row, late in the batch's transaction; its lock is held until the
-commit, so numbers follow commit order), writes it into the ``change_seq`` column of the
-agents it changed, and sends ``NOTIFY`` with a compact payload:
-``"<seq> <cc>.<vdn>.<work>,..."``, or ``"<seq>"`` alone when the keys would not fit in
-PostgreSQL's 8000-byte payload limit.
+Every batch that changes agents takes a block of numbers of a gap-free change sequence,
+one per change (an update of one counter row, late in the batch's transaction; its lock
+is held until the commit, so numbers follow commit order), writes the number of each
+agent's last change into its ``change_seq`` column, and sends ``NOTIFY`` with a compact
+payload: ``"<first>-<seq> <cc>.<vdn>.<work>,..."`` (``"<seq> ..."`` for a block of one),
+or the numbers alone when the keys would not fit in PostgreSQL's 8000-byte payload
+limit.
 
 A :class:`Listener` holds one listening connection per process and hands each
 notification to the store's :class:`~ccms.store.changes.ChangeFeed`, which fans it out. A
@@ -41,22 +42,27 @@ def channel_for(schema: str) -> str:
     return CHANNEL if schema == "public" else f"{CHANNEL}.{schema}"[:63]
 
 
-def encode_payload(seq: int, keys: list[AgentKey]) -> str:
-    text = f"{seq} " + ",".join(f"{k.cc_id}.{k.vdn}.{k.work_no}" for k in keys)
-    return text if len(text) <= MAX_PAYLOAD_BYTES else str(seq)
+def encode_payload(first: int, seq: int, keys: list[AgentKey]) -> str:
+    """The payload of a commit of the changes ``first`` to ``seq`` of the agents ``keys``."""
+    numbers = str(seq) if first == seq else f"{first}-{seq}"
+    text = f"{numbers} " + ",".join(f"{k.cc_id}.{k.vdn}.{k.work_no}" for k in keys)
+    return text if len(text) <= MAX_PAYLOAD_BYTES else numbers
 
 
-def decode_payload(payload: str) -> tuple[int, frozenset[AgentKey] | None]:
-    """The change number and the keys (``None``: not in the payload, ask the database)."""
-    seq_text, _, keys_text = payload.partition(" ")
-    seq = int(seq_text)
+def decode_payload(payload: str) -> tuple[int, int, frozenset[AgentKey] | None]:
+    """The first and the last change number, and the keys (``None``: not in the payload,
+    ask the database)."""
+    numbers, _, keys_text = payload.partition(" ")
+    first_text, _, seq_text = numbers.partition("-")
+    first = int(first_text)
+    seq = int(seq_text) if seq_text else first
     if not keys_text:
-        return seq, None
+        return first, seq, None
     keys = []
     for item in keys_text.split(","):
         cc_id, vdn, work_no = item.split(".")
         keys.append(AgentKey(int(cc_id), int(vdn), int(work_no)))
-    return seq, frozenset(keys)
+    return first, seq, frozenset(keys)
 
 
 async def fetch_changes_since(conn: Any, seq: int) -> ChangeSet:
@@ -120,11 +126,11 @@ class Listener:
                 if payload is None:
                     raise ConnectionError("listening connection closed")
                 try:
-                    seq, keys = decode_payload(payload)
+                    first, seq, keys = decode_payload(payload)
                 except ValueError:
                     log.warning("ignoring a malformed change notification %r", payload[:80])
                     continue
-                feed.offer(seq, keys)
+                feed.offer(seq, keys, first)
                 if feed.behind.is_set():
                     await feed.catch_up(reader)
         finally:

@@ -30,11 +30,12 @@ from typing import Any, TypeVar
 import asyncpg
 
 from ccms.domain.agent import AgentEvent, AgentRecord, AgentState, SkillMember, StatusChange
+from ccms.domain.changes import ChangePage, Snapshot, ViewToken
 from ccms.errors import StoreUnavailableError
 from ccms.store.base import IngestResult, SchemaStatus
 from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
 from ccms.store.migrations import schema_status
-from ccms.store.postgres import migrate, views
+from ccms.store.postgres import migrate, stream, views
 from ccms.store.postgres.intake import PRUNE, apply_batch
 from ccms.store.postgres.notify import Listener, channel_for, fetch_changes_since
 
@@ -43,6 +44,7 @@ T = TypeVar("T")
 
 _RETRIES = 5
 _PRUNE_INTERVAL_S = 60.0
+_CHANGE_PRUNE_INTERVAL_S = 1.0
 _UNAVAILABLE_CLASSES = ("08", "28", "40", "53", "57", "58")
 _UNAVAILABLE_STATES = ("25006", "25P03", "25P04")  # read-only (failover), idle timeouts
 
@@ -123,6 +125,8 @@ class PostgresStore:
         event_id_retention_days: int = 7,
         clock: Callable[[], float] = time.time,
         reconnect_delay: float = 0.1,
+        stream_window_s: float = 900.0,
+        stream_window_changes: int = 1_000_000,
     ) -> None:
         self.url = url
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
@@ -137,6 +141,9 @@ class PostgresStore:
         self._feed: ChangeFeed | None = None
         self._channel = ""
         self._pruned_at = 0.0
+        self._changes_pruned_at = 0.0
+        self._window_ms = int(stream_window_s * 1000)
+        self._window_changes = stream_window_changes
 
     # -- lifecycle and schema ----------------------------------------------------------
 
@@ -333,15 +340,23 @@ class PostgresStore:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _maybe_prune(self, conn: Any) -> None:
-        """Forget event ids past their retention, once a minute, after a batch committed."""
+        """After a batch committed: drop the changes out of the replay window about once a
+        second, event ids past their retention and expired view tokens once a minute."""
         now = self._clock()
-        if now - self._pruned_at < _PRUNE_INTERVAL_S:
-            return
-        self._pruned_at = now
+        now_ms = int(now * 1000)
         try:
-            await conn.execute(PRUNE, int(now * 1000) - self._retention_ms)
+            if not 0 <= now - self._changes_pruned_at < _CHANGE_PRUNE_INTERVAL_S:
+                self._changes_pruned_at = now
+                await conn.execute(
+                    stream.PRUNE_CHANGES, now_ms - self._window_ms, self._window_changes
+                )
+            if now - self._pruned_at < _PRUNE_INTERVAL_S:
+                return
+            self._pruned_at = now
+            await conn.execute(PRUNE, now_ms - self._retention_ms)
+            await conn.execute(stream.PRUNE_TOKENS, now_ms)
         except Exception as exc:  # the batch is committed: never fail it for this
-            log.warning("pruning applied event ids failed: %s", exc)
+            log.warning("pruning the change log, event ids or view tokens failed: %s", exc)
 
     # -- change notification -----------------------------------------------------------
 
@@ -373,3 +388,29 @@ class PostgresStore:
     def feed(self) -> ChangeFeed | None:
         """The process's change feed, once a stream was opened (for health and tests)."""
         return self._feed
+
+    # -- the live stream: change log, snapshots, view tokens ---------------------------
+
+    async def read_changes(
+        self, since: int, limit: int, cc_id: int | None = None, vdn: int | None = None
+    ) -> ChangePage:
+        return await self._read(lambda conn: stream.read_changes(conn, since, limit, cc_id, vdn))
+
+    async def snapshot(self, cc_id: int, vdn: int) -> Snapshot:
+        return await self._read(lambda conn: stream.snapshot(conn, cc_id, vdn))
+
+    async def put_view_token(self, token: ViewToken) -> None:
+        now_ms = int(self._clock() * 1000)
+        conn = await self._acquire()
+        try:
+            await stream.put_token(conn, token, now_ms)
+        except Exception as exc:
+            if _closed(conn) or _is_unavailable(exc):
+                _discard(conn)
+                raise _unavailable(exc) from None
+            raise
+        finally:
+            await self._release(conn)
+
+    async def get_view_token(self, token_hash: str, now_ms: int) -> ViewToken | None:
+        return await self._read(lambda conn: stream.get_token(conn, token_hash, now_ms))

@@ -9,8 +9,9 @@ pool of reader threads so a large answer never stalls the event loop for long.
 
 Several processes (``ccms serve --workers N``) may share one file: SQLite serialises
 their writers with its file lock and ``BEGIN IMMEDIATE``. A batch that changes agents
-takes the next change number inside that lock; the change feed (:meth:`changes`) hears of
-this process's commits from the writer and of the others' through ``PRAGMA data_version``.
+takes a block of change numbers inside that lock and writes its changes to the change log
+(:mod:`.stream`); the change feed (:meth:`changes`) hears of this process's commits from
+the writer and of the others' through ``PRAGMA data_version``.
 
 When the file disappears or cannot be written (disk full, I/O error), calls raise
 :class:`StoreUnavailableError` (HTTP 503). The store then reconnects by itself on a later
@@ -43,11 +44,12 @@ from ccms.domain.agent import (
     StatusChange,
 )
 from ccms.domain.batch import new_events, plan_batch
+from ccms.domain.changes import ChangePage, Snapshot, ViewToken
 from ccms.errors import StoreUnavailableError
 from ccms.store.base import IngestResult, SchemaStatus
 from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
 from ccms.store.migrations import migrations, schema_status
-from ccms.store.sqlite import views
+from ccms.store.sqlite import stream, views
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,6 +64,7 @@ _SELECT_AGENTS = (
     f"SELECT {_AGENT_COLUMNS} FROM agent WHERE cc_id = ? AND vdn = ?"
     " AND work_no IN (SELECT value FROM json_each(?)) ORDER BY work_no"
 )
+_SELECT_VDN = f"SELECT {_AGENT_COLUMNS} FROM agent WHERE cc_id = ? AND vdn = ? ORDER BY work_no"
 _SELECT_IN_SKILLS = (
     f"SELECT {_AGENT_COLUMNS} FROM agent WHERE cc_id = ? AND vdn = ?"
     f" AND work_no IN ({views.SKILL_MEMBERS}) ORDER BY work_no"
@@ -73,8 +76,16 @@ _INSERT_HISTORY = (
 _UPSERT_AGENT = (
     f"INSERT OR REPLACE INTO agent ({_AGENT_COLUMNS}, change_seq) VALUES ({', '.join('?' * 23)})"
 )
+# An agent whose record changed without a change of its state (only the time a field was
+# set moved): its row, keeping the number of its last change.
+_UPDATE_AGENT = (
+    "UPDATE agent SET "
+    + ", ".join(f"{c.strip()} = ?" for c in _AGENT_COLUMNS.split(",")[3:])
+    + " WHERE cc_id = ? AND vdn = ? AND work_no = ?"
+)
 _FILE_CHECK_INTERVAL_S = 0.5
 _PRUNE_INTERVAL_S = 60.0
+_CHANGE_PRUNE_INTERVAL_S = 1.0
 _CHUNK = 500
 _MIGRATIONS = "ccms.store.sqlite.migrations"
 
@@ -116,6 +127,8 @@ class SQLiteStore:
         clock: Callable[[], float] = time.time,
         mmap_bytes: int = 256 * 1024 * 1024,
         change_poll_interval: float = 0.05,
+        stream_window_s: float = 900.0,
+        stream_window_changes: int = 1_000_000,
     ) -> None:
         self._given_path = path
         self.path = os.path.abspath(path)
@@ -134,6 +147,9 @@ class SQLiteStore:
         self._generation = 0
         self._checked_at = 0.0
         self._pruned_at = 0.0
+        self._changes_pruned_at = 0.0
+        self._window_ms = int(stream_window_s * 1000)
+        self._window_changes = stream_window_changes
         self._poll_interval = change_poll_interval
         self._feed: ChangeFeed | None = None
         self._feed_loop: asyncio.AbstractEventLoop | None = None
@@ -352,15 +368,19 @@ class SQLiteStore:
             self._check_file()
             self._checked_at = now
 
-    async def get_agent(self, cc_id: int, vdn: int, work_no: int) -> AgentRecord | None:
+    def _point_read(self, sql: str, params: tuple[Any, ...]) -> Any:
+        """One row by primary key, on the caller's thread and connection (a few µs)."""
         self._read_check()
         conn = self._thread_conn()
         try:
-            row = conn.execute(_SELECT_AGENT, (cc_id, vdn, work_no)).fetchone()
+            return conn.execute(sql, params).fetchone()
         except sqlite3.Error as exc:
             self._local.conn = None
             self._forget(conn)
             raise _unavailable(exc) from None
+
+    async def get_agent(self, cc_id: int, vdn: int, work_no: int) -> AgentRecord | None:
+        row = self._point_read(_SELECT_AGENT, (cc_id, vdn, work_no))
         return None if row is None else _record(row)
 
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -465,6 +485,25 @@ class SQLiteStore:
         """The change feed, once a stream was opened (for tests)."""
         return self._feed
 
+    # -- the live stream: change log, snapshots, view tokens ---------------------------
+
+    async def read_changes(
+        self, since: int, limit: int, cc_id: int | None = None, vdn: int | None = None
+    ) -> ChangePage:
+        return await self._read(lambda conn: stream.read_changes(conn, since, limit, cc_id, vdn))
+
+    async def snapshot(self, cc_id: int, vdn: int) -> Snapshot:
+        return await self._read(
+            lambda conn: stream.snapshot(conn, _SELECT_VDN, _record, cc_id, vdn)
+        )
+
+    async def put_view_token(self, token: ViewToken) -> None:
+        now_ms = int(self._clock() * 1000)
+        await self._write(lambda conn: stream.put_token(conn, token, now_ms))
+
+    async def get_view_token(self, token_hash: str, now_ms: int) -> ViewToken | None:
+        return stream.token(self._point_read(stream.GET_TOKEN, (token_hash, now_ms)))
+
     async def _follow(self, feed: ChangeFeed) -> None:
         """The follower of the feed: this process's commits come from the writer
         (:meth:`_announce`); the file's data version, read every ``change_poll_interval``,
@@ -491,14 +530,14 @@ class SQLiteStore:
             self._forget(conn)
             raise _unavailable(exc) from None
 
-    def _announce(self, seq: int, agents: frozenset[AgentKey]) -> None:
-        """From the writer thread, right after a ``COMMIT``: hand the change to the feed
-        (before the batch's caller resumes, as callbacks run in order)."""
+    def _announce(self, seq: int, agents: frozenset[AgentKey], first: int) -> None:
+        """From the writer thread, right after a ``COMMIT``: hand the changes ``first`` to
+        ``seq`` to the feed (before the batch's caller resumes, as callbacks run in order)."""
         feed, loop = self._feed, self._feed_loop
         if feed is None or loop is None:
             return
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(feed.offer, seq, agents)
+            loop.call_soon_threadsafe(feed.offer, seq, agents, first)
 
     # -- writes ------------------------------------------------------------------------
 
@@ -517,10 +556,21 @@ class SQLiteStore:
                 "INSERT INTO applied_event VALUES (?, ?)", [(i, now_ms) for i in new.event_ids]
             )
             conn.executemany(_INSERT_HISTORY, [_history_row(h) for h in plan.history])
-            seq = 0
+            seq = base = 0
+            if plan.log:
+                seq = views.take_changes(conn, len(plan.log))
+                base = seq - len(plan.log)
+                stream.log_changes(conn, plan.log, base, now_ms)
             if plan.changes:
-                seq = views.next_change(conn)
-                conn.executemany(_UPSERT_AGENT, [_row(r, seq) for r in plan.changed])
+                last = plan.last_changes
+                conn.executemany(
+                    _UPSERT_AGENT,
+                    [_row(r, base + last[r.key]) for r in plan.changed if r.key in last],
+                )
+                conn.executemany(
+                    _UPDATE_AGENT,
+                    [_row(r, 0)[3:22] + r[:3] for r in plan.changed if r.key not in last],
+                )
                 views.sync_skills(conn, plan.changes.values())
             self._maybe_prune(conn, now_ms)
             conn.execute("COMMIT")
@@ -529,7 +579,7 @@ class SQLiteStore:
                 conn.execute("ROLLBACK")
             raise
         if seq:
-            self._announce(seq, frozenset(plan.changes))
+            self._announce(seq, frozenset(c.key for c in plan.log), base + 1)
         return IngestResult(accepted=len(new.events), duplicates=new.duplicates)
 
     @staticmethod
@@ -559,12 +609,19 @@ class SQLiteStore:
         return found
 
     def _maybe_prune(self, conn: sqlite3.Connection, now_ms: int) -> None:
-        if now_ms / 1000 - self._pruned_at < _PRUNE_INTERVAL_S:
+        """Inside a batch's transaction: the change log's window about once a second,
+        event ids past their retention and expired view tokens once a minute."""
+        now = now_ms / 1000
+        if not 0 <= now - self._changes_pruned_at < _CHANGE_PRUNE_INTERVAL_S:
+            self._changes_pruned_at = now
+            stream.prune(conn, now_ms, self._window_ms, self._window_changes)
+        if now - self._pruned_at < _PRUNE_INTERVAL_S:
             return
-        self._pruned_at = now_ms / 1000
+        self._pruned_at = now
         conn.execute(
             "DELETE FROM applied_event WHERE applied_at < ?", (now_ms - self._retention_ms,)
         )
+        stream.prune_tokens(conn, now_ms)
 
 
 def _statements(sql: str) -> list[str]:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 import orjson
 
 from ccms.domain.agent import AgentKey, AgentState, SkillMember
-from ccms.domain.batch import AgentChange
+from ccms.domain.batch import AgentUpdate
 from ccms.store.changes import ChangeSet
 
 _STATE_COLUMNS = (
@@ -43,7 +43,7 @@ _SELECT_MEMBERSHIPS = (
 _CHANGES_SINCE = (
     "SELECT cc_id, vdn, work_no, change_seq FROM agent WHERE change_seq > ? ORDER BY change_seq"
 )
-_NEXT_CHANGE = "UPDATE change_counter SET seq = seq + 1 RETURNING seq"
+_TAKE_CHANGES = "UPDATE change_counter SET seq = seq + ? RETURNING seq"
 _RETURNING = sqlite3.sqlite_version_info >= (3, 35)  # one statement instead of two
 _DELETE_SKILL = (
     "DELETE FROM agent_skill WHERE cc_id = ? AND vdn = ? AND skill_id = ? AND work_no = ?"
@@ -101,12 +101,13 @@ def newest_change(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT seq FROM change_counter").fetchone()[0])
 
 
-def next_change(conn: sqlite3.Connection) -> int:
-    """Take the next change number, inside the batch's write transaction: SQLite lets one
-    connection write at a time, so numbers are gap-free and in commit order."""
+def take_changes(conn: sqlite3.Connection, count: int) -> int:
+    """Take the next ``count`` change numbers, inside the batch's write transaction; the
+    newest of them. SQLite lets one connection write at a time, so numbers are gap-free
+    and in commit order."""
     if _RETURNING:
-        return int(conn.execute(_NEXT_CHANGE).fetchone()[0])
-    conn.execute("UPDATE change_counter SET seq = seq + 1")
+        return int(conn.execute(_TAKE_CHANGES, (count,)).fetchone()[0])
+    conn.execute("UPDATE change_counter SET seq = seq + ?", (count,))
     return newest_change(conn)
 
 
@@ -117,7 +118,7 @@ def changes_since(conn: sqlite3.Connection, seq: int) -> ChangeSet:
     return ChangeSet(newest, frozenset(AgentKey(r[0], r[1], r[2]) for r in rows))
 
 
-def sync_skills(conn: sqlite3.Connection, changes: Iterable[AgentChange]) -> None:
+def sync_skills(conn: sqlite3.Connection, changes: Iterable[AgentUpdate]) -> None:
     """Bring ``agent_skill`` in line with the skills of the agents a batch changed."""
     removed: list[tuple[int, int, int, int]] = []
     added: list[tuple[int, int, int, int]] = []

@@ -1,0 +1,366 @@
+"""The live stream's benchmark (``run.py --only stream``): delivery latency, memory per idle
+subscriber, and the query routes' throughput while streams are open.
+
+Every figure comes from this run. A scenario starts fresh servers on a store of one VDN of
+1,000 agents, opens the subscribers (``stream_load.py`` processes: raw sockets, one event
+loop each), measures the servers' RSS before and after they connected, then posts status
+changes at a fixed rate, one event a request, noting when each was acknowledged. The
+latency of a change for a subscriber is the time from its acknowledgement to the arrival of
+its bytes (a change that arrived before the poster read its acknowledgement counts 0 ms);
+every subscriber must get every change. Everything runs on loopback and stops by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from run import (
+    COMMANDS,
+    HERE,
+    Server,
+    baseline_server,
+    ccms_server,
+    log,
+    pg_drop,
+    pg_store,
+    post_events,
+    requests_file,
+    run_wrk,
+    signed,
+)
+
+from ccms.client import Client
+
+AGENTS = 1_000
+EVENTS_PATH = "/ccms/v1/events"
+TOKENS_PATH = "/ccms/v1/tokens"
+# Server settings for the run: room for a thousand streams of one key.
+SERVER_FLAGS: list[str] = []
+SERVER_ENV = {"CCMS_STREAM_MAX_PER_KEY": "5000"}
+READY_DEADLINE_S = 120.0
+TAIL_S = 3.0  # after the last post: time for the last changes to arrive
+
+
+def _floor(url: str, sk: str) -> None:
+    """1,000 agents in VDN 1, signed in and idle."""
+    at = int(time.time() * 1000) - 60_000
+    events = [
+        {"eventId": f"floor-{n}", "ccId": 1, "vdn": 1, "agentId": 101 + n, "at": at,
+         "ctiStatus": 1, "name": f"Agent {101 + n}", "skills": [1 + n % 4]}
+        for n in range(AGENTS)
+    ]  # fmt: skip
+    post_events(url, sk, events)
+
+
+def _token(url: str, ak: str, sk: str) -> str:
+    with Client(url, ak, sk) as cms:
+        return cms.create_view_token(cc_id=1, vdn=1, ttl_s=3600).token
+
+
+class Load:
+    """``processes`` subscriber processes sharing ``count`` subscribers over ``urls``."""
+
+    def __init__(self, work: Path, urls: list[str], count: int, token: str, name: str) -> None:
+        self.outs: list[Path] = []
+        self.procs: list[subprocess.Popen[str]] = []
+        processes = 2 if count >= 200 else 1
+        target = f"/ccms/v1/stream?ccId=1&vdn=1&token={token}"
+        for index in range(processes):
+            share = count // processes + (1 if index < count % processes else 0)
+            out = work / f"{name}-{index}.json"
+            command = [sys.executable, str(HERE / "stream_load.py"), "--count", str(share),
+                       "--target", target, "--out", str(out), "--max-seconds", "600",
+                       *(item for url in urls for item in ("--url", url))]  # fmt: skip
+            COMMANDS.append(" ".join(command).replace(token, "TOKEN"))
+            self.outs.append(out)
+            self.procs.append(
+                subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            )
+
+    def ready(self) -> float:
+        """Seconds until every subscriber had its snapshot."""
+        started = time.monotonic()
+        for proc in self.procs:
+            assert proc.stdout is not None
+            line = proc.stdout.readline().strip()
+            if not line.startswith("READY"):
+                self.stop()
+                raise RuntimeError(f"subscribers failed: {line or 'no answer'}")
+            if time.monotonic() - started > READY_DEADLINE_S:
+                self.stop()
+                raise RuntimeError("subscribers were not ready in time")
+        return time.monotonic() - started
+
+    def stop(self) -> list[dict[str, Any]]:
+        """End the subscribers; what each received."""
+        received: list[dict[str, Any]] = []
+        for proc in self.procs:
+            if proc.stdin is not None:
+                proc.stdin.close()
+        for proc, out in zip(self.procs, self.outs, strict=True):
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+            if out.exists():
+                received += orjson.loads(out.read_bytes()).get("subscribers", [])
+                out.unlink()
+        return received
+
+
+async def _post_at_rate(urls: list[str], sk: str, rate: float, seconds: float) -> dict[int, float]:
+    """One status change a request, ``rate`` a second; ``at`` of each -> its ack time."""
+    acked: dict[int, float] = {}
+    base = int(time.time() * 1000)
+    count = int(rate * seconds)
+    hosts = [httpx.URL(url).netloc.decode() for url in urls]
+    async with httpx.AsyncClient(timeout=30) as client:
+
+        async def post(n: int) -> None:
+            url, host = urls[n % len(urls)], hosts[n % len(hosts)]
+            agent = n % AGENTS
+            event = {"eventId": f"chg-{base}-{n}", "ccId": 1, "vdn": 1, "agentId": 101 + agent,
+                     "at": base + n, "ctiStatus": 5 if (n // AGENTS) % 2 == 0 else 1}  # fmt: skip
+            body, authorization = signed(sk, EVENTS_PATH, host, {"events": [event]})
+            headers = {"content-type": "application/json", "authorization": authorization}
+            answer = await client.post(url + EVENTS_PATH, content=body, headers=headers)
+            acked[base + n] = time.monotonic()
+            if answer.json().get("resultDesc", {}).get("accepted") != 1:
+                raise RuntimeError(f"intake refused a change: {answer.text}")
+
+        started = time.monotonic()
+        tasks = []
+        for n in range(count):
+            delay = started + n / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(post(n)))
+        await asyncio.gather(*tasks)
+    return acked
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def _latencies(acked: dict[int, float], received: list[dict[str, Any]]) -> dict[str, Any]:
+    latencies: list[float] = []
+    early = missing = extra = resets = 0
+    for sub in received:
+        resets += sub["resets"]
+        seen = dict(zip(sub["ats"], sub["times"], strict=True))
+        for at, ack in acked.items():
+            got = seen.get(at)
+            if got is None:
+                missing += 1
+                continue
+            if got < ack:
+                early += 1
+            latencies.append(max(0.0, got - ack) * 1000)
+        extra += len(sub["ats"]) - len(set(sub["ats"]))
+    expected = len(acked) * len(received)
+    return {
+        "p50_ms": _percentile(latencies, 0.5) if latencies else None,
+        "p99_ms": _percentile(latencies, 0.99) if latencies else None,
+        "max_ms": max(latencies) if latencies else None,
+        "delivered": len(latencies), "expected": expected, "missing": missing,
+        "duplicates": extra, "before_ack": early, "resets": resets,
+    }  # fmt: skip
+
+
+def _rss_kb(servers: list[Server]) -> float:
+    return sum(sum(server.worker_rss_mb()) for server in servers) * 1024
+
+
+def _scenario(
+    servers: list[Server], work: Path, sk: str, token: str, name: str,
+    subscribers: int, rate: float, seconds: float,
+) -> dict[str, Any]:  # fmt: skip
+    urls = [f"http://127.0.0.1:{server.port}" for server in servers]
+    time.sleep(1.0)
+    rss_before = _rss_kb(servers)
+    load = Load(work, urls, subscribers, token, name)
+    try:
+        connect_s = load.ready()
+        time.sleep(2.0)  # the snapshots written out, the subscribers idle
+        rss_after = _rss_kb(servers)
+        acked = asyncio.run(_post_at_rate(urls[:1], sk, rate, seconds))
+        time.sleep(TAIL_S)
+    finally:
+        received = load.stop()
+    figures = _latencies(acked, received)
+    result = {
+        "name": name, "subscribers": subscribers, "rate": rate, "seconds": seconds,
+        "changes": len(acked), "connect_s": connect_s, "rss_before_kb": rss_before,
+        "rss_after_kb": rss_after, "kb_per_subscriber": (rss_after - rss_before) / subscribers,
+        **figures,
+    }  # fmt: skip
+    log(
+        f"stream {name}: {subscribers} subscribers, {rate:g} changes/s: p50 "
+        f"{figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, {figures['delivered']}/"
+        f"{figures['expected']} delivered, {result['kb_per_subscriber']:.1f} KB a subscriber"
+    )
+    return result
+
+
+def _servers(work: Path, store: Path | str, creds: Path, backend: str) -> list[Server]:
+    env = SERVER_ENV
+    if backend == "sqlite":
+        return [ccms_server(work, store, creds, workers=2, extra=SERVER_FLAGS, env=env)]
+    return [ccms_server(work, store, creds, workers=1, extra=SERVER_FLAGS, env=env)
+            for _ in range(2)]  # fmt: skip
+
+
+def run(
+    work: Path, ak: str, sk: str, creds: Path, pg_url: str | None, quick: bool
+) -> dict[str, Any]:
+    seconds = 3.0 if quick else 10.0
+    plans = [(1_000, 50.0), (100, 50.0), (1_000, 200.0)]
+    if quick:
+        plans = [(200, 50.0), (50, 50.0), (200, 200.0)]
+    results: dict[str, Any] = {"agents": AGENTS, "seconds": seconds, "scenarios": []}
+    backends = ["sqlite", "postgresql"] if pg_url else ["sqlite"]
+    for backend in backends:
+        store: Path | str
+        if backend == "sqlite":
+            store = work / "stream.db"
+        else:
+            store = pg_store(pg_url or "", "ccms_bench_stream")
+        with ccms_server(work, store, creds, workers=1, env=SERVER_ENV) as first:
+            _floor(f"http://127.0.0.1:{first.port}", sk)
+        for subscribers, rate in plans:
+            servers = _servers(work, store, creds, backend)
+            for server in servers:
+                server.__enter__()
+            try:
+                token = _token(f"http://127.0.0.1:{servers[0].port}", ak, sk)
+                name = f"{backend}-{subscribers}-{rate:g}"
+                results["scenarios"].append({"backend": backend, **_scenario(
+                    servers, work, sk, token, name, subscribers, rate, seconds)})  # fmt: skip
+            finally:
+                for server in servers:
+                    server.__exit__()
+        if backend == "sqlite":
+            results["query"] = _query_with_streams(work, sk, ak, creds, store, quick)
+        else:
+            pg_drop(pg_url or "", "ccms_bench_stream")
+    return results
+
+
+def _query_with_streams(
+    work: Path, sk: str, ak: str, creds: Path, store: Path | str, quick: bool
+) -> dict[str, Any]:
+    """Agent-detail throughput without and with open streams, and the raw baseline."""
+    seconds = 3 if quick else 8
+    streams = 200 if quick else 1_000
+    runs: dict[str, dict[str, float]] = {}
+    with baseline_server(work, 2) as base:
+        url = f"http://127.0.0.1:{base.port}"
+        requests = requests_file(work / "stream-q-base.txt", sk, httpx.URL(url).netloc.decode(),
+                                 AGENTS)  # fmt: skip
+        run_wrk(url, requests, 2)
+        runs["baseline"] = run_wrk(url, requests, seconds)
+    with ccms_server(work, store, creds, workers=2, extra=SERVER_FLAGS, env=SERVER_ENV) as server:
+        url = f"http://127.0.0.1:{server.port}"
+        requests = requests_file(work / "stream-q.txt", sk, httpx.URL(url).netloc.decode(), AGENTS)
+        run_wrk(url, requests, 2)
+        runs["ccms"] = run_wrk(url, requests, seconds)
+        load = Load(work, [url], streams, _token(url, ak, sk), "query")
+        try:
+            load.ready()
+            time.sleep(2.0)
+            runs["ccms_streams"] = run_wrk(url, requests, seconds)
+        finally:
+            received = load.stop()
+    still_open = sum(1 for sub in received if not sub["closed"])
+    result = {
+        "streams": streams, "seconds": seconds, "still_open": still_open, **runs,
+        "ratio": runs["ccms"]["rps"] / runs["baseline"]["rps"],
+        "ratio_streams": runs["ccms_streams"]["rps"] / runs["baseline"]["rps"],
+    }  # fmt: skip
+    log(
+        f"stream query: baseline {runs['baseline']['rps']:.0f}, ccms {runs['ccms']['rps']:.0f},"
+        f" with {streams} streams {runs['ccms_streams']['rps']:.0f} req/s"
+    )
+    return result
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def report(stream: dict[str, Any], verdict: Any) -> list[str]:
+    """The "Live stream" section of RESULTS.md."""
+    lines = [
+        "## Live stream",
+        "",
+        f"One VDN of {stream['agents']:,} agents. Subscribers: `stream_load.py` processes "
+        "(raw sockets, one event loop each, one or two processes) holding the streams of a "
+        "view token; a poster sends one status change a request at a fixed rate for "
+        f"{stream['seconds']:g} s. Latency: from the poster reading the change's "
+        "acknowledgement to its bytes reaching a subscriber (a change that arrived first "
+        "counts 0 ms), over every change and every subscriber. SQLite: `ccms serve "
+        "--workers 2`; PostgreSQL: two `ccms serve` nodes on one database (same machine), "
+        "the subscribers split over both, the poster on the first. Memory: the servers' "
+        "RSS after the subscribers connected and their snapshots were sent, minus before, "
+        "per subscriber.",
+        "",
+        "| store | subscribers | changes/s | p50 ms | p99 ms | max ms | delivered | "
+        "resets | KB per subscriber |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for s in stream["scenarios"]:
+        lines.append(
+            f"| {s['backend']} | {s['subscribers']:,} | {s['rate']:g} | {_ms(s['p50_ms'])} | "
+            f"{_ms(s['p99_ms'])} | {_ms(s['max_ms'])} | {s['delivered']:,} of "
+            f"{s['expected']:,} | {s['resets']} | {s['kb_per_subscriber']:.1f} |"
+        )
+    main = [s for s in stream["scenarios"] if s["subscribers"] == 1_000 and s["rate"] == 50]
+    lines.append("")
+    for s in main:
+        ok_p50 = s["p50_ms"] is not None and s["p50_ms"] <= 50
+        ok_p99 = s["p99_ms"] is not None and s["p99_ms"] <= 250
+        complete = s["delivered"] == s["expected"]
+        lines.append(
+            f"{s['backend']}, 1,000 subscribers at 50 changes/s: p50 {_ms(s['p50_ms'])} ms "
+            f"(target at most 50: {verdict(ok_p50)}), p99 {_ms(s['p99_ms'])} ms (target at "
+            f"most 250: {verdict(ok_p99)}), every change to every subscriber: "
+            f"{verdict(complete)}; {s['kb_per_subscriber']:.1f} KB per idle subscriber "
+            f"(target at most 64: {verdict(s['kb_per_subscriber'] <= 64)})."
+        )
+        lines.append("")
+    q = stream.get("query")
+    if q:
+        lines += [
+            f"Agent-detail throughput (wrk as in the query section, {q['seconds']} s a run) "
+            f"with {q['streams']:,} idle streams open on the same server:",
+            "",
+            "| server | requests/s | p50 ms | p99 ms | ratio to baseline |",
+            "|---|---|---|---|---|",
+            f"| raw ASGI baseline | {q['baseline']['rps']:,.0f} | "
+            f"{q['baseline']['p50_ms']:.2f} | {q['baseline']['p99_ms']:.2f} | 1.00 |",
+            f"| ccms, no stream | {q['ccms']['rps']:,.0f} | {q['ccms']['p50_ms']:.2f} | "
+            f"{q['ccms']['p99_ms']:.2f} | {q['ratio']:.2f} |",
+            f"| ccms, {q['streams']:,} streams open | {q['ccms_streams']['rps']:,.0f} | "
+            f"{q['ccms_streams']['p50_ms']:.2f} | {q['ccms_streams']['p99_ms']:.2f} | "
+            f"{q['ratio_streams']:.2f} |",
+            "",
+            f"With the streams open the ratio moves by {q['ratio_streams'] - q['ratio']:+.2f} "
+            f"({q['still_open']:,} of {q['streams']:,} streams still open at the end).",
+            "",
+        ]
+    return lines
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)

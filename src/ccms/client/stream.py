@@ -1,0 +1,292 @@
+"""The typed items of the live stream (``GET /ccms/v1/stream``) and the long-poll route.
+
+What a subscriber iterates over (``Client.stream``, ``AsyncClient.stream``):
+
+- :class:`StreamSnapshot`: every agent of the VDN (or of the filter) as of ``seq``,
+  assembled from the server's parts; the first item after a connection without a cursor,
+  and after a reset.
+- :class:`StreamChange`: one change of one agent, the state before and after, in ``seq``
+  order. Snapshot + the changes after it = the current state.
+- :class:`StreamReset`: the server dropped the cursor (``cursor-expired``: older than the
+  replay window; ``slow-consumer``: the subscriber fell behind). A fresh snapshot follows,
+  on the same connection or on the next one: replace the state, do not merge.
+- :class:`StreamStatus`: the connection is ``live``, or ``reconnecting`` (why, and in how
+  long), so that a screen can say it is behind rather than show stale data as current.
+
+:class:`StreamView` folds them into the agents as they are now. How the items are read
+from the connections, and how a subscription resumes, is :mod:`ccms.client.subscription`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ccms.client.errors import CCMSClientError
+from ccms.client.models import _int, _list, _object, _text
+from ccms.domain.agent import AgentKey
+from ccms.domain.status import AgentStatus, CtiStatus
+from ccms.wire import SIGNED_OUT_LOGIN_DATE
+
+__all__ = [
+    "ChangesPage",
+    "StreamAgent",
+    "StreamChange",
+    "StreamItem",
+    "StreamReset",
+    "StreamSnapshot",
+    "StreamStatus",
+    "StreamView",
+]
+
+
+# -- the typed items -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamAgent:
+    """An agent as the stream carries it: the agent-detail answer's fields, plus the
+    call center, the start of the current CTI status (``since``, ms), the reason code,
+    the skill queues, the current calls and the flags.
+
+    ``login_date`` is ``None`` while signed out. ``current_state_time`` is the seconds in
+    state when the server wrote the item; :meth:`seconds_in_state` counts from ``since``.
+    """
+
+    cc_id: int
+    vdn_id: int
+    work_no: int
+    cti_status: CtiStatus
+    status: AgentStatus
+    name: str | None
+    phone_number: str | None
+    login_date: int | None
+    current_state_time: int
+    media_type: int
+    since: int
+    reason: int | None
+    skills: tuple[int, ...]
+    calls: tuple[str, ...]
+    flags: tuple[str, ...]
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def key(self) -> AgentKey:
+        return AgentKey(self.cc_id, self.vdn_id, self.work_no)
+
+    @property
+    def signed_in(self) -> bool:
+        return self.cti_status != CtiStatus.SIGNED_OUT
+
+    def seconds_in_state(self, now_ms: int) -> int:
+        """Whole seconds in the current CTI status at ``now_ms`` (the server's clock)."""
+        return max(0, (now_ms - self.since) // 1000)
+
+    @classmethod
+    def from_wire(cls, data: object) -> StreamAgent:
+        raw = _object(data, "agent")
+        cti = _int(raw, "citStatus")
+        if cti not in CtiStatus._value2member_map_:
+            raise ValueError(f"citStatus must be a CTI status code 0..10, got {cti}")
+        status = _int(raw, "status")
+        login = _int(raw, "loginDate")
+        reason = raw.get("reason")
+        return cls(
+            cc_id=_int(raw, "ccId"),
+            vdn_id=_int(raw, "vdnId"),
+            work_no=_int(raw, "workNo"),
+            cti_status=CtiStatus(cti),
+            status=AgentStatus(status) if status in AgentStatus._value2member_map_
+            else AgentStatus.UNKNOWN,
+            name=_text(raw, "name"),
+            phone_number=_text(raw, "phoneNumber"),
+            login_date=None if login == SIGNED_OUT_LOGIN_DATE else login,
+            current_state_time=_int(raw, "currentStateTime"),
+            media_type=_int(raw, "mediaType"),
+            since=_int(raw, "since"),
+            reason=None if reason is None else _int(raw, "reason"),
+            skills=_ints(raw.get("skills", []), "skills"),
+            calls=_strings(raw.get("calls", []), "calls"),
+            flags=_strings(raw.get("flags", []), "flags"),
+            raw=dict(raw),
+        )  # fmt: skip
+
+
+def _ints(value: object, what: str) -> tuple[int, ...]:
+    items = _list(value, what)
+    if not all(type(item) is int for item in items):
+        raise ValueError(f"{what} must be integers, got {items!r}")
+    return tuple(items)
+
+
+def _strings(value: object, what: str) -> tuple[str, ...]:
+    items = _list(value, what)
+    if not all(isinstance(item, str) for item in items):
+        raise ValueError(f"{what} must be strings, got {items!r}")
+    return tuple(items)
+
+
+def agents_from_wire(value: object) -> tuple[StreamAgent, ...]:
+    return tuple(StreamAgent.from_wire(item) for item in _list(value, "agents"))
+
+
+@dataclass(frozen=True)
+class StreamSnapshot:
+    """Every agent of the stream's VDN (and filter) as of ``seq``, by work number.
+
+    ``server_time`` is the server's clock (ms) when it read them: a screen corrects its
+    own clock by it. ``replay_window_s``: how long a cursor stays valid after a drop.
+    """
+
+    seq: int
+    server_time: int
+    replay_window_s: int | None
+    agents: tuple[StreamAgent, ...]
+
+    @classmethod
+    def from_wire(cls, data: object) -> StreamSnapshot:
+        """The long-poll route's ``snapshot`` (one part, no ``part``/``parts``)."""
+        raw = _object(data, "snapshot")
+        window = raw.get("replayWindowS")
+        return cls(
+            seq=_int(raw, "seq"),
+            server_time=_int(raw, "serverTime"),
+            replay_window_s=None if window is None else _int(raw, "replayWindowS"),
+            agents=agents_from_wire(raw.get("agents")),
+        )
+
+
+@dataclass(frozen=True)
+class StreamChange:
+    """One change of one agent: ``seq`` (the store's change number, ascending), ``at``
+    (ms, the time of the event that caused it), the agent before (``None``: not known
+    before) and after."""
+
+    seq: int
+    at: int
+    key: AgentKey
+    prev: StreamAgent | None
+    cur: StreamAgent
+
+    @classmethod
+    def from_wire(cls, data: object) -> StreamChange:
+        raw = _object(data, "change")
+        key = _object(raw.get("key"), "key")
+        prev = raw.get("prev")
+        return cls(
+            seq=_int(raw, "seq"),
+            at=_int(raw, "at"),
+            key=AgentKey(_int(key, "ccId"), _int(key, "vdn"), _int(key, "agentId")),
+            prev=None if prev is None else StreamAgent.from_wire(prev),
+            cur=StreamAgent.from_wire(raw.get("cur")),
+        )
+
+
+ResetReason = Literal["cursor-expired", "slow-consumer"]
+
+
+@dataclass(frozen=True)
+class StreamReset:
+    """The server dropped the cursor: a fresh :class:`StreamSnapshot` follows. ``reason``
+    is ``cursor-expired`` (older than the replay window) or ``slow-consumer`` (the
+    subscriber fell behind its queue; the client reconnects without a cursor)."""
+
+    reason: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class StreamStatus:
+    """The connection: ``live`` (open; what follows is current), or ``reconnecting``
+    (``error``: why it dropped; ``retry_in``: seconds before the next attempt;
+    ``attempt``: 1 for the first attempt after a drop)."""
+
+    state: Literal["live", "reconnecting"]
+    error: CCMSClientError | None = None
+    retry_in: float = 0.0
+    attempt: int = 0
+
+    @property
+    def live(self) -> bool:
+        return self.state == "live"
+
+
+StreamItem = StreamSnapshot | StreamChange | StreamReset | StreamStatus
+
+
+@dataclass(frozen=True)
+class ChangesPage:
+    """The answer of the long-poll route (``GET /ccms/v1/changes``): the changes after the
+    cursor, in ``seq`` order, and ``next_seq``, the cursor of the next call. ``reset``:
+    the cursor was too old; ``snapshot`` is then the whole state to start again from."""
+
+    changes: tuple[StreamChange, ...]
+    next_seq: int
+    reset: bool
+    snapshot: StreamSnapshot | None
+
+    @classmethod
+    def from_wire(cls, data: object) -> ChangesPage:
+        raw = _object(data, "changes answer")
+        reset = raw.get("reset", False)
+        if not isinstance(reset, bool):
+            raise ValueError(f"reset must be true or false, got {reset!r}")
+        snapshot = raw.get("snapshot")
+        if reset and snapshot is None:
+            raise ValueError("a reset without a snapshot")
+        changes = _list(raw.get("changes", []), "changes")
+        return cls(
+            changes=tuple(StreamChange.from_wire(change) for change in changes),
+            next_seq=_int(raw, "nextSeq"),
+            reset=reset,
+            snapshot=None if snapshot is None else StreamSnapshot.from_wire(snapshot),
+        )  # fmt: skip
+
+
+class StreamView:
+    """The agents as the items of a stream say they are now (snapshot + changes).
+
+        view = StreamView()
+        for item in cms.stream(1, 1):
+            if view.apply(item):
+                draw(view.agents)
+
+    ``agents`` by work number; ``seq`` of the last item applied; ``live`` is false from a
+    ``reconnecting`` status until the connection is back; ``clock_offset_ms`` is the
+    server's clock minus ``clock()`` (ms) at the last snapshot.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self.agents: dict[int, StreamAgent] = {}
+        self.seq: int | None = None
+        self.live = False
+        self.synced = False  # a snapshot arrived (and no reset since)
+        self.status: StreamStatus | None = None
+        self.clock_offset_ms = 0
+
+    def apply(self, item: StreamItem) -> bool:
+        """Apply ``item``; whether what a screen shows changed."""
+        if isinstance(item, StreamSnapshot):
+            self.agents = {agent.work_no: agent for agent in item.agents}
+            self.seq = item.seq
+            self.synced = True
+            self.clock_offset_ms = item.server_time - int(self._clock() * 1000)
+            return True
+        if isinstance(item, StreamChange):
+            self.agents[item.cur.work_no] = item.cur
+            self.seq = item.seq
+            return True
+        if isinstance(item, StreamReset):
+            self.synced = False
+            return True
+        self.status = item
+        changed = self.live != item.live or not item.live
+        self.live = item.live
+        return changed
+
+    def server_now_ms(self) -> int:
+        """Now by the server's clock, as the last snapshot told it."""
+        return int(self._clock() * 1000) + self.clock_offset_ms
