@@ -63,7 +63,7 @@ def _errors(route: Route) -> dict[str, Any]:
     refusals = dict(_ALWAYS)
     if route.body is not Body.NONE:
         refusals.update(_WITH_BODY)
-    if route.auth is Auth.SIGNED:
+    if route.auth is not Auth.NONE:
         refusals.update(_SIGNED)
     own = VENDOR_FAILURE_REF if route.envelope is Family.VENDOR else FAILURE_REF
     answers: dict[str, Any] = {}
@@ -80,6 +80,16 @@ def _errors(route: Route) -> dict[str, Any]:
     return answers
 
 
+def _answers(route: Route, op: Operation) -> dict[str, Any]:
+    """The media of a 200: the operation's own, and for a stream (or any non-JSON answer
+    of a route that takes parameters) the failure envelope a refused parameter gets."""
+    content: dict[str, Any] = {op.media: {"schema": op.answer}}
+    if op.media != "application/json" and op.query:
+        own = VENDOR_FAILURE_REF if route.envelope is Family.VENDOR else FAILURE_REF
+        content["application/json"] = {"schema": own}
+    return content
+
+
 def _operation(route: Route, op: Operation) -> dict[str, Any]:
     description = op.description
     if route.role is not None:
@@ -88,11 +98,11 @@ def _operation(route: Route, op: Operation) -> dict[str, Any]:
         "operationId": operation_id(route),
         "summary": op.summary,
         "tags": list(op.tags),
-        "security": [{SECURITY_SCHEME: []}] if route.auth is Auth.SIGNED else [],
+        "security": [{SECURITY_SCHEME: []}] if route.auth is not Auth.NONE else [],
         "responses": {
             "200": {
                 "description": "The answer (a failure envelope for a refused parameter)",
-                "content": {op.media: {"schema": op.answer}},
+                "content": _answers(route, op),
             },
             **_errors(route),
         },
@@ -101,6 +111,12 @@ def _operation(route: Route, op: Operation) -> dict[str, Any]:
         item["description"] = description
     if route.role is not None:
         item["x-ccms-role"] = route.role
+    if op.query:
+        item["parameters"] = [
+            {"name": name, "in": "query", "required": name in op.required_query,
+             "schema": schema}
+            for name, schema in op.query.items()
+        ]  # fmt: skip
     if route.body is not Body.NONE and op.request is not None:
         media: dict[str, Any] = {"schema": op.request}
         if op.example is not None:

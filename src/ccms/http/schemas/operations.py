@@ -44,6 +44,8 @@ class Operation:
     description: str = ""
     tags: tuple[str, ...] = field(default=())
     example: Any = None
+    query: dict[str, Schema] = field(default_factory=dict)  # GET query parameters
+    required_query: tuple[str, ...] = ()
 
 
 # -- building blocks -----------------------------------------------------------------------
@@ -264,6 +266,12 @@ def operations(settings: Settings) -> dict[tuple[str, str], Operation]:
             }
         )
 
+    stream_query: dict[str, Schema] = {
+        "ccId": cc_id, "vdn": vdn, "since": integer(0, 2**53),
+        "skills": {"type": "string", "pattern": "^[0-9]+(,[0-9]+)*$"},
+        "agents": {"type": "string", "pattern": "^[0-9]+(,[0-9]+)*$"},
+    }  # fmt: skip
+    ttl = integer(1, settings.view_token_max_ttl_s)
     nullable = {"type": "null"}
     status_page = params(
         {"ccId": cc_id, "vdn": vdn, "offset": integer(*OFFSET_RANGE)},
@@ -373,6 +381,27 @@ def operations(settings: Settings) -> dict[tuple[str, str], Operation]:
             success(record(accepted=INTEGER, duplicates=INTEGER)), tags=native,
             example={"events": [event]},
             description="Idempotent by eventId: a batch sent again counts its duplicates.",
+        ),
+        (post, wire.TOKENS): Operation(
+            "A view token for a browser (the stream and the long poll only)",
+            params({}, {"ccId": cc_id, "vdn": vdn, "ttlS": ttl}),
+            success(record(token=TEXT, expiresAt=INTEGER)), tags=native,
+            example={"ccId": 1, "vdn": 1, "ttlS": 600},
+            description="Opaque and random, never logged; ends with its key's removal.",
+        ),
+        (get, wire.STREAM): Operation(
+            "The live stream of agent changes (Server-Sent Events)", None, TEXT,
+            media="text/event-stream", tags=native, query=stream_query,
+            required_query=("ccId", "vdn"),
+            description="A snapshot, then every change with its seq as the SSE id; resume"
+            " with Last-Event-ID or since (docs/stream.md). Signed, or ?token=.",
+        ),
+        (get, wire.CHANGES): Operation(
+            "The changes after a seq (the stream's long-poll twin)", None,
+            success({"type": "object", "required": ["changes", "nextSeq", "reset"]}),
+            tags=native, query={**stream_query, "wait": integer(0, 30)},
+            required_query=("ccId", "vdn"),
+            description="Answers at the first change after since, or after wait seconds.",
         ),
         (get, wire.OPENAPI_DOCUMENT): Operation(
             "This document", None, {"type": "object", "required": ["openapi", "paths"]},
