@@ -31,19 +31,22 @@ def test_postgres_status_then_migrate(
 ) -> None:
     assert run(["db", "status", "--store", pg_schema.url]) == 0
     status = lines(capsys.readouterr().out)
+    names = [m.name for m in migrations("ccms.store.postgres.migrations")]
+    latest = str(max(m.version for m in migrations("ccms.store.postgres.migrations")))
+    assert names[:2] == ["0001_initial", "0002_change_seq"]
     assert status["current version"] == "0"
-    assert status["latest version"] == "2"
-    assert status["pending"] == "0001_initial, 0002_change_seq"
+    assert status["latest version"] == latest
+    assert status["pending"] == ", ".join(names)
     assert not pg_schema.admin(
         "SELECT 1 FROM pg_tables WHERE schemaname = %s", pg_schema.name
     )  # status changed nothing
     assert run(["db", "migrate"], {"CCMS_STORE": pg_schema.url}) == 0
-    assert capsys.readouterr().out.endswith("migrated from version 0 to 2\n")
+    assert capsys.readouterr().out.endswith(f"migrated from version 0 to {latest}\n")
     assert run(["db", "status"], {"CCMS_STORE": pg_schema.url}) == 0
     status = lines(capsys.readouterr().out)
-    assert (status["current version"], status["pending"]) == ("2", "none")
+    assert (status["current version"], status["pending"]) == (latest, "none")
     assert run(["db", "migrate", "--store", pg_schema.url]) == 0
-    assert "already at version 2" in capsys.readouterr().out
+    assert f"already at version {latest}" in capsys.readouterr().out
 
 
 @pytest.mark.postgres

@@ -20,7 +20,8 @@ from ccms.errors import StoreUnavailableError
 from ccms.settings import load_settings
 from ccms.store.backends import open_store
 from ccms.store.base import Store
-from ccms.store.postgres import PostgresStore, redact
+from ccms.store.migrations import migrations
+from ccms.store.postgres import PostgresStore, migrate, redact
 from ccms.store.sqlite import SQLiteStore
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.anyio]
@@ -53,7 +54,8 @@ async def test_nodes_starting_together_migrate_once(
     stores = [nodes() for _ in range(6)]
     await asyncio.gather(*(s.open() for s in stores))
     rows = pg_schema.admin(f"SELECT version FROM {pg_schema.name}.schema_migrations ORDER BY 1")
-    assert [r[0] for r in rows] == list(range(1, stores[0].latest_version + 1))
+    assert [r[0] for r in rows] == [m.version for m in migrations(migrate.MIGRATIONS)]
+    assert rows[-1][0] == stores[0].latest_version
     assert await stores[0].schema_version() == stores[0].latest_version
     assert await stores[0].migrate() == []  # nothing left to do
 

@@ -42,7 +42,7 @@ from ccms.domain.agent import (
     SkillMember,
     StatusChange,
 )
-from ccms.domain.batch import new_events, plan_batch
+from ccms.domain.batch import EventKey, new_events, plan_batch
 from ccms.errors import StoreUnavailableError
 from ccms.store.base import IngestResult, SchemaStatus
 from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
@@ -70,12 +70,20 @@ _INSERT_HISTORY = (
     "INSERT INTO status_history (cc_id, vdn, work_no, at, cti_status, reason, event_id, applied)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_INSERT_APPLIED = "INSERT INTO applied_event (cc_id, vdn, event_id, applied_at) VALUES (?, ?, ?, ?)"
+_SELECT_APPLIED = (
+    "SELECT event_id FROM applied_event WHERE cc_id = ? AND vdn = ?"
+    " AND event_id IN (SELECT value FROM json_each(?))"
+)
+# Ids applied before ids were per tenant (schema version 5) whose tenant the history does
+# not tell are kept as call center 0, VDN 0: ids of every tenant, until they expire.
+_ANY_TENANT = (0, 0)
+_ANY_TENANT_LEFT = "SELECT 1 FROM applied_event WHERE cc_id = 0 AND vdn = 0 LIMIT 1"
 _UPSERT_AGENT = (
     f"INSERT OR REPLACE INTO agent ({_AGENT_COLUMNS}, change_seq) VALUES ({', '.join('?' * 23)})"
 )
 _FILE_CHECK_INTERVAL_S = 0.5
 _PRUNE_INTERVAL_S = 60.0
-_CHUNK = 500
 _MIGRATIONS = "ccms.store.sqlite.migrations"
 
 
@@ -511,11 +519,9 @@ class SQLiteStore:
         now_ms = int(self._clock() * 1000)
         conn.execute("BEGIN IMMEDIATE")
         try:
-            new = new_events(events, self._applied_ids(conn, [e.event_id for e in events]))
+            new = new_events(events, self._applied(conn, events))
             plan = plan_batch(new, self._load(conn, new.keys))
-            conn.executemany(
-                "INSERT INTO applied_event VALUES (?, ?)", [(i, now_ms) for i in new.event_ids]
-            )
+            conn.executemany(_INSERT_APPLIED, [(*key, now_ms) for key in new.event_keys])
             conn.executemany(_INSERT_HISTORY, [_history_row(h) for h in plan.history])
             seq = 0
             if plan.changes:
@@ -547,15 +553,20 @@ class SQLiteStore:
         return found
 
     @staticmethod
-    def _applied_ids(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = conn.execute(
-                f"SELECT event_id FROM applied_event WHERE event_id IN ({marks})", chunk
-            )
-            found.update(r[0] for r in rows)
+    def _applied(conn: sqlite3.Connection, events: list[AgentEvent]) -> set[EventKey]:
+        """The keys of ``events`` applied before: one query per call center and VDN, and
+        one more while ids of every tenant (:data:`_ANY_TENANT`) are left."""
+        groups: dict[tuple[int, int], set[str]] = {}
+        for event in events:
+            groups.setdefault((event.cc_id, event.vdn), set()).add(event.event_id)
+        found: set[EventKey] = set()
+        for (cc_id, vdn), ids in groups.items():
+            rows = conn.execute(_SELECT_APPLIED, (cc_id, vdn, orjson.dumps(list(ids)).decode()))
+            found.update(EventKey(cc_id, vdn, r[0]) for r in rows)
+        if conn.execute(_ANY_TENANT_LEFT).fetchone():
+            every = orjson.dumps(list({e.event_id for e in events})).decode()
+            old = {r[0] for r in conn.execute(_SELECT_APPLIED, (*_ANY_TENANT, every))}
+            found.update(EventKey(e.cc_id, e.vdn, e.event_id) for e in events if e.event_id in old)
         return found
 
     def _maybe_prune(self, conn: sqlite3.Connection, now_ms: int) -> None:
