@@ -169,3 +169,16 @@ def test_missing_credentials_is_refused(tmp_path: Path) -> None:
     result = run_cli("serve", cwd=tmp_path)
     assert result.returncode == 2
     assert "credentials file is required" in result.stderr
+
+
+def test_a_store_in_a_missing_directory_is_refused(tmp_path: Path) -> None:
+    creds = _credentials(tmp_path, "Yq3oV0c_Rr8wq6GZ3c1o7y9LZkSg0Pdd")
+    store = tmp_path / "no-such-dir" / "ccms.db"
+    result = run_cli(
+        "serve", "--credentials", str(creds), "--store", f"sqlite:///{store}", cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"ccms: the directory {store.parent} of the store sqlite:///{store} does not exist\n"
+    )
+    assert not store.parent.exists()

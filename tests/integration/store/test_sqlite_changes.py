@@ -15,7 +15,6 @@ from ccms.domain.agent import AgentEvent, AgentKey
 from ccms.domain.status import CtiStatus
 from ccms.store import changes as change_feed
 from ccms.store.changes import ChangeSet, ChangeStream
-from ccms.store.migrations import migrations
 from ccms.store.sqlite import SQLiteStore
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -113,19 +112,3 @@ async def test_a_slow_subscriber_catches_up_from_the_file(
             assert await reported(stream, keys(range(200, 201))) == 8
     finally:
         await store.close()
-
-
-def test_status_and_migrate_without_opening(tmp_path: Path) -> None:
-    """``ccms db`` on SQLite: the status never creates the file; migrate does, once."""
-    path = tmp_path / "new.db"
-    store = SQLiteStore(str(path))
-    status = asyncio.run(store.schema_status())
-    assert (status.backend, status.current) == ("sqlite", 0)
-    versions = [m.version for m in migrations("ccms.store.sqlite.migrations")]
-    assert status.pending[0] == "0001_initial" and len(status.pending) == len(versions)
-    assert not path.exists()
-    assert asyncio.run(store.migrate()) == versions
-    assert asyncio.run(store.migrate()) == []
-    after = asyncio.run(store.schema_status())
-    assert (after.current, after.pending) == (status.latest, ())
-    assert store.location == f"sqlite:///{path}"

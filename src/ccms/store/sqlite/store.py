@@ -149,7 +149,7 @@ class SQLiteStore:
     # -- lifecycle ---------------------------------------------------------------------
 
     async def open(self) -> None:
-        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        self._require_directory()
         self._writer = threading.Thread(target=self._writer_main, name="ccms-sqlite-writer")
         self._writer.daemon = True
         self._writer.start()
@@ -324,9 +324,13 @@ class SQLiteStore:
         return schema_status("sqlite", _MIGRATIONS, await asyncio.to_thread(self._file_version))
 
     def _file_version(self) -> int:
-        """``PRAGMA user_version`` on a read-only connection of its own; 0 without a file."""
+        """``PRAGMA user_version`` on a read-only connection of its own (0: an empty file)."""
         if not os.path.exists(self.path):
-            return 0
+            self._require_directory()
+            raise StoreUnavailableError(
+                f"no store at {self.location}: {self.path} does not exist"
+                " (ccms serve or ccms db migrate creates it)"
+            )
         try:
             conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
             try:
@@ -343,7 +347,7 @@ class SQLiteStore:
 
     def _migrate_alone(self) -> list[int]:
         """Migrate a store that is not open, on a connection of its own."""
-        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        self._require_directory()
         conn = self._connect(create=True)
         try:
             return self._migrate(conn)
@@ -351,6 +355,16 @@ class SQLiteStore:
             raise _unavailable(exc) from None
         finally:
             self._forget(conn)
+
+    def _require_directory(self) -> None:
+        """Refuse a file in a directory that does not exist: a mistyped path must not
+        become a new, empty store (nor a new directory)."""
+        folder = os.path.dirname(self.path)
+        if not os.path.isdir(folder):
+            reason = "is not a directory" if os.path.exists(folder) else "does not exist"
+            raise StoreUnavailableError(
+                f"the directory {folder} of the store {self.location} {reason}"
+            )
 
     # -- reads -------------------------------------------------------------------------
 
