@@ -81,11 +81,11 @@ class BatchPlan:
 def new_events(events: Iterable[AgentEvent], applied: Container[EventKey]) -> NewEvents:
     """The events of ``events`` to apply: those whose :class:`EventKey` is not in
     ``applied`` (the keys a store already holds) and did not occur earlier in the batch."""
-    seen: set[EventKey] = set()
+    seen: set[tuple[int, int, str]] = set()
     fresh: list[AgentEvent] = []
     duplicates = 0
     for event in events:
-        key = EventKey(event.cc_id, event.vdn, event.event_id)
+        key = (event.cc_id, event.vdn, event.event_id)  # equal to its EventKey, built faster
         if key in seen or key in applied:
             duplicates += 1
             continue
