@@ -389,6 +389,96 @@ def bench_intake(
     return results
 
 
+def export_revision(rev: str, dest: Path) -> Path:
+    """The ``src`` folder of git revision ``rev`` of this repository, unpacked under ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "src"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    COMMANDS.append(f"git archive {rev} src | tar -x -C $BENCH_DIR/before")
+    return dest / "src"
+
+
+def revision_server(workdir: Path, src: Path, db: Path, creds: Path, workers: int) -> Server:
+    """``ccms serve`` from another revision's source tree (its ``python -m ccms``)."""
+    port = free_port()
+    command = [
+        "env", f"PYTHONPATH={src}", sys.executable, "-m", "ccms", "serve", "--port", str(port),
+        "--store", f"sqlite:///{db}", "--credentials", str(creds), "--workers", str(workers),
+        "--log-level", "warning",
+    ]  # fmt: skip
+    return Server(command, port, workdir, "/healthz")
+
+
+def bench_before_after(
+    work: Path, sk: str, creds: Path, rev: str, rounds: int, seconds: int, agents: int
+) -> dict[str, Any]:
+    """Query throughput (as a ratio to the raw baseline) and intake, this tree against
+    revision ``rev``, alternating in one run so that drift hits both alike."""
+    src = export_revision(rev, work / "before")
+    label = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", rev],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+
+    def server(name: str, db: Path, workers: int) -> Server:
+        if name == "before":
+            return revision_server(work, src, db, creds, workers)
+        return ccms_server(work, db, creds, workers)
+
+    dbs = {name: work / f"ba-{name}.db" for name in ("before", "after")}
+    for name, db in dbs.items():
+        with server(name, db, 1) as running:
+            load_through_intake(f"http://127.0.0.1:{running.port}", sk, agents)
+    query: dict[str, list[float]] = {"baseline": [], "before": [], "after": []}
+    intake: dict[str, list[float]] = {"before": [], "after": []}
+    for round_no in range(rounds):
+        for name in query:
+            with (
+                baseline_server(work, 2)
+                if name == "baseline"
+                else server(name, dbs[name], 2) as running
+            ):
+                url = f"http://127.0.0.1:{running.port}"
+                requests = requests_file(
+                    work / f"ba-requests-{name}.txt", sk, httpx.URL(url).netloc.decode(), agents
+                )
+                if name != "baseline":
+                    check_requests(url, requests)
+                run_wrk(url, requests, 2)  # warm-up
+                query[name].append(run_wrk(url, requests, seconds)["rps"])
+        for name in intake:
+            db = work / f"ba-intake-{name}-{round_no}.db"
+            with server(name, db, 1) as running:
+                url = f"http://127.0.0.1:{running.port}"
+
+                async def post(url: str = url) -> tuple[int, float]:
+                    started = time.monotonic()
+                    deadline = started + seconds / 2
+                    counts = await asyncio.gather(
+                        *(_poster(url, sk, 1000, deadline, i, 4) for i in range(4))
+                    )
+                    return sum(counts), time.monotonic() - started
+
+                accepted, elapsed = asyncio.run(post())
+            intake[name].append(accepted / elapsed)
+        log(
+            f"before/after round {round_no + 1}: query before {query['before'][-1]:.0f}, after "
+            f"{query['after'][-1]:.0f}, baseline {query['baseline'][-1]:.0f} req/s; intake "
+            f"before {intake['before'][-1]:.0f}, after {intake['after'][-1]:.0f} events/s"
+        )
+    ratios = {
+        name: statistics.median(r / b for r, b in zip(query[name], query["baseline"], strict=True))
+        for name in ("before", "after")
+    }
+    return {
+        "revision": label, "rounds": rounds, "seconds": seconds, "agents": agents,
+        "query_rps": query, "intake_events_per_s": intake, "query_ratio": ratios,
+        "intake_median": {name: statistics.median(v) for name, v in intake.items()},
+    }  # fmt: skip
+
+
 async def _build_store(db: Path, agents: int) -> float:
     import monitor_routes
 
@@ -659,6 +749,32 @@ def report(results: dict[str, Any]) -> str:
             f"{verdict(ours['p99_ms'] <= 10)}).",
             "",
         ]
+    ba = results.get("before_after")
+    if ba:
+        rps = ba["query_rps"]
+        lines += [
+            f"## Before and after: this tree against {ba['revision']}",
+            "",
+            f"Both servers (and the raw baseline) measured in this run, alternating, "
+            f"{ba['rounds']} rounds: query as above ({ba['agents']:,} agents, `--workers 2`, "
+            f"{ba['seconds']} s a run), intake with 4 posters in batches of 1,000 "
+            f"({ba['seconds'] / 2:g} s a run, 1 worker). Ratios are medians of the per-round "
+            "ratios to the baseline.",
+            "",
+            "| | query req/s (median) | ratio to baseline | intake events/s (median) |",
+            "|---|---|---|---|",
+            f"| raw ASGI baseline | {statistics.median(rps['baseline']):,.0f} | 1.00 | |",
+            *(
+                f"| {name} ({ba['revision'] if name == 'before' else 'this tree'}) | "
+                f"{statistics.median(rps[name]):,.0f} | {ba['query_ratio'][name]:.2f} | "
+                f"{ba['intake_median'][name]:,.0f} |"
+                for name in ("before", "after")
+            ),
+            "",
+            f"Query ratio after / before: {ba['query_ratio']['after'] / ba['query_ratio']['before']:.2f}; "
+            f"intake after / before: {ba['intake_median']['after'] / ba['intake_median']['before']:.2f}.",
+            "",
+        ]
     intake = results.get("intake")
     if intake:
         lines += [
@@ -863,6 +979,11 @@ def main() -> int:
         ),
         help="PostgreSQL server for the PostgreSQL column ('' to skip)",
     )
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="also measure git revision REV's server side by side (query ratio, intake)",
+    )
     args = parser.parse_args()
     sections = set(args.only.split(","))
     if shutil.which("wrk") is None:
@@ -877,11 +998,17 @@ def main() -> int:
         creds.write_text(
             f'[[access_key]]\nak = "{AK}"\nsk = "{sk}"\nroles = ["admin"]\n', encoding="utf-8"
         )
+        creds.chmod(0o600)  # ccms refuses a file of secrets that others may read
         pg_url = args.postgres or None
         if "query" in sections:
             results["query"] = bench_query(work, sk, creds, rounds=1 if quick else 3,
                                            seconds=3 if quick else 10, agents=5_000 if quick else 50_000,
                                            pg_url=pg_url)  # fmt: skip
+        if args.against:
+            results["before_after"] = bench_before_after(
+                work, sk, creds, args.against, rounds=3, seconds=3 if quick else 10,
+                agents=5_000 if quick else 50_000,
+            )  # fmt: skip
         if "intake" in sections:
             results["intake"] = bench_intake(
                 work, sk, creds, seconds=2 if quick else 5, pg_url=pg_url

@@ -3,25 +3,41 @@
 ``ccms serve``, ``ccms demo`` and the end-to-end tests get their server from here, and
 nothing else wires these parts together.
 
+Before it touches anything (the store, a demo's folder), a start checks what it can: the
+settings, the TLS files, the access keys, the store's driver, and the port, which it binds
+then and hands to uvicorn. Each refusal is one error: a :class:`~ccms.settings.SettingsError`
+for what the operator must change, a :class:`StartError` for a port in use.
+
 Worker processes (``ccms serve --workers N``) are started by uvicorn, which can hand them
 nothing but an import string (:data:`WORKER_FACTORY`): the parent exports the settings as
 ``CCMS_*`` variables (the process boundary) and :func:`app_from_environ` rebuilds the app
 from them in each worker.
+
+Logging: one :mod:`logging.config` dictionary (:func:`log_config`) formats the lines of ccms
+and of uvicorn alike, as text or as JSON (:class:`JsonFormatter`); uvicorn gets it too, and
+applies it in each worker process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import ipaddress
 import logging
+import logging.config
+import socket
+import ssl
 import tempfile
 import time
 from collections.abc import Callable, Generator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import uvicorn
 
+from ccms import __version__
 from ccms.auth import AccessKey, load_credentials
 from ccms.http.app import App, create_app
 from ccms.settings import (
@@ -32,10 +48,19 @@ from ccms.settings import (
     process_environ,
     to_environ,
 )
-from ccms.store.backends import open_store
+from ccms.store import backends
 from ccms.store.base import Store
 
 WORKER_FACTORY = "ccms.server:app_from_environ"
+POSTGRES_DRIVER = "asyncpg"  # what the ``postgres`` extra installs
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+
+log = logging.getLogger(__name__)
+
+
+class StartError(Exception):
+    """The server cannot start where its settings say: its port is in use."""
 
 
 def is_loopback(host: str) -> bool:
@@ -49,7 +74,7 @@ def is_loopback(host: str) -> bool:
 
 def check(settings: Settings) -> None:
     """What ``serve`` refuses before touching anything: no access keys, plain HTTP on an
-    address other than loopback without ``--insecure-http``."""
+    address other than loopback without ``--insecure-http``, TLS files it cannot use."""
     if not settings.credentials:
         raise SettingsError("a credentials file is required (--credentials or CCMS_CREDENTIALS)")
     if not settings.tls and not is_loopback(settings.host) and not settings.insecure_http:
@@ -57,6 +82,86 @@ def check(settings: Settings) -> None:
             f"refusing plain HTTP on {settings.host}: give --tls-cert/--tls-key, or"
             " --insecure-http behind a TLS-terminating proxy"
         )
+    if settings.tls:
+        check_tls(settings.tls_cert, settings.tls_key)
+
+
+def check_tls(cert: str, key: str) -> None:
+    """The certificate and key files can be read and go together (uvicorn loads them the
+    same way, later)."""
+    for what, path in (("certificate", cert), ("key", key)):
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise SettingsError(f"cannot read the TLS {what} file {path}: {exc.strerror}") from None
+    asked: list[bool] = []
+
+    def no_passphrase() -> str:  # never prompt on the terminal: ccms has no passphrase
+        asked.append(True)
+        return ""
+
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key, no_passphrase)
+    except (ssl.SSLError, ValueError) as exc:
+        if asked:
+            raise SettingsError(
+                f"the TLS key file {key} is encrypted: ccms needs it without a passphrase"
+            ) from None
+        reason = getattr(exc, "reason", None) or str(exc)
+        raise SettingsError(
+            f"cannot use the TLS certificate file {cert} with the key file {key}: {reason}"
+        ) from None
+
+
+def open_store(settings: Settings) -> Store:
+    """The store ``settings.store`` names (not yet opened); a PostgreSQL URL without the
+    ``postgres`` extra installed is a :class:`SettingsError` that says how to install it."""
+    try:
+        return backends.open_store(settings)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] != POSTGRES_DRIVER:
+            raise
+        raise SettingsError(
+            "the PostgreSQL store needs the postgres extra: pip install 'ccms-monitor[postgres]'"
+        ) from None
+
+
+def address(host: str, port: int) -> str:
+    """``host:port``, with an IPv6 address in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def listen(host: str, port: int) -> list[socket.socket]:
+    """Sockets listening on ``port`` at every address of ``host``, as uvicorn would open
+    them: a port in use is a :class:`StartError`, an address this machine does not have a
+    :class:`SettingsError`."""
+    try:
+        found = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as exc:
+        raise SettingsError(f"cannot listen on {host}: {exc.strerror}") from None
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, where in dict.fromkeys(found):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(where)
+            sock.listen(2048)
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise StartError(
+                f"cannot listen on {address(host, port)}: the address is in use (give --port"
+                " another port, or stop what listens there)"
+            ) from None
+        raise SettingsError(f"cannot listen on {address(host, port)}: {exc.strerror}") from None
+    return sockets
 
 
 def build_app(
@@ -82,9 +187,70 @@ def app_from_environ() -> App:
     return build_app(settings, access_keys(settings))
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: ``time`` (UTC), ``level``, ``logger``, ``message``, and the
+    ``exception`` when there is one; an access line adds ``client``, ``method``, ``path``,
+    ``http_version`` and ``status``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        fields: dict[str, Any] = {
+            "time": stamp.replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        args = record.args
+        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) == 5:
+            names = ("client", "method", "path", "http_version", "status")  # its '%s - "%s %s ..'
+            fields.update(zip(names, args, strict=True))
+        if record.exc_info:
+            fields["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            fields["stack"] = self.formatStack(record.stack_info)
+        return orjson.dumps(fields, default=str).decode()
+
+
+def log_config(settings: Settings) -> dict[str, Any]:
+    """The :mod:`logging.config` dictionary of ccms's and uvicorn's lines: one handler on
+    stderr, one format (``log_format``), one level (``log_level``)."""
+    if settings.log_format == "json":
+        formatter: dict[str, Any] = {"()": f"{__name__}.JsonFormatter"}
+    else:
+        formatter = {"format": TEXT_FORMAT}
+    level = settings.log_level.upper()
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"ccms": formatter},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "ccms",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"level": level, "handlers": ["stderr"]},
+        "loggers": {
+            name: {"level": level, "handlers": [], "propagate": True} for name in UVICORN_LOGGERS
+        },
+    }
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.config.dictConfig(log_config(settings))
+
+
+def _counted(count: int, thing: str) -> str:
+    return f"{count} {thing}" if count == 1 else f"{count} {thing}s"
+
+
+def start_line(settings: Settings, store: Store, keys: int) -> str:
+    """What ``serve`` logs once it listens: version, URL, store, access keys, workers."""
+    url = f"{'https' if settings.tls else 'http'}://{address(settings.host, settings.port)}"
+    return (
+        f"ccms {__version__} serving {url}: store {store.location},"
+        f" {_counted(keys, 'access key')}, {_counted(settings.workers, 'worker')}"
     )
 
 
@@ -93,7 +259,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level,
-        "access_log": False,
+        "log_config": log_config(settings),
+        "access_log": settings.access_log,
         "lifespan": "on",
         "http": "auto",  # httptools and uvloop where installed (they are dependencies)
         "loop": "auto",
@@ -119,17 +286,28 @@ def serve(settings: Settings) -> None:
     check(settings)
     keys = access_keys(settings)
     store = open_store(settings)
-    asyncio.run(_migrate(store))  # once, before any worker
-    if settings.workers == 1:
-        app = build_app(settings, keys, store=store)
-        uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings))).run()
-        return
-    with tempfile.TemporaryDirectory(prefix="ccms-metrics-") as metrics_dir:
-        variables = {**to_environ(settings), "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
-        with exported(variables):
-            uvicorn.run(
-                WORKER_FACTORY, factory=True, workers=settings.workers, **uvicorn_options(settings)
-            )
+    sockets = listen(settings.host, settings.port)
+    try:
+        asyncio.run(_migrate(store))  # once, before any worker
+        log.info(start_line(settings, store, len(keys)))
+        if settings.workers == 1:
+            app = build_app(settings, keys, store=store)
+            uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings))).run(sockets=sockets)
+            return
+        for sock in sockets:
+            sock.close()  # uvicorn opens its own, to share with its workers
+        with tempfile.TemporaryDirectory(prefix="ccms-metrics-") as metrics_dir:
+            variables = {**to_environ(settings), "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
+            with exported(variables):
+                uvicorn.run(
+                    WORKER_FACTORY,
+                    factory=True,
+                    workers=settings.workers,
+                    **uvicorn_options(settings),
+                )
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 class _UnsignalledServer(uvicorn.Server):
@@ -141,16 +319,21 @@ class _UnsignalledServer(uvicorn.Server):
 
 
 class EmbeddedServer:
-    """A server in the running event loop, leaving the signals to the caller (the demo
-    stops its feed first, then the server)."""
+    """A server in the running event loop on sockets already listening (:func:`listen`),
+    leaving the signals to the caller (the demo stops its feed first, then the server)."""
 
-    def __init__(self, settings: Settings, app: App) -> None:
+    def __init__(self, settings: Settings, app: App, sockets: list[socket.socket]) -> None:
         self._server = _UnsignalledServer(uvicorn.Config(app, **uvicorn_options(settings)))
+        self._sockets = sockets
         self._serving: asyncio.Task[None] | None = None
 
+    async def _serve(self) -> None:
+        with contextlib.suppress(SystemExit):  # uvicorn's way to fail at start; it logs why
+            await self._server.serve(sockets=self._sockets)
+
     async def start(self) -> bool:
-        """Serve; True once it listens, False when it could not start."""
-        self._serving = asyncio.create_task(self._server.serve())
+        """Serve; True once it serves, False when it could not start."""
+        self._serving = asyncio.create_task(self._serve())
         while not self._server.started:
             if self._serving.done():
                 self._serving.result()  # the error that stopped it, if any
@@ -163,3 +346,5 @@ class EmbeddedServer:
         self._server.should_exit = True
         if self._serving is not None:
             await self._serving
+        for sock in self._sockets:
+            sock.close()

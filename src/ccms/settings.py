@@ -43,6 +43,8 @@ class Setting:
     type: type
     default: Any
     help: str
+    metavar: str = "N"  # what the flag's value is, in ``--help`` (``--port PORT``)
+    choices: tuple[str, ...] = ()  # the only values allowed, matched whatever their case
 
     @property
     def env(self) -> str:
@@ -54,19 +56,23 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("host", str, "127.0.0.1", "Address to listen on."),
-    Setting("port", int, 28080, "TCP port to listen on (the vendor's CC-CMS port)."),
+    Setting("host", str, "127.0.0.1", "Address to listen on.", metavar="HOST"),
+    Setting(
+        "port", int, 28080, "TCP port to listen on (the vendor's CC-CMS port).", metavar="PORT"
+    ),
     Setting(
         "store",
         str,
         "sqlite:///ccms.db",
         "Store URL: sqlite:///PATH (a file, created when missing) or postgresql://...",
+        metavar="URL",
     ),
     Setting(
         "credentials",
         str,
         "",
         "TOML file of access keys ([[access_key]] ak, sk, roles, scopes). Required by serve.",
+        metavar="FILE",
     ),
     Setting(
         "allow_open_credentials",
@@ -80,9 +86,16 @@ SETTINGS: tuple[Setting, ...] = (
         Names(),
         "Host values a signature may name (comma-separated; 'name' for any port,"
         " 'name:port' for one; empty: any). Others get HTTP 401.",
+        metavar="HOSTS",
     ),
-    Setting("tls_cert", str, "", "PEM certificate file: serve HTTPS, as the vendor does."),
-    Setting("tls_key", str, "", "PEM private key file for --tls-cert."),
+    Setting(
+        "tls_cert",
+        str,
+        "",
+        "PEM certificate file: serve HTTPS, as the vendor does.",
+        metavar="FILE",
+    ),
+    Setting("tls_key", str, "", "PEM private key file for --tls-cert.", metavar="FILE"),
     Setting("workers", int, 1, "Server processes sharing the store and the port."),
     Setting(
         "insecure_http",
@@ -101,13 +114,21 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         900,
         "Seconds a signed request's timestamp may differ from the server clock.",
+        metavar="SECONDS",
     ),
-    Setting("max_body_bytes", int, 1_048_576, "Largest body accepted on query routes (HTTP 413)."),
+    Setting(
+        "max_body_bytes",
+        int,
+        1_048_576,
+        "Largest body accepted on query routes (HTTP 413).",
+        metavar="BYTES",
+    ),
     Setting(
         "max_events_body_bytes",
         int,
         8_388_608,
         "Largest body accepted by POST /ccms/v1/events (HTTP 413).",
+        metavar="BYTES",
     ),
     Setting("max_events_per_batch", int, 10_000, "Most events in one intake request."),
     Setting(
@@ -115,6 +136,7 @@ SETTINGS: tuple[Setting, ...] = (
         float,
         0.0,
         "Requests per second allowed per access key and process (0: no limit); HTTP 429 past it.",
+        metavar="RATE",
     ),
     Setting("rate_burst", int, 100, "Requests an access key may send at once above --rate-limit."),
     Setting(
@@ -122,12 +144,15 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         7,
         "Days an applied eventId is remembered for de-duplication.",
+        metavar="DAYS",
     ),
     Setting(
         "sqlite_synchronous",
         str,
         "FULL",
         "SQLite synchronous mode: FULL (an acknowledged batch survives power loss) or NORMAL.",
+        metavar="MODE",
+        choices=("FULL", "NORMAL", "EXTRA"),
     ),
     Setting("sqlite_readers", int, 2, "SQLite reader connections for batch and list queries."),
     Setting(
@@ -136,6 +161,7 @@ SETTINGS: tuple[Setting, ...] = (
         256,
         "MiB of the SQLite file read through memory mapping (0: off); it halves the cost of a"
         " point read on a store of a million agents.",
+        metavar="MIB",
     ),
     Setting("pg_pool_size", int, 10, "PostgreSQL connections per server process (pool size)."),
     Setting(
@@ -144,8 +170,30 @@ SETTINGS: tuple[Setting, ...] = (
         5.0,
         "Seconds a PostgreSQL query, connection or wait for a pooled connection may take"
         " before the request gets HTTP 503.",
+        metavar="SECONDS",
     ),
-    Setting("log_level", str, "info", "Log level: debug, info, warning, error."),
+    Setting(
+        "log_level",
+        str,
+        "info",
+        "Log level: debug, info, warning, error.",
+        metavar="LEVEL",
+        choices=("debug", "info", "warning", "error"),
+    ),
+    Setting(
+        "log_format",
+        str,
+        "text",
+        "Log lines of ccms and uvicorn alike: text, or json (one JSON object a line).",
+        metavar="FORMAT",
+        choices=("text", "json"),
+    ),
+    Setting(
+        "access_log",
+        bool,
+        False,
+        "Log every request (client, method, path, HTTP status) at level info.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -177,6 +225,8 @@ class Settings:
     pg_pool_size: int = 10
     pg_command_timeout: float = 5.0
     log_level: str = "info"
+    log_format: str = "text"
+    access_log: bool = False
 
     @property
     def tls(self) -> bool:
@@ -184,6 +234,19 @@ class Settings:
 
 
 def _coerce(setting: Setting, value: object, source: str) -> object:
+    value = _typed(setting, value, source)
+    if setting.choices:
+        chosen = {choice.lower(): choice for choice in setting.choices}.get(str(value).lower())
+        if chosen is None:
+            raise SettingsError(
+                f"{setting.name} ({source}) must be one of {', '.join(setting.choices)},"
+                f" got {value!r}"
+            )
+        return chosen
+    return value
+
+
+def _typed(setting: Setting, value: object, source: str) -> object:
     kind = setting.type
     if kind is Names and isinstance(value, list | tuple):
         if not all(isinstance(item, str) for item in value):
@@ -254,8 +317,6 @@ def _check(s: Settings) -> None:
         raise SettingsError(f"workers must be at least 1, got {s.workers}")
     if bool(s.tls_cert) != bool(s.tls_key):
         raise SettingsError("tls_cert and tls_key go together")
-    if s.sqlite_synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
-        raise SettingsError("sqlite_synchronous must be FULL, NORMAL or EXTRA")
     if s.clock_skew < 1:
         raise SettingsError("clock_skew must be at least 1 second")
     for name in ("max_body_bytes", "max_events_body_bytes", "max_events_per_batch"):

@@ -1,4 +1,4 @@
-"""A real ``ccms serve`` process on loopback, for end-to-end tests."""
+"""Real ``ccms serve`` and ``ccms demo`` processes on loopback, for end-to-end tests."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 from tests.conftest import ADMIN_AK, ADMIN_SK
 
 from ccms.auth import format_timestamp, sign
+from ccms.client import Client
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 CREDENTIALS = f"""
@@ -146,3 +148,109 @@ def server_factory(tmp_path: Path) -> Iterator[Any]:
         if server.proc is not None and server.proc.poll() is None:
             server.proc.kill()
             server.proc.wait(5)
+
+
+class Demo:
+    """One ``ccms demo`` process, with a HOME and a client configuration of its own."""
+
+    def __init__(self, tmp: Path, *extra: str, port: int | None = None,
+                 data: Path | None = None) -> None:  # fmt: skip
+        self.tmp = tmp
+        self.port = port or free_port()
+        self.data = data or tmp / "demo-data"
+        home = tmp / "home"
+        self.profile = home / ".config" / "ccms" / "client.toml"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("CCMS_")},
+            "PYTHONPATH": SRC, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+        }  # fmt: skip
+        self.extra = extra
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.out = tmp / f"demo-{self.port}.out"
+        self.err = tmp / f"demo-{self.port}.err"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "ccms", "demo", "--port", str(self.port),
+                "--data-dir", str(self.data), *self.extra]  # fmt: skip
+
+    def start(self) -> Demo:
+        with self.out.open("wb") as out, self.err.open("wb") as err:
+            self.proc = subprocess.Popen(
+                self.command(), cwd=self.tmp, env=self.env, stdout=out, stderr=err
+            )
+        wait_until(lambda: "Ctrl-C stops the demo." in self.banner(), timeout=30)
+        return self
+
+    def run(self) -> subprocess.CompletedProcess[str]:
+        """Run a demo that is expected to refuse at once."""
+        return subprocess.run(
+            self.command(), cwd=self.tmp, env=self.env, capture_output=True, text=True,
+            timeout=30, check=False,
+        )  # fmt: skip
+
+    def banner(self) -> str:
+        return self.out.read_text(encoding="utf-8")
+
+    def client(self) -> Client:
+        key = tomllib.loads((self.data / "credentials.toml").read_text())["access_key"][0]
+        return Client(self.url, key["ak"], key["sk"], retry_deadline=0)
+
+    def stop(self) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return int(self.proc.returncode)
+
+
+@pytest.fixture
+def demo_factory(tmp_path: Path) -> Iterator[Any]:
+    demos: list[Demo] = []
+
+    def make(*extra: str, **options: Any) -> Demo:
+        demo = Demo(tmp_path, *extra, **options)
+        demos.append(demo)
+        return demo
+
+    yield make
+    for demo in demos:
+        if demo.proc is not None and demo.proc.poll() is None:
+            demo.stop()
+
+
+def run_as_typed(line: str, cwd: Path, env: dict[str, str], until: str) -> tuple[int, str]:
+    """Run a shell line; one that runs until Ctrl-C (``watch``) gets it once it printed
+    ``until``. Its exit code and output."""
+    output = cwd / "command.out"
+    with output.open("wb") as out:
+        proc = subprocess.Popen(
+            ["bash", "-c", line], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    if " watch " in line and "--once" not in line:
+        wait_until(lambda: until in output.read_text(encoding="utf-8"), timeout=20)
+        os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    return int(proc.returncode), output.read_text(encoding="utf-8")
+
+
+def ccms_on_path(folder: Path) -> dict[str, str]:
+    """A ``ccms`` command in ``folder`` that runs this checkout, as an install would give;
+    the PATH that finds it."""
+    folder.mkdir(parents=True)
+    script = folder / "ccms"
+    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m ccms "$@"\n', encoding="utf-8")
+    script.chmod(0o755)
+    return {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.e2e.conftest import SRC, Server
+from tests.e2e.conftest import SRC, Demo, Server, ccms_on_path, run_as_typed
 
 pytestmark = pytest.mark.e2e
 
@@ -52,3 +52,21 @@ def test_serve_section_runs_as_written(server_factory: Any, tmp_path: Path) -> N
     )  # fmt: skip
     assert client.returncode == 0, client.stderr
     assert client.stdout == "Ann IDLE True\n"
+
+
+def test_the_demo_commands_run_as_written(demo_factory: Any, tmp_path: Path) -> None:
+    demo: Demo = demo_factory().start()
+    clone = tmp_path / "clone"  # where the README's commands are typed: .venv/bin/ccms there
+    ccms_on_path(clone / ".venv" / "bin")
+    lines = [
+        line.split("  #", 1)[0].strip()
+        for block in blocks("sh")
+        for line in block.splitlines()
+        if "--profile demo" in line
+    ]
+
+    assert any(line.startswith(".venv/bin/ccms agent 1 1 101 ") for line in lines), lines
+    for line in lines:
+        code, output = run_as_typed(line, clone, demo.env, until="Agent 101")
+        assert code == 0, (line, output)
+        assert "Agent 101" in output

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import resource
+import socket
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.e2e.conftest import SRC, Server, batch, wait_until
+from tests.e2e.conftest import CREDENTIALS, SRC, Server, batch, wait_until
+
+from ccms import __version__
 
 pytestmark = pytest.mark.e2e
 
@@ -140,8 +145,8 @@ def test_two_workers_share_the_store_and_the_port(server_factory: Any) -> None:
     assert server.stop() == 0
 
 
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": SRC}
+def run_cli(*args: str, cwd: Path, pythonpath: str = SRC) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": pythonpath}
     return subprocess.run(
         [sys.executable, "-m", "ccms", *args], cwd=cwd, env=env, capture_output=True, text=True,
         timeout=30, check=False,
@@ -204,6 +209,152 @@ def test_missing_credentials_is_refused(tmp_path: Path) -> None:
     result = run_cli("serve", cwd=tmp_path)
     assert result.returncode == 2
     assert "credentials file is required" in result.stderr
+
+
+# Every mistake at start is one line on stderr, and nothing is touched.
+
+
+def credentials(folder: Path) -> str:
+    path = folder / "credentials.toml"
+    path.write_text(CREDENTIALS, encoding="utf-8")
+    path.chmod(0o600)
+    return str(path)
+
+
+def test_an_unknown_log_level_is_one_line(tmp_path: Path) -> None:
+    result = run_cli(
+        "serve", "--credentials", credentials(tmp_path), "--log-level", "LOUD", cwd=tmp_path
+    )
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "ccms: log_level (--log-level) must be one of debug, info, warning, error, got 'LOUD'\n"
+    )
+    assert not (tmp_path / "ccms.db").exists()
+
+
+def test_missing_tls_files_are_named(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+
+    def serve() -> subprocess.CompletedProcess[str]:
+        return run_cli(
+            "serve", "--credentials", credentials(tmp_path), "--tls-cert", str(cert),
+            "--tls-key", str(key), cwd=tmp_path,
+        )  # fmt: skip
+
+    missing_cert = serve()
+    cert.write_text("not a certificate\n", encoding="utf-8")
+    missing_key = serve()
+    key.write_text("not a key\n", encoding="utf-8")
+    unusable = serve()
+
+    assert [r.returncode for r in (missing_cert, missing_key, unusable)] == [2, 2, 2]
+    assert missing_cert.stderr == (
+        f"ccms: cannot read the TLS certificate file {cert}: No such file or directory\n"
+    )
+    assert missing_key.stderr == (
+        f"ccms: cannot read the TLS key file {key}: No such file or directory\n"
+    )
+    assert unusable.stderr.startswith(
+        f"ccms: cannot use the TLS certificate file {cert} with the key file {key}: "
+    )
+    assert unusable.stderr.count("\n") == 1
+    assert not (tmp_path / "ccms.db").exists()
+
+
+def test_a_postgres_store_without_the_extra_says_how_to_install_it(tmp_path: Path) -> None:
+    without = tmp_path / "without-extra" / "asyncpg"  # what an install without the extra lacks
+    without.mkdir(parents=True)
+    (without / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'asyncpg'\", name='asyncpg')\n"
+    )
+    pythonpath = f"{without.parent}{os.pathsep}{SRC}"
+    store = "postgresql://ccms:s3cret@127.0.0.1:5432/ccms"
+
+    serve = run_cli("serve", "--credentials", credentials(tmp_path), "--store", store,
+                    cwd=tmp_path, pythonpath=pythonpath)  # fmt: skip
+    status = run_cli("db", "status", "--store", store, cwd=tmp_path, pythonpath=pythonpath)
+
+    for result in (serve, status):
+        assert result.returncode == 2
+        assert result.stderr == (
+            "ccms: the PostgreSQL store needs the postgres extra:"
+            " pip install 'ccms-monitor[postgres]'\n"
+        )
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_busy_port_is_one_line(tmp_path: Path, workers: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli(
+            "serve", "--credentials", credentials(tmp_path), "--port", str(port),
+            "--workers", workers, cwd=tmp_path,
+        )  # fmt: skip
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"ccms: cannot listen on 127.0.0.1:{port}: the address is in use (give --port another"
+        " port, or stop what listens there)\n"
+    )
+    assert not (tmp_path / "ccms.db").exists()
+
+
+# What the server logs: the start line, an access log when asked, one format.
+
+TEXT_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR) [\w.]+: ")
+ACCESS = '"POST /rest/cmsapp/v1/openapi/agent/agentbyworkno HTTP/1.1" 200'
+
+
+def served_log(server: Server) -> list[str]:
+    """The log of a server that answered one query, after it stopped."""
+    server.start()
+    assert server.agent(101).status_code == 200
+    assert server.stop() == 0
+    return server.log.read_text(encoding="utf-8").splitlines()
+
+
+def test_the_start_line_names_the_version_the_store_and_the_keys(server_factory: Any) -> None:
+    server: Server = server_factory("--log-level", "info")
+
+    lines = served_log(server)
+
+    assert any(
+        line.endswith(
+            f" INFO ccms.server: ccms {__version__} serving {server.url}: store"
+            f" sqlite:///{server.db}, 1 access key, 1 worker"
+        )
+        for line in lines
+    ), lines
+
+
+def test_the_access_log_is_off_by_default_and_on_by_setting(server_factory: Any) -> None:
+    quiet: Server = server_factory("--log-level", "info")
+    logged: Server = server_factory("--log-level", "info", "--access-log")
+
+    quiet_lines, lines = served_log(quiet), served_log(logged)
+
+    assert not any(ACCESS in line for line in quiet_lines)
+    assert any(ACCESS in line and " INFO uvicorn.access: 127.0.0.1:" in line for line in lines)
+    assert any(" uvicorn.error: " in line for line in lines)  # uvicorn's own lines
+    assert all(TEXT_LINE.match(line) for line in lines), lines  # one format for all
+
+
+def test_json_logs_by_setting(server_factory: Any) -> None:
+    server: Server = server_factory("--log-level", "info", "--access-log", "--log-format", "json")
+
+    records = [json.loads(line) for line in served_log(server)]
+
+    assert all({"time", "level", "logger", "message"} <= set(r) for r in records), records
+    loggers = {r["logger"] for r in records}
+    assert {"ccms.server", "uvicorn.error", "uvicorn.access"} <= loggers
+    (access,) = (r for r in records if r["logger"] == "uvicorn.access" and r["method"] == "POST")
+    assert (access["method"], access["path"], access["status"]) == (
+        "POST", "/rest/cmsapp/v1/openapi/agent/agentbyworkno", 200
+    )  # fmt: skip
+    assert access["client"].startswith("127.0.0.1:")
 
 
 def test_a_store_in_a_missing_directory_is_refused(tmp_path: Path) -> None:

@@ -53,6 +53,9 @@ def test_precedence_defaults_file_env_flags(tmp_path: Path) -> None:
         ({"CCMS_TLS_CERT": "c.pem"}, "go together"),
         ({"CCMS_SQLITE_SYNCHRONOUS": "OFF"}, "synchronous"),
         ({"CCMS_EVENT_ID_RETENTION_DAYS": "0"}, "event_id_retention_days"),
+        ({"CCMS_LOG_LEVEL": "LOUD"}, "must be one of debug, info, warning, error, got 'LOUD'"),
+        ({"CCMS_LOG_FORMAT": "xml"}, r"log_format \(CCMS_LOG_FORMAT\) must be one of text, json"),
+        ({"CCMS_ACCESS_LOG": "loud"}, "true or false"),
     ],
 )
 def test_bad_values_are_refused(environ: dict[str, str], message: str) -> None:
@@ -84,6 +87,25 @@ def test_docs_table_is_generated_from_the_settings() -> None:
     from ccms.settings import settings_markdown
 
     assert settings_markdown() in DOCS.read_text(encoding="utf-8")
+
+
+def test_choices_are_matched_whatever_the_case() -> None:
+    settings = load_settings(
+        {
+            "CCMS_LOG_LEVEL": "WARNING",
+            "CCMS_LOG_FORMAT": "JSON",
+            "CCMS_SQLITE_SYNCHRONOUS": "normal",
+        }
+    )
+
+    assert (settings.log_level, settings.log_format) == ("warning", "json")
+    assert settings.sqlite_synchronous == "NORMAL"
+
+
+def test_logging_defaults_are_text_without_an_access_log() -> None:
+    settings = load_settings({})
+
+    assert (settings.log_format, settings.access_log) == ("text", False)
 
 
 def test_unknown_setting_names_the_line_and_the_setting_meant(tmp_path: Path) -> None:

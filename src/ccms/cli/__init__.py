@@ -1,4 +1,4 @@
-"""The ccms command: serve, demo, simulate, agent, events, watch.
+"""The ccms command: serve, demo, simulate, agent, events, watch, db, completion.
 
 One parser: each command group is a module of this package whose ``add_commands`` adds its
 commands, each with its handler (``set_defaults(handler=...)``). One dispatch: :func:`main`
@@ -9,14 +9,17 @@ the exit code of the one policy, :mod:`ccms.cli.command`.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections.abc import Mapping, Sequence
 
 from ccms import __version__
-from ccms.cli import client, db, demo, serve, simulate, watch
-from ccms.cli.command import EXIT_INTERRUPTED, REPORTED_ERRORS, Handler, report
+from ccms.cli import adapter, client, completion, db, demo, serve, simulate, watch
+from ccms.cli.command import EXIT_INTERRUPTED, EXIT_OK, REPORTED_ERRORS, Handler, report
 from ccms.settings import process_environ
 
-GROUPS = (serve, simulate, demo, client, watch, db)  # in the order of ``ccms --help``
+# in the order of ``ccms --help``
+GROUPS = (serve, simulate, demo, client, watch, db, adapter, completion)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in GROUPS:
         group.add_commands(commands)
+    parser.set_defaults(parser=parser)  # the whole parser, for ``ccms completion``
     return parser
 
 
@@ -35,10 +39,15 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     try:
-        return handler(args, environ)
+        code = handler(args, environ)
+        sys.stdout.flush()  # here, where a reader that went away is caught
+        return code
     except REPORTED_ERRORS as error:
         if args.debug:
             raise
         return report(error)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # ``ccms ... | head``: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the exit's flush
+        return EXIT_OK

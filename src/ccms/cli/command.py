@@ -12,7 +12,8 @@ The exit codes of every command (``docs/development.md`` lists them too):
 0     done; also a stop by Ctrl-C where that is the way to stop (serve, demo, simulate,
       watch)
 1     the server answered a failure (the client's ``ApiError``), or what the command
-      checks failed (``watch --once`` with an unknown agent, a demo that cannot start)
+      checks failed (``watch --once`` with an unknown agent), or a server that cannot
+      start: its port is in use, a demo already runs in that folder (``StartError``)
 2     usage or configuration error: arguments, settings, credentials, the client's
       configuration, an input file that cannot be read, a store ccms cannot use
 3     no answer from the server: connection, timeout, TLS (also ``simulate`` stopped by
@@ -30,6 +31,7 @@ from typing import TypeAlias
 
 from ccms.client.errors import CCMSClientError, ConfigurationError, TransportError
 from ccms.errors import CCMSError
+from ccms.server import StartError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -48,7 +50,7 @@ class InputError(Exception):
     """An input file ccms cannot read (exit code 2)."""
 
 
-REPORTED_ERRORS = (CCMSError, CCMSClientError, InputError)
+REPORTED_ERRORS = (CCMSError, CCMSClientError, InputError, StartError)
 
 
 def exit_code(error: BaseException) -> int:

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ccms.errors import StoreUnavailableError
+from ccms.server import open_store
 from ccms.settings import SettingsError, load_settings
-from ccms.store.backends import open_store
 from ccms.store.base import Store
 
 
@@ -31,7 +31,7 @@ def add_commands(subparsers: Any) -> None:
     ):
         action = actions.add_parser(name, help=text, description=text)
         action.add_argument(
-            "--store", metavar="URL", help="store URL (env CCMS_STORE; default sqlite:///ccms.db)"
+            "--store", metavar="URL", help="store URL (env CCMS_STORE, default sqlite:///ccms.db)"
         )
     db.set_defaults(handler=run)
 

@@ -1,51 +1,72 @@
 """``ccms demo``: a live ccms with a simulated floor, in one process.
 
-It starts the server on 127.0.0.1 with a fresh SQLite store in a demo folder, writes fresh
-random credentials (and a ``demo`` client profile), feeds the server with the simulator over
-real HTTP, and prints what to try next. Ctrl-C (SIGINT) or SIGTERM stops the feed after the
-batch in flight, then the server, leaving a consistent store.
+It checks everything first (its options, that no demo runs in its folder, that its port is
+free) and touches nothing until then. Then it starts the server on 127.0.0.1 with a fresh
+SQLite store in its folder, writes fresh random credentials (and a ``demo`` client
+profile), feeds the server with the simulator over real HTTP, and prints what to try next.
+Ctrl-C (SIGINT) or SIGTERM stops the feed after the batch in flight, then the server,
+leaving a consistent store.
+
+A lock on ``demo.lock`` in the folder, held while the demo runs, says which demo runs
+there; the system drops it when the process ends, however it ends.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
+import fcntl
 import os
 import secrets
+import shlex
+import shutil
 import signal
+import socket
 import sys
-from collections.abc import Mapping
+import sysconfig
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from ccms import server
 from ccms.auth import parse_credentials
-from ccms.cli.command import EXIT_FAILED, EXIT_OK, Commands
-from ccms.client import AsyncClient, write_profile
+from ccms.cli.command import EXIT_OK, Commands
+from ccms.client import AsyncClient, CCMSClientError, write_profile
 from ccms.feeds import Feed, Schedule, SimulatedSource
-from ccms.settings import Settings, load_settings
+from ccms.settings import Settings, SettingsError, load_settings
 from ccms.simulator import SimulationConfig
 
 DEMO_AK = "demo"
+HOST = "127.0.0.1"
 WARMUP_S = 5400.0  # the floor from 08:00: agents are signed in and busy when the demo opens
+WARMUP_FROM_H = 8.0  # Schedule's start hour (9.5) less the warm-up
+LOCK = "demo.lock"
 
 
 def add_commands(commands: Commands) -> None:
-    demo = commands.add_parser("demo", help="A live ccms with simulated agents, in one command.")
-    demo.add_argument("--port", type=int, default=28080, help="port on 127.0.0.1 (28080)")
-    demo.add_argument("--data-dir", default=".ccms-demo", help="demo folder (.ccms-demo)")
-    demo.add_argument("--agents", type=int, default=200, help="agents (default 200)")
-    demo.add_argument("--vdns", type=int, default=2, help="VDNs (default 2)")
-    demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    demo.add_argument("--speed", type=float, default=1.0, help="1 = real time (default)")
+    demo = commands.add_parser(
+        "demo", help="A live ccms with simulated agents, in one command.",
+        description="A live ccms with simulated agents: the server on 127.0.0.1, a fresh"
+        " SQLite store and credentials in the demo folder, the simulator feeding it.",
+    )  # fmt: skip
+    demo.add_argument("--port", type=int, default=28080, metavar="PORT",
+                      help="port on 127.0.0.1 (default 28080)")  # fmt: skip
+    demo.add_argument("--data-dir", default=".ccms-demo", metavar="DIR",
+                      help="demo folder: store, credentials (default .ccms-demo)")  # fmt: skip
+    demo.add_argument("--agents", type=int, default=200, metavar="N", help="agents (default 200)")
+    demo.add_argument("--vdns", type=int, default=2, metavar="N", help="VDNs (default 2)")
+    demo.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default 1)")
+    demo.add_argument("--speed", type=float, default=1.0, metavar="X",
+                      help="1 = real time, 60 = a minute a second (default 1)")  # fmt: skip
     demo.add_argument("--no-profile", action="store_true",
                       help="do not write the 'demo' client profile")  # fmt: skip
     demo.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    server.configure_logging("warning")
     options = DemoOptions(
         Path(args.data_dir), args.port, args.agents, args.vdns, args.seed, args.speed,
         write_profile=not args.no_profile,
@@ -67,6 +88,71 @@ class DemoOptions:
     write_profile: bool = True
 
 
+def demo_shifts(shifts: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
+    """The floor's shifts in the order they begin from the warm-up's start (08:00) on.
+
+    Work numbers go to the shifts in this order, so agents 101... of each VDN are on the
+    08:00 shift: signed in when the demo opens, and until about 16:30 of the floor's day.
+    """
+    return tuple(sorted(shifts, key=lambda shift: (shift[0] - WARMUP_FROM_H) % 24))
+
+
+def simulation(options: DemoOptions) -> SimulationConfig:
+    """The demo's floor; a bad option is a :class:`SettingsError`."""
+    if not options.speed > 0:
+        raise SettingsError(f"--speed must be positive, got {options.speed:g}")
+    try:
+        config = SimulationConfig(seed=options.seed, agents=options.agents, vdns=options.vdns)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+    return dataclasses.replace(config, shifts=demo_shifts(config.shifts))
+
+
+def demo_settings(options: DemoOptions) -> Settings:
+    folder = options.data_dir
+    return load_settings(
+        {},
+        {"host": HOST, "port": options.port, "credentials": str(folder / "credentials.toml"),
+         "store": f"sqlite:///{folder / 'demo.db'}", "log_level": "warning"},
+    )  # fmt: skip
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[int]:
+    """Hold ``demo.lock`` in ``folder`` (created if need be); a :class:`StartError` naming
+    the demo that holds it already."""
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(descriptor, 200).decode(errors="replace").split()
+            if len(holder) != 2:  # it is still starting: it writes who it is once it listens
+                raise server.StartError(f"a ccms demo is already running in {folder}") from None
+            where, pid = holder
+            raise server.StartError(
+                f"a ccms demo is already running on {where} (data in {folder}, pid {pid})"
+            ) from None
+        yield descriptor
+    except BaseException:
+        if created:  # a demo that never started leaves no folder behind
+            (folder / LOCK).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    finally:
+        os.close(descriptor)
+
+
+def _claim(descriptor: int, sockets: list[socket.socket]) -> None:
+    """Write who holds the lock: the address and the process."""
+    host, port = sockets[0].getsockname()[:2]
+    os.ftruncate(descriptor, 0)
+    os.pwrite(descriptor, f"{server.address(host, port)} {os.getpid()}\n".encode(), 0)
+
+
 def _credentials(folder: Path, sk: str) -> Path:
     path = folder / "credentials.toml"
     path.unlink(missing_ok=True)
@@ -77,27 +163,46 @@ def _credentials(folder: Path, sk: str) -> Path:
     return path
 
 
-def prepare(options: DemoOptions) -> tuple[Settings, str]:
-    """A fresh demo folder: no old store, new credentials. Returns settings and the SK."""
-    folder = options.data_dir
-    folder.mkdir(parents=True, exist_ok=True)
+def prepare(folder: Path) -> str:
+    """A fresh demo folder: no old store, new credentials. Returns the SK."""
     for old in folder.glob("demo.db*"):
         old.unlink()
     sk = secrets.token_urlsafe(32)
-    credentials = _credentials(folder, sk)
-    settings = load_settings(
-        {},
-        {"host": "127.0.0.1", "port": options.port, "credentials": str(credentials),
-         "store": f"sqlite:///{folder / 'demo.db'}", "log_level": "warning"},
-    )  # fmt: skip
-    return settings, sk
+    _credentials(folder, sk)
+    return sk
 
 
-def banner(
-    url: str, sk: str, options: DemoOptions, profile: Path | None, agent: tuple[int, int, int]
-) -> str:
+def ccms_command(environ: Mapping[str, str]) -> str:
+    """How to type this ccms in another terminal: ``ccms`` when that is the one on PATH,
+    else the full path of this installation's script, else ``python -m ccms``."""
+    script = Path(sysconfig.get_path("scripts")) / "ccms"
+    if not script.is_file():
+        return f"{shlex.quote(sys.executable)} -m ccms"
+    found = shutil.which("ccms", path=environ.get("PATH", os.defpath))
+    if found and Path(found).resolve() == script.resolve():
+        return "ccms"
+    return shlex.quote(str(script))
+
+
+def python_command(environ: Mapping[str, str]) -> str:
+    """How to type this Python: ``python`` when it is the one on PATH, else its full path."""
+    found = shutil.which("python", path=environ.get("PATH", os.defpath))
+    if found and Path(found).absolute() == Path(sys.executable).absolute():
+        return "python"
+    return shlex.quote(sys.executable)
+
+
+def banner(url: str, sk: str, options: DemoOptions, profile: Path | None,
+           agent: tuple[int, int, int], environ: Mapping[str, str]) -> str:  # fmt: skip
     cc, vdn, work_no = agent
-    profile_line = f"  client profile 'demo' written to {profile}\n" if profile else ""
+    ccms, python = ccms_command(environ), python_command(environ)
+    if profile is not None:
+        profile_line = f"  client profile 'demo' written to {profile}\n"
+        flags, config = "--profile demo", "profile='demo'"
+    else:
+        profile_line = ""
+        flags = f"--url {url} --ak {DEMO_AK} --sk {sk}"
+        config = f"url='{url}', ak='{DEMO_AK}', sk='{sk}'"
     return f"""
 ccms demo is running on {url}
   {options.agents} simulated agents in {options.vdns} VDNs, speed {options.speed:g}x
@@ -106,32 +211,57 @@ ccms demo is running on {url}
   credentials file {options.data_dir / "credentials.toml"}
 {profile_line}
 Try, in another terminal:
-  .venv/bin/ccms agent {cc} {vdn} {work_no} --profile demo
-  .venv/bin/ccms watch {cc} {vdn} {work_no} {work_no + 1} {work_no + 2} --profile demo
-  .venv/bin/python -c "from ccms.client import load_config; import os; \\
-print(load_config(os.environ, profile='demo').client().agent_detail({cc}, {vdn}, {work_no}))"
+  {ccms} agent {cc} {vdn} {work_no} {flags}
+  {ccms} watch {cc} {vdn} {flags}
+  {python} -c "from ccms.client import load_config; import os; \\
+print(load_config(os.environ, {config}).client().agent_detail({cc}, {vdn}, {work_no}))"
   curl -s {url}/metrics | grep ccms_events
 
 Ctrl-C stops the demo.
 """
 
 
+async def _signed_in(
+    client: AsyncClient, agent: tuple[int, int, int], feeding: asyncio.Task[Any]
+) -> None:
+    """Until the server answers ``agent`` signed in (the warm-up may take a few batches)."""
+    for _ in range(200):  # 10 s at most: then the banner shows what it can
+        if feeding.done():
+            return
+        with contextlib.suppress(CCMSClientError):
+            if (await client.agent_detail(*agent)).signed_in:
+                return
+        await asyncio.sleep(0.05)
+
+
 async def run_demo(options: DemoOptions, environ: Mapping[str, str], out: TextIO = sys.stdout,
               progress: TextIO | None = sys.stderr) -> int:  # fmt: skip
-    """The demo, until Ctrl-C or SIGTERM."""
-    settings, sk = prepare(options)
-    keys = parse_credentials(
-        Path(settings.credentials).read_text(encoding="utf-8"), "demo", allow_weak=True
-    )  # its own fresh random secret, which a placeholder check could only misjudge
-    embedded = server.EmbeddedServer(settings, server.build_app(settings, keys))
-    url = f"http://127.0.0.1:{settings.port}"
-    if not await embedded.start():
-        print(f"ccms demo: the server could not start on {url}", file=sys.stderr)
-        return EXIT_FAILED
-    profile = (
-        write_profile(DEMO_AK, url, DEMO_AK, sk, environ=environ) if options.write_profile else None
-    )
-    config = SimulationConfig(seed=options.seed, agents=options.agents, vdns=options.vdns)
+    """The demo, until Ctrl-C or SIGTERM. It checks everything before it touches anything."""
+    config = simulation(options)
+    settings = demo_settings(options)
+    server.configure_logging(settings)
+    with folder_lock(options.data_dir) as lock:
+        sockets = server.listen(settings.host, settings.port)
+        _claim(lock, sockets)
+        sk = prepare(options.data_dir)
+        keys = parse_credentials(
+            Path(settings.credentials).read_text(encoding="utf-8"), "demo", allow_weak=True
+        )  # its own fresh random secret, which a placeholder check could only misjudge
+        embedded = server.EmbeddedServer(settings, server.build_app(settings, keys), sockets)
+        url = f"http://{server.address(*sockets[0].getsockname()[:2])}"
+        if not await embedded.start():
+            raise server.StartError(f"the demo's server could not start on {url}")
+        profile = (
+            write_profile(DEMO_AK, url, DEMO_AK, sk, environ=environ)
+            if options.write_profile
+            else None
+        )
+        return await _feed(embedded, options, config, url, sk, profile, environ, out, progress)
+
+
+async def _feed(embedded: server.EmbeddedServer, options: DemoOptions, config: SimulationConfig,
+                url: str, sk: str, profile: Path | None, environ: Mapping[str, str],
+                out: TextIO, progress: TextIO | None) -> int:  # fmt: skip
     async with AsyncClient(url, DEMO_AK, sk, retry_deadline=0) as client:
         source = SimulatedSource(config, Schedule(speed=options.speed, warmup_s=WARMUP_S))
         feed = Feed(client, source, progress=progress)
@@ -143,7 +273,8 @@ async def run_demo(options: DemoOptions, environ: Mapping[str, str], out: TextIO
             await asyncio.sleep(0.05)
         signed_in = sorted(k for k, a in source.simulator.agents().items() if a.cti_status != 0)
         agent = signed_in[0] if signed_in else (config.cc_id, 1, 101)
-        out.write(banner(url, sk, options, profile, agent))
+        await _signed_in(client, agent, feeding)
+        out.write(banner(url, sk, options, profile, agent, environ))
         out.flush()
         try:
             await feeding

@@ -38,7 +38,9 @@ def test_every_command_has_a_handler() -> None:
     found = dict(leaves(build_parser()))
 
     assert set(found) == {
-        "serve", "simulate", "demo", "agent", "events post", "watch", "db status", "db migrate"
+        "serve", "simulate", "demo", "agent", "events post", "watch", "db status", "db migrate",
+        "adapter ami",
+        "completion",
     }  # fmt: skip
     assert all(callable(handler) for handler in found.values()), found
 
@@ -79,6 +81,47 @@ def test_usage_error_is_exit_code_2(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert caught.value.code == EXIT_USAGE
     assert "the following arguments are required" in capsys.readouterr().err
+
+
+def help_of(*command: str, capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit):
+        main([*command, "--help"], {})
+    return " ".join(capsys.readouterr().out.split())  # unwrapped
+
+
+def test_serve_help_names_each_value_and_its_default(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    text = help_of("serve", capsys=capsys)
+
+    for usage in ("--port PORT", "--store URL", "--credentials FILE", "--tls-cert FILE",
+                  "--workers N", "--log-level LEVEL", "--log-format FORMAT", "--config FILE"):  # fmt: skip
+        assert usage in text, usage
+    assert "(env CCMS_PORT, default 28080)" in text
+    assert "(env CCMS_STORE, default sqlite:///ccms.db)" in text
+    assert "(env CCMS_CREDENTIALS)" in text  # no default to show
+    assert "(env CCMS_ACCESS_LOG)" in text  # a switch
+    assert "debug, info, warning, error" in text
+    assert "VALUE" not in text
+    assert "'127.0.0.1'" not in text and "default: " not in text  # no Python reprs
+
+
+def test_demo_and_db_help_name_each_value_and_its_default(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    demo = help_of("demo", capsys=capsys)
+    status = help_of("db", "status", capsys=capsys)
+
+    for usage in ("--port PORT", "--data-dir DIR", "--agents N", "--vdns N", "--seed N",
+                  "--speed X"):  # fmt: skip
+        assert usage in demo, usage
+    assert "(default 28080)" in demo
+    assert "(default .ccms-demo)" in demo
+    assert "(default 200)" in demo
+    assert "--store URL" in status
+    assert "(env CCMS_STORE, default sqlite:///ccms.db)" in status
 
 
 CLIENT_COMMANDS = ("agent", "events post", "watch", "simulate")
