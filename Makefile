@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test check bench clean
+.PHONY: demo test check bench soak clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -41,6 +41,13 @@ bench: $(DEV)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,postgres,bench]'
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/ami.py $(AMI_BENCH_ARGS)
+
+# The soak (not part of make test): SOAK_MINUTES of steady load, writes benchmarks/SOAK.md.
+SOAK_MINUTES ?= 30
+soak: $(DEV)
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; } || \
+		{ echo "make soak needs wrk (Debian package wrk)"; exit 1; }
+	$(BIN)/python benchmarks/soak.py --minutes $(SOAK_MINUTES)
 
 clean:
 	rm -rf $(VENV) .venv-* .pytest_cache .mypy_cache .ruff_cache .hypothesis

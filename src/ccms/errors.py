@@ -122,6 +122,30 @@ class PayloadTooLargeError(CCMSError):
     http_status = 413
 
 
+class HeadersTooLargeError(CCMSError):
+    """The request line and headers are larger than ``max_header_bytes`` (HTTP 431)."""
+
+    result_code = INVALID_PARAMETER
+    http_status = 431
+
+
+class RequestTimeoutError(CCMSError):
+    """The request's headers or body did not arrive in time (HTTP 408)."""
+
+    result_code = FAILED
+    http_status = 408
+
+
+class TooManyConnectionsError(CCMSError):
+    """The process holds as many connections as it takes (HTTP 503, ``Retry-After``)."""
+
+    result_code = FAILED
+    http_status = 503
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, {"Retry-After": "1"})
+
+
 class InternalError(CCMSError):
     """Anything unexpected; the body never says what."""
 

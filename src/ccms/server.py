@@ -28,6 +28,7 @@ import logging
 import logging.config
 import socket
 import ssl
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Generator, Mapping
@@ -36,10 +37,12 @@ from typing import Any
 
 import orjson
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from ccms import __version__
 from ccms.auth import AccessKey, load_credentials
 from ccms.http.app import App, create_app
+from ccms.http.protocol import HttpLimits, LimitedConfig
 from ccms.settings import (
     Settings,
     SettingsError,
@@ -51,10 +54,17 @@ from ccms.settings import (
 from ccms.store import backends
 from ccms.store.base import Store
 
+if sys.platform != "win32":
+    import resource
+
+WORKER_FACTORY = "ccms.server:app_from_environ"
 WORKER_FACTORY = "ccms.server:app_from_environ"
 POSTGRES_DRIVER = "asyncpg"  # what the ``postgres`` extra installs
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+# File descriptors each process keeps beyond its connections: the store's files or
+# connections, the log, the event loop's own.
+FD_RESERVE = 64
 
 log = logging.getLogger(__name__)
 
@@ -262,8 +272,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "log_config": log_config(settings),
         "access_log": settings.access_log,
         "lifespan": "on",
-        "http": "auto",  # httptools and uvloop where installed (they are dependencies)
-        "loop": "auto",
+        "loop": "auto",  # uvloop where installed (a dependency)
+        "timeout_keep_alive": settings.keep_alive_timeout,
         "timeout_graceful_shutdown": 10,
         "server_header": False,
     }
@@ -271,6 +281,63 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         options["ssl_certfile"] = settings.tls_cert
         options["ssl_keyfile"] = settings.tls_key
     return options
+
+
+def fd_limit() -> int | None:
+    """The soft limit of open file descriptors; None where there is none to read."""
+    if sys.platform == "win32":
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
+def raise_fd_limit(wanted: int) -> int | None:
+    """Raise the soft limit of open file descriptors towards ``wanted``, as far as the hard
+    limit allows; the soft limit then in force (logged when it changed)."""
+    if sys.platform == "win32":
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return fd_limit()
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if target <= soft:
+        return soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError) as exc:
+        log.warning(
+            "could not raise the file-descriptor limit from %d to %d: %s", soft, target, exc
+        )
+        return soft
+    log.info("file-descriptor limit raised from %d to %d (hard limit %s)", soft, target, hard)
+    return target
+
+
+def http_limits(settings: Settings, fds: int | None) -> HttpLimits:
+    """The HTTP limits of one process; ``max_connections`` lowered to fit ``fds`` file
+    descriptors (less :data:`FD_RESERVE`), so that a flood of connections is answered 503
+    and logged rather than dropped unseen when the process runs out of descriptors."""
+    cap = settings.max_connections
+    lowered = None
+    if fds is not None and cap > fds - FD_RESERVE:
+        cap = max(1, fds - FD_RESERVE)
+        lowered = fds
+        log.warning(
+            "max_connections lowered from %d to %d: the file-descriptor limit is %d",
+            settings.max_connections, cap, fds,
+        )  # fmt: skip
+    return HttpLimits(
+        max_header_bytes=settings.max_header_bytes,
+        header_timeout=settings.header_timeout,
+        body_timeout=settings.body_timeout,
+        max_connections=cap,
+        fd_limit=lowered,
+    )
+
+
+def server_config(app: Any, settings: Settings, limits: HttpLimits, **extra: Any) -> LimitedConfig:
+    """uvicorn's configuration for ``app`` (an app or an import string), with the limits."""
+    return LimitedConfig(app, limits=limits, **uvicorn_options(settings), **extra)
 
 
 async def _migrate(store: Store) -> None:
@@ -290,21 +357,21 @@ def serve(settings: Settings) -> None:
     try:
         asyncio.run(_migrate(store))  # once, before any worker
         log.info(start_line(settings, store, len(keys)))
+        # every worker process inherits the limit, and the limits computed from it
+        limits = http_limits(settings, raise_fd_limit(settings.max_connections + FD_RESERVE))
         if settings.workers == 1:
             app = build_app(settings, keys, store=store)
-            uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings))).run(sockets=sockets)
+            uvicorn.Server(server_config(app, settings, limits)).run(sockets=sockets)
             return
         for sock in sockets:
-            sock.close()  # uvicorn opens its own, to share with its workers
+            sock.close()  # uvicorn binds its own, to share with its workers
         with tempfile.TemporaryDirectory(prefix="ccms-metrics-") as metrics_dir:
             variables = {**to_environ(settings), "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
             with exported(variables):
-                uvicorn.run(
-                    WORKER_FACTORY,
-                    factory=True,
-                    workers=settings.workers,
-                    **uvicorn_options(settings),
+                config = server_config(
+                    WORKER_FACTORY, settings, limits, factory=True, workers=settings.workers
                 )
+                Multiprocess(config, sockets=[config.bind_socket()]).run()
     finally:
         for sock in sockets:
             sock.close()
@@ -323,7 +390,8 @@ class EmbeddedServer:
     leaving the signals to the caller (the demo stops its feed first, then the server)."""
 
     def __init__(self, settings: Settings, app: App, sockets: list[socket.socket]) -> None:
-        self._server = _UnsignalledServer(uvicorn.Config(app, **uvicorn_options(settings)))
+        limits = http_limits(settings, fd_limit())
+        self._server = _UnsignalledServer(server_config(app, settings, limits))
         self._sockets = sockets
         self._serving: asyncio.Task[None] | None = None
 

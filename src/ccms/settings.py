@@ -131,6 +131,40 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="BYTES",
     ),
     Setting("max_events_per_batch", int, 10_000, "Most events in one intake request."),
+    # -- HTTP limits: the connection before the application (docs/security.md) ----------
+    Setting(
+        "max_header_bytes",
+        int,
+        16_384,
+        "Largest request line and headers, in bytes (HTTP 431 past it).",
+    ),
+    Setting(
+        "header_timeout",
+        float,
+        10.0,
+        "Seconds a client has to send a request's headers, from connecting or from the"
+        " request's first byte (HTTP 408, or a close when nothing came).",
+    ),
+    Setting(
+        "body_timeout",
+        float,
+        30.0,
+        "Seconds a request's body may take to arrive after its headers (HTTP 408).",
+    ),
+    Setting(
+        "keep_alive_timeout",
+        float,
+        5.0,
+        "Seconds an idle keep-alive connection stays open between requests.",
+    ),
+    Setting(
+        "max_connections",
+        int,
+        1024,
+        "Connections one server process holds at once; a connection past them gets HTTP"
+        " 503 (lowered to fit the file-descriptor limit, less 64 kept for the process).",
+    ),
+    # -- end of the HTTP limits ---------------------------------------------------------
     Setting(
         "rate_limit",
         float,
@@ -216,6 +250,13 @@ class Settings:
     max_body_bytes: int = 1_048_576
     max_events_body_bytes: int = 8_388_608
     max_events_per_batch: int = 10_000
+    # HTTP limits
+    max_header_bytes: int = 16_384
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keep_alive_timeout: float = 5.0
+    max_connections: int = 1024
+    # end of the HTTP limits
     rate_limit: float = 0.0
     rate_burst: int = 100
     event_id_retention_days: int = 7
@@ -322,6 +363,13 @@ def _check(s: Settings) -> None:
     for name in ("max_body_bytes", "max_events_body_bytes", "max_events_per_batch"):
         if getattr(s, name) < 1:
             raise SettingsError(f"{name} must be positive")
+    if s.max_header_bytes < 1024:
+        raise SettingsError("max_header_bytes must be at least 1024")
+    for name in ("header_timeout", "body_timeout", "keep_alive_timeout"):
+        if not getattr(s, name) > 0:
+            raise SettingsError(f"{name} must be a positive number of seconds")
+    if s.max_connections < 1:
+        raise SettingsError("max_connections must be at least 1")
     if s.rate_limit < 0 or s.rate_burst < 1:
         raise SettingsError("rate_limit must be >= 0 and rate_burst >= 1")
     if s.event_id_retention_days < 1:

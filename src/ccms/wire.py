@@ -27,6 +27,7 @@ __all__ = [
     "METRICS",
     "NATIVE",
     "OPENAPI",
+    "OPENAPI_DOCUMENT",
     "PERMISSION_DENIED",
     "PING",
     "SIGNED_OUT_LOGIN_DATE",
@@ -81,6 +82,7 @@ LEGACY_SKILL_AGENTS = f"{OPENAPI}/agentgroup/agentbyconfigedskill"
 SKILL_STATUS_COUNTS = f"{OPENAPI}/skill/agentstatusbyskill"
 # native surface, health and metrics
 EVENTS = f"{NATIVE}/events"
+OPENAPI_DOCUMENT = f"{NATIVE}/openapi.json"  # the OpenAPI document of both surfaces
 HEALTHZ = "/healthz"
 METRICS = "/metrics"
 

@@ -37,7 +37,20 @@ def complete(source: str, line: str) -> list[str]:
 @pytest.mark.parametrize(
     ("line", "offered"),
     [
-        ("ccms ", ["serve", "simulate", "demo", "agent", "events", "watch", "db", "completion"]),
+        (
+            "ccms ",
+            [
+                "serve",
+                "simulate",
+                "demo",
+                "agent",
+                "events",
+                "watch",
+                "db",
+                "adapter",
+                "completion",
+            ],
+        ),
         ("ccms se", ["serve"]),
         ("ccms db ", ["status", "migrate"]),
         ("ccms --debug db m", ["migrate"]),

@@ -8,16 +8,18 @@ line here.
 
 from __future__ import annotations
 
-from ccms.http.routes import agent, events, health, monitor
+from ccms.http.routes import agent, document, events, health, monitor
 from ccms.http.routing import Route
 from ccms.settings import Settings
 
 
 def route_table(settings: Settings) -> list[Route]:
-    """Every route of ccms: the compatible surface, the native surface, health."""
-    return [
+    """Every route of ccms: the compatible surface, the native surface, health, and the
+    OpenAPI document of them all."""
+    served = [
         *agent.routes(settings),
         *monitor.routes(settings),
         *events.routes(settings),
         *health.routes(settings),
     ]
+    return [*served, *document.routes(settings, served)]

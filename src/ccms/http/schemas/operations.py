@@ -1,0 +1,387 @@
+"""What each route takes and answers, as JSON Schema: the operations of the OpenAPI
+document (``ccms.http.openapi``, ``GET /ccms/v1/openapi.json``).
+
+One :class:`Operation` per route of the route tables, keyed by method and path, built from
+the same constants as the parsers beside this module (``fields``, ``agent``, ``monitor``,
+``ccms.ingest.validation``), so that the ranges documented are the ranges enforced. The
+route itself (auth, role, body, limit, failure envelope) comes from the route table; the
+document adds the error answers every route shares. A test fails when a route of the table
+has no operation here, or an operation no route.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ccms import wire
+from ccms.domain.agent import (
+    CC_ID_RANGE,
+    REASON_RANGE,
+    SKILL_ID_RANGE,
+    VDN_RANGE,
+)
+from ccms.domain.media import MEDIA_TYPE_MAX
+from ccms.http.schemas.fields import work_no_ranges
+from ccms.http.schemas.monitor import CTI_STATUS_RANGE, MAX_AGENT_IDS, MAX_SKILL_IDS, OFFSET_RANGE
+from ccms.ingest import validation
+from ccms.settings import Settings
+
+Schema = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A route in the document: a summary, its request body (``None``: none) and the
+    schema of its HTTP 200 answer (``media``: its media type). ``example`` is a request
+    body that succeeds on a store holding agent 101 of call center 1, VDN 1, in skill
+    queue 1."""
+
+    summary: str
+    request: Schema | None
+    answer: Schema
+    media: str = "application/json"
+    description: str = ""
+    tags: tuple[str, ...] = field(default=())
+    example: Any = None
+
+
+# -- building blocks -----------------------------------------------------------------------
+
+INTEGER: Schema = {"type": "integer"}
+TEXT: Schema = {"type": "string"}
+TEXT_OR_NULL: Schema = {"type": ["string", "null"]}
+FAILURE_REF: Schema = {"$ref": "#/components/schemas/Failure"}
+VENDOR_FAILURE_REF: Schema = {"$ref": "#/components/schemas/VendorFailure"}
+
+
+def integer(lo: int, hi: int) -> Schema:
+    """An integer field: a JSON integer, or a string of ASCII digits."""
+    return {
+        "anyOf": [
+            {"type": "integer", "minimum": lo, "maximum": hi},
+            {"type": "string", "pattern": "^[0-9]+$"},
+        ]
+    }
+
+
+def integers(ranges: tuple[tuple[int, int], ...], max_items: int) -> Schema:
+    kinds = [{"type": "integer", "minimum": lo, "maximum": hi} for lo, hi in ranges]
+    item = kinds[0] if len(kinds) == 1 else {"anyOf": kinds}
+    return {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": max_items,
+        "items": {"anyOf": [item, {"type": "string", "pattern": "^[0-9]+$"}]},
+    }
+
+
+def params(required: dict[str, Schema], optional: dict[str, Schema] | None = None) -> Schema:
+    """A query body in either shape: ``{"queryParam": {...}}`` or the fields at the top."""
+    fields: Schema = {
+        "type": "object",
+        "required": list(required),
+        "properties": {**required, **(optional or {})},
+    }
+    wrapped = {"type": "object", "required": ["queryParam"], "properties": {"queryParam": fields}}
+    return {"anyOf": [wrapped, fields]}
+
+
+def record(**properties: Schema) -> Schema:
+    """An answer object: every field present."""
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
+def success(data: Schema) -> Schema:
+    """``envelope.success``, or a failure envelope (HTTP 200 answers both)."""
+    ok = record(
+        result={"const": "0"}, resultCode={"const": wire.SUCCESS}, resultDesc=data,
+        resultDatas=data,
+    )  # fmt: skip
+    return {"anyOf": [ok, FAILURE_REF]}
+
+
+def legacy_success(data: Schema) -> Schema:
+    return {"anyOf": [record(result={"const": "0"}, resultDatas=data), FAILURE_REF]}
+
+
+def success_with_count(data: Schema) -> Schema:
+    ok = record(
+        result={"const": "0"}, resultCode={"const": wire.SUCCESS}, resultDesc=data,
+        resultDatas=data, count=INTEGER,
+    )  # fmt: skip
+    return {"anyOf": [ok, FAILURE_REF]}
+
+
+def vendor_success(data: Schema) -> Schema:
+    ok = record(
+        returnCode={"const": "0"}, description={"const": "success"}, data=data,
+        result={"const": "0"}, resultCode={"const": wire.SUCCESS}, resultDesc=data,
+        resultDatas=data,
+    )  # fmt: skip
+    return {"anyOf": [ok, VENDOR_FAILURE_REF]}
+
+
+def array(item: Schema) -> Schema:
+    return {"type": "array", "items": item}
+
+
+# -- shared component schemas (``components/schemas``) -------------------------------------
+
+FAILURE = record(
+    result={"type": "string"},
+    resultCode={
+        "enum": [wire.FAILED, wire.INVALID_PARAMETER, wire.PERMISSION_DENIED, wire.UNKNOWN_ERROR]
+    },
+    resultDesc=TEXT,
+)
+VENDOR_FAILURE = {
+    "allOf": [FAILURE_REF, record(returnCode={"type": "string"}, description=TEXT)],
+}
+
+AGENT_DETAIL = record(
+    workNo=INTEGER, vdnId=INTEGER, citStatus=INTEGER, name=TEXT_OR_NULL,
+    phoneNumber=TEXT_OR_NULL, loginDate=INTEGER, currentStateTime=INTEGER,
+    mediaType=INTEGER, status=INTEGER,
+)  # fmt: skip
+LEGACY_AGENT_DETAIL = record(
+    workno=INTEGER, vdnid=INTEGER, citStatus=INTEGER, name=TEXT_OR_NULL,
+    phonenumber=TEXT_OR_NULL, logindate=INTEGER, currentstatetime=INTEGER,
+    mediatype=INTEGER, status=INTEGER,
+)  # fmt: skip
+AGENT_STATUS_INFO = record(
+    agentId=INTEGER, currentState=INTEGER, currentStateTime=INTEGER, prevState=INTEGER,
+    prevStateTime=INTEGER, logonTime=INTEGER, currentStateReason=INTEGER,
+    locationId=INTEGER, agentRelease=INTEGER, currentPrivateCallNum=INTEGER,
+)  # fmt: skip
+AGENT_SKILLS = record(agentId=INTEGER, skills=array(record(skillId=INTEGER, isLogin=INTEGER)))
+_COUNTS = ("loginEd", "talking", "idle", "usable", "setBusy", "rest", "studying", "occupy",
+           "preoccupy", "answering", "lateAdjust")  # fmt: skip
+TEAM_COUNTS = record(**dict.fromkeys(_COUNTS, INTEGER), workSubstateBegin=INTEGER)
+SKILL_COUNTS = record(**dict.fromkeys(_COUNTS, INTEGER), workSubStateBegin=INTEGER)
+SYSTEM_STATE = record(
+    busyAgent=INTEGER, talkingNum=INTEGER, idleAgent=INTEGER, totalLoginAgent=INTEGER
+)
+AGENT_ABSTRACT = record(
+    agentId=INTEGER, currentState=INTEGER, currentStateTime=INTEGER, locationId=INTEGER
+)
+AGENT_DYNAMIC = record(agentId=INTEGER, state=INTEGER)
+SKILL_MEMBERS = record(skillId=INTEGER, agentIds=array(INTEGER))
+SKILL_AGENT = record(
+    workNo=INTEGER, name=TEXT_OR_NULL, status=INTEGER, ctiStatus=INTEGER, groupId=INTEGER,
+    mediaType=INTEGER, vdnId=INTEGER, phoneNumber=TEXT_OR_NULL, currentStateTime=INTEGER,
+    loginDate=INTEGER,
+)  # fmt: skip
+LEGACY_SKILL_AGENT = record(
+    workno=INTEGER, name=TEXT_OR_NULL, status=INTEGER, ctiStatus=INTEGER, groupid=INTEGER,
+    mediatype=INTEGER, vdnid=INTEGER, phonenumber=TEXT_OR_NULL, currentstatetime=INTEGER,
+    logindate=INTEGER,
+)  # fmt: skip
+
+COMPONENTS: dict[str, Schema] = {
+    "Failure": FAILURE,
+    "VendorFailure": VENDOR_FAILURE,
+    "AgentDetail": AGENT_DETAIL,
+    "LegacyAgentDetail": LEGACY_AGENT_DETAIL,
+    "AgentStatusInfo": AGENT_STATUS_INFO,
+    "AgentSkills": AGENT_SKILLS,
+    "TeamCounts": TEAM_COUNTS,
+    "SkillCounts": SKILL_COUNTS,
+    "SystemState": SYSTEM_STATE,
+    "AgentAbstract": AGENT_ABSTRACT,
+    "AgentDynamic": AGENT_DYNAMIC,
+    "SkillMembers": SKILL_MEMBERS,
+    "SkillAgent": SKILL_AGENT,
+    "LegacySkillAgent": LEGACY_SKILL_AGENT,
+}
+
+
+def ref(name: str) -> Schema:
+    if name not in COMPONENTS:
+        raise KeyError(name)
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def event_schema(settings: Settings) -> Schema:
+    """One event of ``POST /ccms/v1/events`` (``docs/intake.md``)."""
+    text = "^[^\\x00-\\x1f]*$"  # no control characters
+    work_nos = [
+        {"type": "integer", "minimum": lo, "maximum": hi}
+        for lo, hi in work_no_ranges(settings.large_work_numbers)
+    ]
+    return {
+        "type": "object",
+        "required": ["eventId", "ccId", "vdn", "agentId", "at"],
+        "additionalProperties": False,
+        "properties": {
+            "eventId": {"type": "string", "minLength": 1, "maxLength": validation.MAX_EVENT_ID,
+                        "pattern": text},
+            "ccId": integer(*CC_ID_RANGE),
+            "vdn": integer(*VDN_RANGE),
+            "agentId": {"anyOf": [*work_nos, {"type": "string", "pattern": "^[0-9]+$"}]},
+            "at": integer(0, validation.MAX_AT),
+            "ctiStatus": integer(*CTI_STATUS_RANGE),
+            "reason": integer(*REASON_RANGE),
+            "name": {"type": "string", "maxLength": validation.MAX_NAME, "pattern": text},
+            "phoneNumber": {"type": ["string", "null"], "maxLength": validation.MAX_PHONE,
+                            "pattern": text},
+            "mediaType": integer(0, MEDIA_TYPE_MAX),
+            "skills": {"type": "array", "maxItems": validation.MAX_SKILLS,
+                       "items": {"type": "integer", "minimum": SKILL_ID_RANGE[0],
+                                 "maximum": SKILL_ID_RANGE[1]}},
+            "calls": {"type": "array", "maxItems": validation.MAX_CALLS,
+                      "items": {"type": "string", "minLength": 1,
+                                "maxLength": validation.MAX_CALL_ID, "pattern": text}},
+        },
+    }  # fmt: skip
+
+
+# -- the operations ------------------------------------------------------------------------
+
+
+def operations(settings: Settings) -> dict[tuple[str, str], Operation]:
+    """Every route's operation, by ``(method, path)``."""
+    cc_id, vdn = integer(*CC_ID_RANGE), integer(*VDN_RANGE)
+    ranges = work_no_ranges(settings.large_work_numbers)
+    work_no = {
+        "anyOf": [*({"type": "integer", "minimum": lo, "maximum": hi} for lo, hi in ranges),
+                  {"type": "string", "pattern": "^[0-9]+$"}]
+    }  # fmt: skip
+    agent = params({"ccId": cc_id, "vdn": vdn, "agentId": work_no})
+    batch = params({"ccId": cc_id, "vdn": vdn, "agentIds": integers(ranges, MAX_AGENT_IDS)})
+    tenant = params({"ccId": cc_id, "vdn": vdn})
+    skill_ids = integers((SKILL_ID_RANGE,), MAX_SKILL_IDS)
+    skills = params({"ccId": cc_id, "vdn": vdn, "skillIds": skill_ids})
+    skill = params({"ccId": cc_id, "vdn": vdn, "skillId": integer(*SKILL_ID_RANGE)})
+
+    def page(limit: int) -> Schema:
+        return params(
+            {
+                "ccId": cc_id,
+                "vdn": vdn,
+                "offset": integer(*OFFSET_RANGE),
+                "limit": integer(1, limit),
+            }
+        )
+
+    nullable = {"type": "null"}
+    status_page = params(
+        {"ccId": cc_id, "vdn": vdn, "offset": integer(*OFFSET_RANGE)},
+        {"status": {"anyOf": [integer(*CTI_STATUS_RANGE), nullable, {"const": ""}]},
+         "limit": {"anyOf": [integer(1, 1000), nullable]}},
+    )  # fmt: skip
+    all_match = {"anyOf": [{"type": "boolean"}, {"type": "string", "pattern": "^(?i:true|false)$"},
+                           nullable]}  # fmt: skip
+    skill_counts = params(
+        {"ccId": cc_id, "vdn": vdn, "skillIds": skill_ids}, {"isSkillAllMatch": all_match}
+    )
+    events = {
+        "type": "object",
+        "required": ["events"],
+        "properties": {
+            "events": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": settings.max_events_per_batch,
+                "items": event_schema(settings),
+            }
+        },
+    }
+    ping = params({}, {"say": {"type": "string", "maxLength": 1024}})
+
+    def asking(**fields: Any) -> Any:
+        return {"queryParam": {"ccId": 1, "vdn": 1, **fields}}
+
+    one, two = asking(agentId=101), asking(agentIds=[101, 102])
+    paged = asking(offset=0, limit=10)
+    event = {"eventId": "example-1", "ccId": 1, "vdn": 1, "agentId": 101, "at": 1_767_225_600_000,
+             "ctiStatus": 1, "name": "Agent 101", "skills": [1]}  # fmt: skip
+    post, get = "POST", "GET"
+    compat, native, health = ("compatible",), ("native",), ("health",)
+    return {
+        (post, wire.PING): Operation(
+            "Connectivity check: echoes say", ping, success(TEXT), tags=compat,
+            example={"say": "hello"},
+            description="Any key; an empty body answers an empty string.",
+        ),
+        (post, wire.AGENT_BY_WORK_NO): Operation(
+            "Details of one agent", agent, success(ref("AgentDetail")), tags=compat, example=one
+        ),
+        (post, wire.LEGACY_AGENT_BY_WORK_NO): Operation(
+            "Details of one agent (legacy, lowercase keys)", agent,
+            legacy_success(ref("LegacyAgentDetail")), tags=compat, example=one,
+        ),
+        (post, wire.AGENT_STATUS_INFOS): Operation(
+            "Status details of up to 6,000 agents", batch,
+            success(array(ref("AgentStatusInfo"))), tags=compat, example=two,
+        ),
+        (post, wire.TEAM_STATUS_COUNTS): Operation(
+            "Agents in each state, of a list of agents", batch, success(ref("TeamCounts")),
+            tags=compat, example=two,
+        ),
+        (post, wire.AGENT_SKILLS): Operation(
+            "Skill queues of a list of agents", batch, success(array(ref("AgentSkills"))),
+            tags=compat, example=two,
+        ),
+        (post, wire.AGENT_CALLS): Operation(
+            "Current calls of one agent", agent, success(array(TEXT)), tags=compat, example=one
+        ),
+        (post, wire.HAS_CALL): Operation(
+            "Whether one agent has a call", agent, success({"type": "boolean"}), tags=compat,
+            example=one,
+        ),
+        (post, wire.SYSTEM_STATE): Operation(
+            "System state of a VDN", page(100), success(ref("SystemState")), tags=compat,
+            example=paged,
+        ),
+        (post, wire.AGENTS_BY_STATUS): Operation(
+            "Agents of a VDN by status, in pages", status_page,
+            vendor_success(array(ref("AgentAbstract"))), tags=compat,
+            example=asking(status=1, offset=0, limit=10),
+        ),
+        (post, wire.VDN_AGENTS): Operation(
+            "Agents of a VDN, in pages", page(1000),
+            success_with_count(array(ref("AgentAbstract"))), tags=compat, example=paged,
+        ),
+        (post, wire.VDN_AGENT_STATES): Operation(
+            "States of the agents of a VDN, in pages", page(1000),
+            success_with_count(array(ref("AgentDynamic"))), tags=compat, example=paged,
+        ),
+        (post, wire.VDN_ALL_AGENT_STATES): Operation(
+            "States of every agent of a VDN", tenant, success(array(ref("AgentDynamic"))),
+            tags=compat, example=asking(),
+        ),
+        (post, wire.SKILL_MEMBERS): Operation(
+            "Agents signed in to each of up to 1,000 skill queues", skills,
+            success(array(ref("SkillMembers"))), tags=compat, example=asking(skillIds=[1]),
+        ),
+        (post, wire.SKILL_AGENTS): Operation(
+            "Agents configured for a skill queue", skill, success(array(ref("SkillAgent"))),
+            tags=compat, example=asking(skillId=1),
+        ),
+        (post, wire.LEGACY_SKILL_AGENTS): Operation(
+            "Agents configured for a skill queue (legacy, lowercase keys)", skill,
+            legacy_success(array(ref("LegacySkillAgent"))), tags=compat,
+            example=asking(skillId=1),
+        ),
+        (post, wire.SKILL_STATUS_COUNTS): Operation(
+            "Agents in each state, of skill queues", skill_counts, success(ref("SkillCounts")),
+            tags=compat, example=asking(skillIds=[1], isSkillAllMatch="false"),
+        ),
+        (post, wire.EVENTS): Operation(
+            "Take in a batch of agent events", events,
+            success(record(accepted=INTEGER, duplicates=INTEGER)), tags=native,
+            example={"events": [event]},
+            description="Idempotent by eventId: a batch sent again counts its duplicates.",
+        ),
+        (get, wire.OPENAPI_DOCUMENT): Operation(
+            "This document", None, {"type": "object", "required": ["openapi", "paths"]},
+            tags=native, description="The OpenAPI document itself, not an envelope.",
+        ),
+        (get, wire.HEALTHZ): Operation(
+            "Whether the store answers", None, success({"const": "ok"}), tags=health
+        ),
+        (get, wire.METRICS): Operation(
+            "Prometheus metrics (text format)", None, TEXT, media="text/plain", tags=health
+        ),
+    }  # fmt: skip
