@@ -71,6 +71,41 @@ def test_store_file_removed_gives_503_then_recovers(server_factory: Any, tmp_pat
     assert not (tmp_path / "ccms.db").is_symlink()
 
 
+def test_a_deleted_wal_file_loses_nothing_acknowledged(server_factory: Any, tmp_path: Path) -> None:
+    """The WAL file deleted under a serving store: no batch is acknowledged into the deleted
+    file (503 until its content is saved into the main file), and after a SIGKILL every
+    acknowledged event is there."""
+    server: Server = server_factory().start()
+    acknowledged = batch("before", 100)
+    assert server.events(acknowledged).json()["resultDesc"] == {"accepted": 100, "duplicates": 0}
+    (tmp_path / "ccms.db-wal").unlink()
+    refused = 0
+    for n in range(10):
+        events = batch(f"after{n}", 20, status=2 + n % 3, first=300 + n * 20)
+        response = server.events(events)
+        if response.status_code == 200:
+            assert response.json()["resultDesc"] == {"accepted": 20, "duplicates": 0}
+            acknowledged.extend(events)
+        else:
+            assert (response.status_code, response.json()["resultCode"]) == (503, "0100001")
+            refused += 1
+    assert refused < 10  # the store recovered by itself
+    server.kill()
+    server.start()
+    # every acknowledged batch is there (each batch was about agents of its own)...
+    wanted = sorted(e["agentId"] for e in acknowledged)
+    found = server.post(
+        "/rest/cmsapp/v1/openapi/agentgroup/agentstatusinfobyagentids",
+        {"ccId": 1, "vdn": 1, "agentIds": wanted},
+    ).json()["resultDesc"]
+    assert [a["agentId"] for a in found] == wanted
+    for event in acknowledged[::23] + acknowledged[-3:]:  # ...with its statuses
+        assert (
+            server.agent(event["agentId"]).json()["resultDesc"]["citStatus"] == event["ctiStatus"]
+        )
+    assert "ccms.db-wal was deleted" in server.log.read_text()
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="prlimit on another process is Linux only")
 def test_disk_full_gives_503_then_recovers(server_factory: Any, tmp_path: Path) -> None:
     server: Server = server_factory("--sqlite-synchronous", "FULL").start()
@@ -320,3 +355,16 @@ def test_json_logs_by_setting(server_factory: Any) -> None:
         "POST", "/rest/cmsapp/v1/openapi/agent/agentbyworkno", 200
     )  # fmt: skip
     assert access["client"].startswith("127.0.0.1:")
+
+
+def test_a_store_in_a_missing_directory_is_refused(tmp_path: Path) -> None:
+    creds = _credentials(tmp_path, "Yq3oV0c_Rr8wq6GZ3c1o7y9LZkSg0Pdd")
+    store = tmp_path / "no-such-dir" / "ccms.db"
+    result = run_cli(
+        "serve", "--credentials", str(creds), "--store", f"sqlite:///{store}", cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"ccms: the directory {store.parent} of the store sqlite:///{store} does not exist\n"
+    )
+    assert not store.parent.exists()

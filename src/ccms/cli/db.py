@@ -3,7 +3,9 @@
 ``ccms serve`` migrates at start by itself; these commands let an operator see what a
 start would do (``status``) and migrate ahead of a rolling upgrade (``migrate``). Both take
 the store URL from ``--store`` or ``CCMS_STORE`` and work for SQLite and PostgreSQL,
-through the store's own ``schema_status()`` and ``migrate()``.
+through the store's own ``schema_status()`` and ``migrate()``. A store that cannot be
+used (a SQLite file that does not exist, for ``status``; its directory missing; a server
+that does not answer) is one line on stderr and exit code 2, as every store error.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+from ccms.errors import StoreUnavailableError
 from ccms.server import open_store
 from ccms.settings import SettingsError, load_settings
 from ccms.store.base import Store
@@ -39,15 +42,16 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     Errors are :class:`~ccms.errors.CCMSError` (``ccms.cli.main`` prints them).
     """
     store = open_store(load_settings(environ, {"store": args.store}))
-    print(f"store: {store.location}")
     if args.db_command == "status":
         status = asyncio.run(store.schema_status())
+        print(f"store: {store.location}")
         print(f"current version: {status.current}")
         print(f"latest version: {status.latest}")
         print(f"pending: {', '.join(status.pending) or 'none'}")
         return 0
     if args.db_command == "migrate":
         before, after = asyncio.run(_migrate(store))
+        print(f"store: {store.location}")
         if before == after:
             print(f"already at version {after}: nothing to do")
         else:
@@ -57,6 +61,9 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 async def _migrate(store: Store) -> tuple[int, int]:
-    before = (await store.schema_status()).current
+    try:
+        before = (await store.schema_status()).current
+    except StoreUnavailableError:  # no store yet: migrate creates it, or says why it cannot
+        before = 0
     await store.migrate()
     return before, (await store.schema_status()).current

@@ -3,9 +3,11 @@
 A store applies a batch atomically in one transaction; between its reads and its writes it
 asks this module what to do, so every backend follows the same rules:
 
-1. :func:`new_events`: the events whose id was not applied before (``applied``: those of
-   the batch's ids that the store already holds) nor earlier in the same batch. The others
-   are duplicates: counted, and they change nothing.
+1. :func:`new_events`: the events whose id was not applied before in their call center and
+   VDN (``applied``: those of the batch's :class:`EventKey` that the store already holds)
+   nor earlier in the same batch for the same tenant. The others are duplicates: counted,
+   and they change nothing. Event ids are per tenant: the same id in another call center
+   or VDN is another event.
 2. The store loads the agents of :attr:`NewEvents.keys` (``None`` for an unknown one).
 3. :func:`plan_batch` applies the new events in arrival order with
    :func:`~ccms.domain.agent.apply_event` and returns the :class:`BatchPlan`: the history
@@ -14,7 +16,8 @@ asks this module what to do, so every backend follows the same rules:
    the batch: one :class:`~ccms.domain.changes.AgentChange` per event that changed an
    agent's state (:func:`~ccms.domain.changes.is_change`), in arrival order.
 4. The store takes a block of as many change numbers as the log has entries, writes the
-   event ids, the history, the log and the changed agents, then commits.
+   event keys (:attr:`NewEvents.event_keys`), the history, the log and the changed agents,
+   then commits.
 """
 
 from __future__ import annotations
@@ -25,6 +28,19 @@ from typing import NamedTuple
 
 from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, StatusChange, apply_event
 from ccms.domain.changes import AgentChange, is_change
+
+
+class EventKey(NamedTuple):
+    """An event id in its tenant: what idempotency compares (ids are per call center and
+    VDN, so one tenant's ids never make another's events duplicates)."""
+
+    cc_id: int
+    vdn: int
+    event_id: str
+
+
+def event_key(event: AgentEvent) -> EventKey:
+    return EventKey(event.cc_id, event.vdn, event.event_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +57,9 @@ class NewEvents:
         return list(dict.fromkeys(e.key for e in self.events))
 
     @property
-    def event_ids(self) -> list[str]:
-        return [e.event_id for e in self.events]
+    def event_keys(self) -> list[EventKey]:
+        """The tenant and id of each new event, in arrival order (each once)."""
+        return [event_key(e) for e in self.events]
 
 
 class AgentUpdate(NamedTuple):
@@ -73,18 +90,18 @@ class BatchPlan:
         return {change.key: change.seq for change in self.log}
 
 
-def new_events(events: Iterable[AgentEvent], applied: Container[str]) -> NewEvents:
-    """The events of ``events`` to apply: those whose id is not in ``applied`` (the ids a
-    store already holds) and did not occur earlier in the batch."""
-    seen: set[str] = set()
+def new_events(events: Iterable[AgentEvent], applied: Container[EventKey]) -> NewEvents:
+    """The events of ``events`` to apply: those whose :class:`EventKey` is not in
+    ``applied`` (the keys a store already holds) and did not occur earlier in the batch."""
+    seen: set[tuple[int, int, str]] = set()
     fresh: list[AgentEvent] = []
     duplicates = 0
     for event in events:
-        event_id = event.event_id
-        if event_id in seen or event_id in applied:
+        key = (event.cc_id, event.vdn, event.event_id)  # equal to its EventKey, built faster
+        if key in seen or key in applied:
             duplicates += 1
             continue
-        seen.add(event_id)
+        seen.add(key)
         fresh.append(event)
     return NewEvents(tuple(fresh), duplicates)
 

@@ -52,7 +52,9 @@ class Store(Protocol):
 
     async def schema_status(self) -> SchemaStatus:
         """The schema's version and pending migrations, open or not; creates and changes
-        nothing (a store not created yet is at version 0)."""
+        nothing. A store whose storage is there but empty (a PostgreSQL schema without
+        tables, an empty SQLite file) is at version 0; one whose storage is missing (no
+        SQLite file, no such PostgreSQL schema) raises StoreUnavailableError saying so."""
 
     async def migrate(self) -> list[int]:
         """Apply the pending migrations, open or not (:meth:`open` does too); the versions

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.conftest import FrozenClock
 
 from ccms.domain.agent import AgentEvent, AgentRecord, apply_event
 from ccms.domain.status import CtiStatus
@@ -81,6 +82,51 @@ async def test_duplicates_change_nothing(store: Store) -> None:
     assert (inner.accepted, inner.duplicates) == (1, 1)
     record = await store.get_agent(1, 1, 101)
     assert record is not None and record.name == "C"
+
+
+async def test_event_ids_are_per_tenant(store: Store) -> None:
+    """An id used in one call center and VDN says nothing about another's: the same id
+    there is another event, applied, and its answer shows no trace of the first."""
+    first = await store.apply_events([AgentEvent("x", 1, 1, 101, T0, CtiStatus.IDLE)])
+    other = await store.apply_events([AgentEvent("x", 7, 170, 101, T0, CtiStatus.BUSY)])
+    assert (first.accepted, first.duplicates) == (other.accepted, other.duplicates) == (1, 0)
+    record = await store.get_agent(7, 170, 101)
+    assert record is not None and record.cti_status == CtiStatus.BUSY
+    # each tenant's resend is a duplicate of its own event, and changes nothing
+    for cc_id, vdn in ((1, 1), (7, 170)):
+        again = await store.apply_events([AgentEvent("x", cc_id, vdn, 101, T0 + 1, 3)])
+        assert (again.accepted, again.duplicates) == (0, 1)
+    assert [r.cti_status for r in await store.get_agents(1, 1, [101])] == [CtiStatus.IDLE]
+    # inside one batch too: one id in three tenants is three events, again in one a duplicate
+    inner = await store.apply_events(
+        [
+            AgentEvent("y", 1, 1, 102, T0, CtiStatus.IDLE),
+            AgentEvent("y", 1, 2, 102, T0, CtiStatus.IDLE),
+            AgentEvent("y", 2, 1, 102, T0, CtiStatus.IDLE),
+            AgentEvent("y", 1, 2, 103, T0, CtiStatus.IDLE),
+        ]
+    )
+    assert (inner.accepted, inner.duplicates) == (3, 1)
+    assert await store.get_agent(1, 2, 103) is None
+    assert all([await store.get_agent(c, v, 102) for c, v in ((1, 1), (1, 2), (2, 1))])
+
+
+async def test_event_ids_are_forgotten_after_the_retention(
+    store: Store, clock: FrozenClock
+) -> None:
+    """Applied ids are remembered ``event_id_retention_days`` (7 by default), per tenant."""
+    await store.apply_events([ev("a", T0, CtiStatus.IDLE)])
+    await store.apply_events([AgentEvent("a", 2, 1, 101, T0, CtiStatus.IDLE)])
+    clock.now += 6 * 86_400
+    await store.apply_events([AgentEvent("c", 2, 1, 101, T0 + 1, CtiStatus.BUSY)])
+    still = await store.apply_events([ev("a", T0 + 2), AgentEvent("a", 2, 1, 101, T0 + 2)])
+    assert (still.accepted, still.duplicates) == (0, 2)
+    clock.now += 86_400 + 120  # "a" is past 7 days in both tenants, "c" is not
+    await store.apply_events([ev("b", T0 + 3)])  # a batch, after which the old ids are gone
+    again = await store.apply_events(
+        [ev("a", T0 + 4), AgentEvent("a", 2, 1, 101, T0 + 4), AgentEvent("c", 2, 1, 101, T0 + 4)]
+    )
+    assert (again.accepted, again.duplicates) == (2, 1)
 
 
 async def test_out_of_order_status_is_history_only(store: Store) -> None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.integration.store.conftest import PgSchema
+from tests.integration.store.conftest import PgSchema, postgres_server_url
 
 from ccms.cli import main
+from ccms.cli.command import EXIT_USAGE
 from ccms.errors import StoreUnavailableError
 from ccms.store.migrations import migrations
 
@@ -29,14 +30,14 @@ def lines(out: str) -> dict[str, str]:
 def test_postgres_status_then_migrate(
     pg_schema: PgSchema, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    names = {m.version: m.name for m in migrations("ccms.store.postgres.migrations")}
-    assert names[1] == "0001_initial" and names[2] == "0002_change_seq"
-    latest = max(names)
     assert run(["db", "status", "--store", pg_schema.url]) == 0
     status = lines(capsys.readouterr().out)
+    names = [m.name for m in migrations("ccms.store.postgres.migrations")]
+    latest = str(max(m.version for m in migrations("ccms.store.postgres.migrations")))
+    assert names[:2] == ["0001_initial", "0002_change_seq"]
     assert status["current version"] == "0"
-    assert status["latest version"] == str(latest)
-    assert status["pending"] == ", ".join(names[v] for v in sorted(names))
+    assert status["latest version"] == latest
+    assert status["pending"] == ", ".join(names)
     assert not pg_schema.admin(
         "SELECT 1 FROM pg_tables WHERE schemaname = %s", pg_schema.name
     )  # status changed nothing
@@ -44,7 +45,7 @@ def test_postgres_status_then_migrate(
     assert capsys.readouterr().out.endswith(f"migrated from version 0 to {latest}\n")
     assert run(["db", "status"], {"CCMS_STORE": pg_schema.url}) == 0
     status = lines(capsys.readouterr().out)
-    assert (status["current version"], status["pending"]) == (str(latest), "none")
+    assert (status["current version"], status["pending"]) == (latest, "none")
     assert run(["db", "migrate", "--store", pg_schema.url]) == 0
     assert f"already at version {latest}" in capsys.readouterr().out
 
@@ -57,17 +58,50 @@ def test_postgres_unreachable_is_an_error_without_the_password(pg_schema: PgSche
     assert "s3cret" not in caught.value.message
 
 
+@pytest.mark.postgres
+def test_postgres_status_of_a_missing_schema_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    missing = PgSchema(postgres_server_url())  # never created
+    assert main(["db", "status", "--store", missing.url], {}) == EXIT_USAGE
+    assert capsys.readouterr().err.endswith(" names no existing schema\n")
+
+
 def test_sqlite_status_then_migrate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "ccms.db"
     url = f"sqlite:///{db}"
     names = {m.version: m.name for m in migrations("ccms.store.sqlite.migrations")}
     assert names[1] == "0001_initial"
-    assert run(["db", "status", "--store", url]) == 0
-    status = lines(capsys.readouterr().out)
-    assert (status["current version"], status["latest version"]) == ("0", str(max(names)))
-    assert status["pending"] == ", ".join(names[v] for v in sorted(names))
+    with pytest.raises(StoreUnavailableError, match="does not exist"):
+        run(["db", "status", "--store", url])
     assert not db.exists()  # status never creates the file
     assert run(["db", "migrate", "--store", url]) == 0
     assert capsys.readouterr().out.endswith(f"migrated from version 0 to {max(names)}\n")
     assert run(["db", "status"], {"CCMS_STORE": url}) == 0
-    assert lines(capsys.readouterr().out)["pending"] == "none"
+    status = lines(capsys.readouterr().out)
+    assert (status["current version"], status["latest version"]) == (str(max(names)),) * 2
+    assert status["pending"] == "none"
+
+
+def test_sqlite_status_of_a_missing_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "ccms.db"
+    assert main(["db", "status", "--store", f"sqlite:///{db}"], {}) == EXIT_USAGE
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        f"ccms: no store at sqlite:///{db}: {db} does not exist"
+        " (ccms serve or ccms db migrate creates it)\n"
+    )
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("action", ["status", "migrate"])
+def test_sqlite_store_in_a_missing_directory_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], action: str
+) -> None:
+    db = tmp_path / "nowhere" / "ccms.db"
+    assert main(["db", action, "--store", f"sqlite:///{db}"], {}) == EXIT_USAGE
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (f"ccms: the directory {db.parent} of the store sqlite:///{db} does not exist\n")
+    assert not db.parent.exists()

@@ -115,18 +115,3 @@ async def test_a_slow_subscriber_catches_up_from_the_file(
             assert await reported(stream, keys(range(200, 201))) == 9
     finally:
         await store.close()
-
-
-def test_status_and_migrate_without_opening(tmp_path: Path) -> None:
-    """``ccms db`` on SQLite: the status never creates the file; migrate does, once."""
-    path = tmp_path / "new.db"
-    store = SQLiteStore(str(path))
-    status = asyncio.run(store.schema_status())
-    assert (status.backend, status.current) == ("sqlite", 0)
-    assert status.pending[0] == "0001_initial" and len(status.pending) == status.latest
-    assert not path.exists()
-    assert asyncio.run(store.migrate()) == list(range(1, status.latest + 1))
-    assert asyncio.run(store.migrate()) == []
-    after = asyncio.run(store.schema_status())
-    assert (after.current, after.pending) == (status.latest, ())
-    assert store.location == f"sqlite:///{path}"

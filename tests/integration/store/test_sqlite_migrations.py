@@ -6,8 +6,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from tests.conftest import FrozenClock
 
 from ccms.domain.agent import AgentEvent, AgentKey
+from ccms.domain.status import CtiStatus
 from ccms.store.migrations import migrations
 from ccms.store.sqlite import SQLiteStore
 from ccms.store.sqlite.store import _statements
@@ -15,13 +17,14 @@ from ccms.store.sqlite.store import _statements
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 MIGRATIONS = "ccms.store.sqlite.migrations"
+TENANT_EVENT_IDS = 5  # the version from which event ids are per call center and VDN
 
 
 def old_file(path: Path, version: int) -> None:
     """A store file as ``version`` left it: agents with skills (and no skill index when
     ``version`` is 1)."""
     conn = sqlite3.connect(path, isolation_level=None)
-    for migration in migrations(MIGRATIONS)[:version]:
+    for migration in [m for m in migrations(MIGRATIONS) if m.version <= version]:
         for statement in _statements(migration.sql):
             conn.execute(statement)
     rows = [
@@ -70,7 +73,9 @@ async def test_migration_starts_the_change_sequence_on_existing_agents(tmp_path:
     path = tmp_path / "v2.db"
     old_file(path, 2)
     store = SQLiteStore(str(path))
-    assert (await store.schema_status()).pending[0] == "0003_change_seq"
+    pending = (await store.schema_status()).pending
+    assert pending == tuple(m.name for m in migrations(MIGRATIONS) if m.version > 2)
+    assert pending[0] == "0003_change_seq"
     await store.open()
     try:
         assert await store.change_seq() == 0
@@ -93,7 +98,7 @@ async def test_migration_starts_the_change_log_after_the_numbers_taken(tmp_path:
     conn.execute("UPDATE agent SET change_seq = 7 WHERE work_no = 101 AND vdn = 1")
     conn.close()
     store = SQLiteStore(str(path))
-    assert (await store.schema_status()).pending == ("0004_change_log",)
+    assert (await store.schema_status()).pending == ("0004_change_log", "0005_tenant_event_ids")
     await store.open()
     try:
         snap = await store.snapshot(1, 1)
@@ -108,4 +113,56 @@ async def test_migration_starts_the_change_log_after_the_numbers_taken(tmp_path:
         assert (await store.changes_since(7)).agents == frozenset({AgentKey(1, 1, 102)})
     finally:
         await store.close()
-    assert file_version(path) == 4
+    assert file_version(path) == 5
+
+
+async def test_migration_keeps_applied_event_ids_in_their_tenant(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    path = tmp_path / "old.db"
+    previous = max(m.version for m in migrations(MIGRATIONS) if m.version < TENANT_EVENT_IDS)
+    old_file(path, previous)
+    now_ms = int(clock() * 1000)
+    conn = sqlite3.connect(path, isolation_level=None)
+    # ids applied before: two status events (in 1/1 and in 1/2) and one without a status
+    conn.executemany(
+        "INSERT INTO applied_event (event_id, applied_at) VALUES (?, ?)",
+        [("s1", now_ms), ("s2", now_ms), ("attr", now_ms)],
+    )
+    conn.executemany(
+        "INSERT INTO status_history (cc_id, vdn, work_no, at, cti_status, event_id, applied)"
+        " VALUES (?, ?, 101, 5, 1, ?, 1)",
+        [(1, 1, "s1"), (1, 2, "s2")],
+    )
+    conn.close()
+    store = SQLiteStore(str(path), clock=clock)
+    assert f"{TENANT_EVENT_IDS:04d}_tenant_event_ids" in (await store.schema_status()).pending
+    await store.open()
+    try:
+        # resent in their own tenant: duplicates still
+        again = await store.apply_events(
+            [
+                AgentEvent("s1", 1, 1, 101, 10, CtiStatus.BUSY),
+                AgentEvent("s2", 1, 2, 101, 10, CtiStatus.BUSY),
+                AgentEvent("attr", 1, 1, 101, 10, name="again"),
+            ]
+        )
+        assert (again.accepted, again.duplicates) == (0, 3)
+        # the same ids in other tenants: other events
+        other = await store.apply_events(
+            [
+                AgentEvent("s1", 7, 170, 101, 10, CtiStatus.BUSY),
+                AgentEvent("s2", 1, 1, 102, 10, CtiStatus.BUSY),
+            ]
+        )
+        assert (other.accepted, other.duplicates) == (2, 0)
+        # an id without history has no known tenant: one of every tenant, until it expires
+        unknown = await store.apply_events([AgentEvent("attr", 7, 170, 101, 11, name="n")])
+        assert (unknown.accepted, unknown.duplicates) == (0, 1)
+        clock.now += 7 * 86_400 + 120
+        await store.apply_events([AgentEvent("later", 1, 1, 101, 12)])  # prunes expired ids
+        expired = await store.apply_events([AgentEvent("attr", 7, 170, 101, 13, name="n")])
+        assert (expired.accepted, expired.duplicates) == (1, 0)
+        assert (await store.schema_status()).pending == ()
+    finally:
+        await store.close()

@@ -1,6 +1,6 @@
 """The batch plan every store follows, as properties: how a batch is split does not change
-the outcome, duplicates change nothing, and "what changed" is exactly the agents whose
-record differs."""
+the outcome, duplicates change nothing, an event id is one per call center and VDN, and
+"what changed" is exactly the agents whose record differs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, StatusChange, apply_event
-from ccms.domain.batch import BatchPlan, NewEvents, new_events, plan_batch
+from ccms.domain.batch import BatchPlan, EventKey, NewEvents, event_key, new_events, plan_batch
 from ccms.domain.changes import replay, state
 
 pytestmark = pytest.mark.unit
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.unit
 events = st.builds(
     AgentEvent,
     event_id=st.sampled_from("abcdefghijkl"),  # few ids: batches repeat some of them
-    cc_id=st.just(1),
+    cc_id=st.sampled_from([1, 7]),
     vdn=st.sampled_from([1, 2]),
     work_no=st.sampled_from([101, 102, 103]),
     at=st.integers(0, 50),
@@ -37,14 +37,14 @@ class Book:
     """A store in memory that executes the plan as the real backends do."""
 
     agents: dict[AgentKey, AgentRecord] = field(default_factory=dict)
-    applied: set[str] = field(default_factory=set)
+    applied: set[EventKey] = field(default_factory=set)
     history: list[StatusChange] = field(default_factory=list)
 
     def take(self, batch: list[AgentEvent]) -> tuple[NewEvents, BatchPlan]:
         new = new_events(batch, self.applied)
         loaded = {key: self.agents[key] for key in new.keys if key in self.agents}
         plan = plan_batch(new, loaded)
-        self.applied.update(new.event_ids)
+        self.applied.update(new.event_keys)
         self.history.extend(plan.history)
         for key, change in plan.changes.items():
             assert change.before == self.agents.get(key)
@@ -79,7 +79,7 @@ def test_duplicates_change_nothing(
     book.take(batch)
     agents, history = dict(book.agents), list(book.history)
     # any events under ids applied before, whatever they carry, in any order
-    resend = [e for e in again if e.event_id in book.applied]
+    resend = [e for e in again if event_key(e) in book.applied]
     resend += data.draw(st.permutations(batch))
     new, plan = book.take(resend)
     assert new.events == ()
@@ -109,18 +109,35 @@ def test_what_changed_is_every_agent_whose_record_differs(
     assert [h.event_id for h in plan.history] == [e.event_id for e in statuses]
 
 
-@given(batch=batches, applied=st.sets(st.sampled_from("abcdefghijkl")))
-def test_new_events_are_first_copies_of_ids_not_applied(
-    batch: list[AgentEvent], applied: set[str]
+applied_keys = st.builds(
+    EventKey, st.sampled_from([1, 7]), st.sampled_from([1, 2]), st.sampled_from("abcdefghijkl")
+)
+
+
+@given(batch=batches, applied=st.sets(applied_keys))
+def test_new_events_are_first_copies_of_ids_not_applied_in_their_tenant(
+    batch: list[AgentEvent], applied: set[EventKey]
 ) -> None:
     new = new_events(batch, applied)
-    ids = [e.event_id for e in batch if e.event_id not in applied]
-    first = [batch[i] for i, e in enumerate(batch) if e.event_id not in applied
-             and e.event_id not in [b.event_id for b in batch[:i]]]  # fmt: skip
+    keys = [event_key(e) for e in batch]
+    first = [batch[i] for i, k in enumerate(keys) if k not in applied and k not in keys[:i]]
     assert list(new.events) == first
-    assert new.event_ids == list(dict.fromkeys(ids))
+    assert new.event_keys == [event_key(e) for e in first]
     assert new.duplicates == len(batch) - len(first)
     assert new.keys == list(dict.fromkeys(e.key for e in first))
+
+
+def test_one_id_in_two_tenants_is_two_events() -> None:
+    batch = [
+        AgentEvent("x", 1, 1, 101, 5, 1),
+        AgentEvent("x", 7, 170, 101, 5, 1),
+        AgentEvent("x", 1, 2, 101, 5, 1),
+        AgentEvent("x", 7, 170, 102, 6, 1),  # the same tenant again: a duplicate
+    ]
+    new = new_events(batch, {EventKey(1, 2, "x")})
+    assert new.events == (batch[0], batch[1])
+    assert new.duplicates == 2
+    assert new.event_keys == [EventKey(1, 1, "x"), EventKey(7, 170, "x")]
 
 
 def test_an_unknown_agent_is_always_a_change() -> None:

@@ -2,9 +2,11 @@
 
 The transaction (``READ COMMITTED``, on one connection):
 
-1. claims the batch's event ids: ``INSERT INTO applied_event ... ON CONFLICT DO NOTHING
-   RETURNING``, in id order. An id claimed by another node's open transaction makes this
-   one wait for its outcome, so the same batch posted to two nodes at once is applied once;
+1. claims the batch's event ids in their tenants: ``INSERT INTO applied_event ... ON
+   CONFLICT DO NOTHING RETURNING``, in (call center, VDN, id) order, except the ids still
+   kept as ids of every tenant (call center and VDN 0, from before ids were per tenant).
+   An id claimed by another node's open transaction makes this one wait for its outcome,
+   so the same batch posted to two nodes at once is applied once;
 2. locks the agents of the new events in key order: a placeholder row for the unknown ones
    (``INSERT ... ON CONFLICT DO NOTHING``), then ``SELECT ... FOR UPDATE``;
 3. follows the batch plan of :mod:`ccms.domain.batch` (the same as every backend's): the
@@ -25,7 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, StatusChange
-from ccms.domain.batch import new_events, plan_batch
+from ccms.domain.batch import EventKey, event_key, new_events, plan_batch
 from ccms.store.base import IngestResult
 from ccms.store.postgres import stream
 from ccms.store.postgres.notify import encode_payload
@@ -33,8 +35,11 @@ from ccms.store.postgres.views import AGENT_COLUMNS, record
 
 _KEYS = "unnest($1::integer[], $2::integer[], $3::integer[]) AS k(c, v, w)"
 _CLAIM = (
-    "INSERT INTO applied_event (event_id, applied_at) SELECT id, $2 FROM unnest($1::text[])"
-    " AS t(id) ORDER BY id ON CONFLICT DO NOTHING RETURNING event_id"
+    "INSERT INTO applied_event (cc_id, vdn, event_id, applied_at)"
+    " SELECT c, v, e, $4 FROM unnest($1::integer[], $2::integer[], $3::text[]) AS t(c, v, e)"
+    " WHERE NOT EXISTS (SELECT FROM applied_event AS a WHERE a.cc_id = 0 AND a.vdn = 0"
+    " AND a.event_id = t.e) ORDER BY c, v, e ON CONFLICT DO NOTHING"
+    " RETURNING cc_id, vdn, event_id"
 )
 _PLACEHOLD = (
     "INSERT INTO agent (cc_id, vdn, work_no, created_at, cti_status, media_type, skills, calls)"
@@ -69,9 +74,10 @@ async def apply_batch(
     conn: Any, events: Sequence[AgentEvent], now_ms: int, channel: str
 ) -> IngestResult:
     """Apply ``events`` in one transaction on ``conn``; committed when this returns."""
-    ids = list(dict.fromkeys(e.event_id for e in events))
+    ids = list(dict.fromkeys(event_key(e) for e in events))
+    claim = ([k.cc_id for k in ids], [k.vdn for k in ids], [k.event_id for k in ids], now_ms)
     async with conn.transaction():
-        claimed = {r[0] for r in await conn.fetch(_CLAIM, ids, now_ms)}
+        claimed = {EventKey(*r) for r in await conn.fetch(_CLAIM, *claim)}
         new = new_events(events, applied=set(ids).difference(claimed))
         if not new.events:
             return IngestResult(accepted=0, duplicates=new.duplicates)

@@ -187,7 +187,11 @@ class PostgresStore:
         """The schema version applied (0: none), read without migrating."""
         conn = await self._admin_connection("admin")
         try:
+            if await migrate.current_schema(conn) is None:
+                raise self._no_schema()
             return await migrate.schema_version(conn)
+        except StoreUnavailableError:
+            raise
         except Exception as exc:
             raise self._open_failed(exc) from None
         finally:
@@ -200,9 +204,7 @@ class PostgresStore:
         try:
             schema = await migrate.current_schema(conn)
             if schema is None:
-                raise StoreUnavailableError(
-                    f"the search_path of {redact(self.url)} names no existing schema"
-                )
+                raise self._no_schema()
             self._channel = channel_for(schema)
             return await migrate.migrate(conn, schema)
         except StoreUnavailableError:
@@ -211,6 +213,11 @@ class PostgresStore:
             raise self._open_failed(exc) from None
         finally:
             conn.terminate()  # ends the session, and with it any advisory lock
+
+    def _no_schema(self) -> StoreUnavailableError:
+        return StoreUnavailableError(
+            f"the search_path of {redact(self.url)} names no existing schema"
+        )
 
     def _open_failed(self, exc: BaseException) -> StoreUnavailableError:
         log.error("cannot open the PostgreSQL store %s: %s", redact(self.url), exc)

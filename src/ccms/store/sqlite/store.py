@@ -17,6 +17,14 @@ When the file disappears or cannot be written (disk full, I/O error), calls rais
 :class:`StoreUnavailableError` (HTTP 503). The store then reconnects by itself on a later
 call once the file is back; it never creates a new empty file except in :meth:`open` and
 :meth:`migrate`.
+
+The WAL file (``PATH-wal``) deleted under open connections would take every commit since
+the last checkpoint with it, and SQLite would go on writing into the deleted file. The
+writer looks at it (its device and inode) inside each batch's write lock, after each batch
+before the answer, and every ``file_check_interval`` while idle: when it is gone, a
+checkpoint through the writer's connection, which still has it open, saves what it held
+into the main file; the batch gets 503 (never an acknowledgement of a commit in a deleted
+file) and every connection is replaced, so that the next ones start a new WAL file.
 """
 
 from __future__ import annotations
@@ -43,7 +51,7 @@ from ccms.domain.agent import (
     SkillMember,
     StatusChange,
 )
-from ccms.domain.batch import new_events, plan_batch
+from ccms.domain.batch import EventKey, new_events, plan_batch
 from ccms.domain.changes import ChangePage, Snapshot, ViewToken
 from ccms.errors import StoreUnavailableError
 from ccms.store.base import IngestResult, SchemaStatus
@@ -73,6 +81,15 @@ _INSERT_HISTORY = (
     "INSERT INTO status_history (cc_id, vdn, work_no, at, cti_status, reason, event_id, applied)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_INSERT_APPLIED = "INSERT INTO applied_event (cc_id, vdn, event_id, applied_at) VALUES (?, ?, ?, ?)"
+_SELECT_APPLIED = (
+    "SELECT event_id FROM applied_event WHERE cc_id = ? AND vdn = ?"
+    " AND event_id IN (SELECT value FROM json_each(?))"
+)
+# Ids applied before ids were per tenant (schema version 5) whose tenant the history does
+# not tell are kept as call center 0, VDN 0: ids of every tenant, until they expire.
+_ANY_TENANT = (0, 0)
+_ANY_TENANT_LEFT = "SELECT 1 FROM applied_event WHERE cc_id = 0 AND vdn = 0 LIMIT 1"
 _UPSERT_AGENT = (
     f"INSERT OR REPLACE INTO agent ({_AGENT_COLUMNS}, change_seq) VALUES ({', '.join('?' * 23)})"
 )
@@ -83,7 +100,6 @@ _UPDATE_AGENT = (
     + ", ".join(f"{c.strip()} = ?" for c in _AGENT_COLUMNS.split(",")[3:])
     + " WHERE cc_id = ? AND vdn = ? AND work_no = ?"
 )
-_FILE_CHECK_INTERVAL_S = 0.5
 _PRUNE_INTERVAL_S = 60.0
 _CHANGE_PRUNE_INTERVAL_S = 1.0
 _CHUNK = 500
@@ -129,9 +145,12 @@ class SQLiteStore:
         change_poll_interval: float = 0.05,
         stream_window_s: float = 900.0,
         stream_window_changes: int = 1_000_000,
+        file_check_interval: float = 0.5,
     ) -> None:
         self._given_path = path
         self.path = os.path.abspath(path)
+        self._wal_path = self.path + "-wal"
+        self._check_interval = file_check_interval
         self._synchronous = synchronous.upper()
         self._readers = readers
         self._mmap_bytes = mmap_bytes
@@ -144,6 +163,7 @@ class SQLiteStore:
         self._conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
         self._identity: tuple[int, int] | None = None
+        self._wal: tuple[int, int] | None = None  # the WAL file the connections write
         self._generation = 0
         self._checked_at = 0.0
         self._pruned_at = 0.0
@@ -157,7 +177,7 @@ class SQLiteStore:
     # -- lifecycle ---------------------------------------------------------------------
 
     async def open(self) -> None:
-        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        self._require_directory()
         self._writer = threading.Thread(target=self._writer_main, name="ccms-sqlite-writer")
         self._writer.daemon = True
         self._writer.start()
@@ -187,6 +207,10 @@ class SQLiteStore:
         """A connection to the file; never creates it unless ``create``."""
         mode = "rwc" if create else "rw"
         try:
+            if self._wal is not None and _identity(self._wal_path) != self._wal:
+                # Another connection would start a new WAL file while the others still
+                # write the lost one: wait for the writer to save it (:meth:`_check_wal`).
+                raise RuntimeError(f"{self._wal_path} was deleted or replaced")
             conn = sqlite3.connect(
                 f"file:{self.path}?mode={mode}",
                 uri=True,
@@ -205,6 +229,14 @@ class SQLiteStore:
         if self._identity != identity:
             self._identity = identity
             self._generation += 1
+            self._wal = None  # another file: its own WAL file
+        wal = _identity(self._wal_path)  # None until a new file's first write
+        if self._wal is None:
+            self._wal = wal
+        elif wal != self._wal:  # lost while this connection opened
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+            raise _unavailable(RuntimeError(f"{self._wal_path} was deleted or replaced"))
         with self._conns_lock:
             self._conns.append(conn)
         return conn
@@ -222,6 +254,7 @@ class SQLiteStore:
         for conn in conns:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
+        self._wal = None  # the last connection closed: SQLite removed the WAL file
 
     def _check_file(self) -> None:
         """Raise when the file on disk is no longer the one the connections opened."""
@@ -232,13 +265,56 @@ class SQLiteStore:
         try:
             stat = os.stat(self.path)
         except OSError as exc:
-            self._identity = None
+            self._identity = self._wal = None
             self._drop_connections()
             raise _unavailable(exc) from None
         if (stat.st_dev, stat.st_ino) != self._identity:
-            self._identity = None
+            self._identity = self._wal = None
             self._drop_connections()
             raise _unavailable(RuntimeError(f"{self.path} was replaced"))
+
+    def _wal_unchanged(self) -> bool:
+        """Whether the WAL file is still the one the connections write."""
+        return self._wal is None or _identity(self._wal_path) == self._wal
+
+    def _check_wal(self, conn: sqlite3.Connection) -> None:
+        """In the writer, outside a transaction: raise when the WAL file is not the one the
+        connections write, once what it held is saved into the main file.
+
+        Deleted (or made anew by a connection that wrote nothing into it yet): only the
+        open connections still have it, and ``wal_checkpoint(TRUNCATE)`` through ``conn``
+        copies its commits into the main file. Replaced by a file that holds frames:
+        another process (``--workers``) saved it and went on, so this one only reconnects.
+        Every connection is then replaced; when the save fails (the file busy), ``conn``
+        stays to try again at the next batch or check.
+        """
+        expected = self._wal
+        found = _identity(self._wal_path)
+        if expected is None:  # a new file's first WAL file
+            self._wal = found
+            return
+        if found == expected:
+            return
+        if found is None or _size(self._wal_path) == 0:
+            try:
+                busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            except sqlite3.Error as exc:
+                raise _unavailable(RuntimeError(f"{self._wal_path} was deleted: {exc}")) from None
+            if busy:
+                raise _unavailable(
+                    RuntimeError(f"{self._wal_path} was deleted; saving it waits for readers")
+                )
+            log.warning(
+                "SQLite store %s: %s was deleted; what it held is saved into the main file,"
+                " and a new WAL file follows",
+                self.path,
+                self._wal_path,
+            )
+        else:
+            log.warning("SQLite store %s: %s was replaced; reconnecting", self.path, self._wal_path)
+        self._wal = None
+        self._drop_connections()
+        raise _unavailable(RuntimeError(f"{self._wal_path} was deleted or replaced"))
 
     def _thread_conn(self) -> sqlite3.Connection:
         local = self._local
@@ -257,7 +333,13 @@ class SQLiteStore:
         conn: sqlite3.Connection | None = None
         generation = -1
         while True:
-            item = self._jobs.get()
+            try:
+                item = self._jobs.get(timeout=self._check_interval)
+            except queue.Empty:  # idle: is the WAL file still there?
+                if conn is not None and generation == self._generation:
+                    with contextlib.suppress(StoreUnavailableError):
+                        self._check_wal(conn)
+                continue
             if item is None:
                 return
             fn, create, future, loop = item
@@ -269,7 +351,10 @@ class SQLiteStore:
                     generation = self._generation
                 if not create:
                     self._check_file()
-                result = fn(conn)
+                try:
+                    result = fn(conn)
+                finally:
+                    self._check_wal(conn)  # before any answer: a commit is in the WAL file
             except sqlite3.Error as exc:
                 # Disk full, I/O error, lock timeout: SQLite rolled the batch back. Start
                 # the next batch on a fresh connection; readers keep theirs.
@@ -277,8 +362,7 @@ class SQLiteStore:
                 conn = None
                 loop.call_soon_threadsafe(_resolve, future, None, _unavailable(exc))
             except BaseException as exc:
-                if isinstance(exc, StoreUnavailableError):
-                    conn = None
+                # A connection retired by a check is replaced at the next batch.
                 loop.call_soon_threadsafe(_resolve, future, None, exc)
             else:
                 loop.call_soon_threadsafe(_resolve, future, result, None)
@@ -290,8 +374,11 @@ class SQLiteStore:
         with self._conns_lock:
             if conn in self._conns:
                 self._conns.remove(conn)
+            last = not self._conns
         with contextlib.suppress(sqlite3.Error):
             conn.close()
+        if last:
+            self._wal = None  # the last connection closed: SQLite removed the WAL file
 
     async def _write(self, fn: Callable[[sqlite3.Connection], T], create: bool = False) -> T:
         if self._writer is None:
@@ -332,9 +419,13 @@ class SQLiteStore:
         return schema_status("sqlite", _MIGRATIONS, await asyncio.to_thread(self._file_version))
 
     def _file_version(self) -> int:
-        """``PRAGMA user_version`` on a read-only connection of its own; 0 without a file."""
+        """``PRAGMA user_version`` on a read-only connection of its own (0: an empty file)."""
         if not os.path.exists(self.path):
-            return 0
+            self._require_directory()
+            raise StoreUnavailableError(
+                f"no store at {self.location}: {self.path} does not exist"
+                " (ccms serve or ccms db migrate creates it)"
+            )
         try:
             conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
             try:
@@ -351,7 +442,7 @@ class SQLiteStore:
 
     def _migrate_alone(self) -> list[int]:
         """Migrate a store that is not open, on a connection of its own."""
-        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        self._require_directory()
         conn = self._connect(create=True)
         try:
             return self._migrate(conn)
@@ -360,11 +451,21 @@ class SQLiteStore:
         finally:
             self._forget(conn)
 
+    def _require_directory(self) -> None:
+        """Refuse a file in a directory that does not exist: a mistyped path must not
+        become a new, empty store (nor a new directory)."""
+        folder = os.path.dirname(self.path)
+        if not os.path.isdir(folder):
+            reason = "is not a directory" if os.path.exists(folder) else "does not exist"
+            raise StoreUnavailableError(
+                f"the directory {folder} of the store {self.location} {reason}"
+            )
+
     # -- reads -------------------------------------------------------------------------
 
     def _read_check(self) -> None:
         now = time.monotonic()
-        if now - self._checked_at > _FILE_CHECK_INTERVAL_S:
+        if now - self._checked_at > self._check_interval:
             self._check_file()
             self._checked_at = now
 
@@ -550,11 +651,11 @@ class SQLiteStore:
         now_ms = int(self._clock() * 1000)
         conn.execute("BEGIN IMMEDIATE")
         try:
-            new = new_events(events, self._applied_ids(conn, [e.event_id for e in events]))
+            if not self._wal_unchanged():  # checked holding the write lock of every process
+                raise StoreUnavailableError("the store is unavailable, try again later")
+            new = new_events(events, self._applied(conn, events))
             plan = plan_batch(new, self._load(conn, new.keys))
-            conn.executemany(
-                "INSERT INTO applied_event VALUES (?, ?)", [(i, now_ms) for i in new.event_ids]
-            )
+            conn.executemany(_INSERT_APPLIED, [(*key, now_ms) for key in new.event_keys])
             conn.executemany(_INSERT_HISTORY, [_history_row(h) for h in plan.history])
             seq = base = 0
             if plan.log:
@@ -597,15 +698,20 @@ class SQLiteStore:
         return found
 
     @staticmethod
-    def _applied_ids(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = conn.execute(
-                f"SELECT event_id FROM applied_event WHERE event_id IN ({marks})", chunk
-            )
-            found.update(r[0] for r in rows)
+    def _applied(conn: sqlite3.Connection, events: list[AgentEvent]) -> set[EventKey]:
+        """The keys of ``events`` applied before: one query per call center and VDN, and
+        one more while ids of every tenant (:data:`_ANY_TENANT`) are left."""
+        groups: dict[tuple[int, int], set[str]] = {}
+        for event in events:
+            groups.setdefault((event.cc_id, event.vdn), set()).add(event.event_id)
+        found: set[EventKey] = set()
+        for (cc_id, vdn), ids in groups.items():
+            rows = conn.execute(_SELECT_APPLIED, (cc_id, vdn, orjson.dumps(list(ids)).decode()))
+            found.update(EventKey(cc_id, vdn, r[0]) for r in rows)
+        if conn.execute(_ANY_TENANT_LEFT).fetchone():
+            every = orjson.dumps(list({e.event_id for e in events})).decode()
+            old = {r[0] for r in conn.execute(_SELECT_APPLIED, (*_ANY_TENANT, every))}
+            found.update(EventKey(e.cc_id, e.vdn, e.event_id) for e in events if e.event_id in old)
         return found
 
     def _maybe_prune(self, conn: sqlite3.Connection, now_ms: int) -> None:
@@ -622,6 +728,22 @@ class SQLiteStore:
             "DELETE FROM applied_event WHERE applied_at < ?", (now_ms - self._retention_ms,)
         )
         stream.prune_tokens(conn, now_ms)
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """The device and inode of a file (``None``: no such file)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def _statements(sql: str) -> list[str]:

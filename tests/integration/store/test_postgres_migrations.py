@@ -1,0 +1,105 @@
+"""PostgreSQL only: schemas of an older version upgrade in place, keeping what they hold."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from tests.conftest import FrozenClock
+from tests.integration.store.conftest import PgSchema
+
+from ccms.domain.agent import AgentEvent
+from ccms.domain.status import CtiStatus
+from ccms.store.migrations import migrations
+from ccms.store.postgres import PostgresStore
+
+pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.anyio]
+
+MIGRATIONS = "ccms.store.postgres.migrations"
+TENANT_EVENT_IDS = 4  # the version from which event ids are per call center and VDN
+
+
+def old_schema(schema: PgSchema, version: int) -> psycopg.Connection[tuple[object, ...]]:
+    """The test schema as ``version`` left it; a connection to it (autocommit)."""
+    conn = psycopg.connect(schema.url, autocommit=True, connect_timeout=5)
+    conn.execute(
+        "CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
+        " applied_at timestamptz NOT NULL DEFAULT now())"
+    )
+    for migration in migrations(MIGRATIONS):
+        if migration.version <= version:
+            conn.execute(migration.sql.encode())
+            conn.execute(
+                "INSERT INTO schema_migrations (version) VALUES (%s)", (migration.version,)
+            )
+    return conn
+
+
+async def test_migration_keeps_applied_event_ids_in_their_tenant(
+    pg_schema: PgSchema, clock: FrozenClock
+) -> None:
+    previous = max(m.version for m in migrations(MIGRATIONS) if m.version < TENANT_EVENT_IDS)
+    now_ms = int(clock() * 1000)
+    with old_schema(pg_schema, previous) as conn:
+        # ids applied before: two status events (in 1/1 and in 1/2) and one without a status
+        for event_id in ("s1", "s2", "attr"):
+            conn.execute(
+                "INSERT INTO applied_event (event_id, applied_at) VALUES (%s, %s)",
+                (event_id, now_ms),
+            )
+        for cc_id, vdn, event_id in ((1, 1, "s1"), (1, 2, "s2")):
+            conn.execute(
+                "INSERT INTO status_history (cc_id, vdn, work_no, at, cti_status, event_id,"
+                " applied) VALUES (%s, %s, 101, 5, 1, %s, true)",
+                (cc_id, vdn, event_id),
+            )
+    store = PostgresStore(pg_schema.url, clock=clock)
+    assert (await store.schema_status()).current == previous
+    await store.open()
+    try:
+        # resent in their own tenant: duplicates still
+        again = await store.apply_events(
+            [
+                AgentEvent("s1", 1, 1, 101, 10, CtiStatus.BUSY),
+                AgentEvent("s2", 1, 2, 101, 10, CtiStatus.BUSY),
+                AgentEvent("attr", 1, 1, 101, 10, name="again"),
+            ]
+        )
+        assert (again.accepted, again.duplicates) == (0, 3)
+        # the same ids in other tenants: other events
+        other = await store.apply_events(
+            [
+                AgentEvent("s1", 7, 170, 101, 10, CtiStatus.BUSY),
+                AgentEvent("s2", 1, 1, 102, 10, CtiStatus.BUSY),
+            ]
+        )
+        assert (other.accepted, other.duplicates) == (2, 0)
+        # an id without history has no known tenant: one of every tenant, until it expires
+        unknown = await store.apply_events([AgentEvent("attr", 7, 170, 101, 11, name="n")])
+        assert (unknown.accepted, unknown.duplicates) == (0, 1)
+        clock.now += 7 * 86_400 + 120
+        await store.apply_events([AgentEvent("later", 1, 1, 101, 12)])  # prunes expired ids
+        expired = await store.apply_events([AgentEvent("attr", 7, 170, 101, 13, name="n")])
+        assert (expired.accepted, expired.duplicates) == (1, 0)
+        assert (await store.schema_status()).pending == ()
+    finally:
+        await store.close()
+
+
+async def test_a_node_of_the_earlier_version_still_takes_in_events(pg_schema: PgSchema) -> None:
+    """During a rolling upgrade, a node not yet upgraded writes ids without a tenant: they
+    count as ids of every tenant (as they did for it), and its batches do not fail."""
+    store = PostgresStore(pg_schema.url)
+    await store.open()
+    try:
+        with psycopg.connect(pg_schema.url, autocommit=True, connect_timeout=5) as conn:
+            claimed = conn.execute(
+                "INSERT INTO applied_event (event_id, applied_at) SELECT id, 1 FROM"
+                " unnest(%s::text[]) AS t(id) ORDER BY id ON CONFLICT DO NOTHING"
+                " RETURNING event_id",
+                (["old-1"],),
+            ).fetchall()
+        assert claimed == [("old-1",)]
+        result = await store.apply_events([AgentEvent("old-1", 3, 30, 101, 10, 1)])
+        assert (result.accepted, result.duplicates) == (0, 1)
+    finally:
+        await store.close()
