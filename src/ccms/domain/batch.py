@@ -78,16 +78,13 @@ class BatchPlan:
     # One per event that changed an agent's state, in arrival order; ``seq`` numbers them
     # from 1 within the batch (the store adds the number before the batch's block).
     log: list[AgentChange]
+    # Per agent with an entry in ``log``, the ``seq`` of its last one there.
+    last_changes: dict[AgentKey, int]
 
     @property
     def changed(self) -> list[AgentRecord]:
         """The records to write: the changed agents after the batch."""
         return [change.after for change in self.changes.values()]
-
-    @property
-    def last_changes(self) -> dict[AgentKey, int]:
-        """Per agent with an entry in :attr:`log`, the ``seq`` of its last one there."""
-        return {change.key: change.seq for change in self.log}
 
 
 def new_events(events: Iterable[AgentEvent], applied: Container[EventKey]) -> NewEvents:
@@ -115,6 +112,7 @@ def plan_batch(
     current: dict[AgentKey, AgentRecord] = {}
     history: list[StatusChange] = []
     log: list[AgentChange] = []
+    last: dict[AgentKey, int] = {}
     for event in events:
         key = event.key
         prev = current.get(key)
@@ -126,9 +124,10 @@ def plan_batch(
             history.append(entry)
         if is_change(prev, record):
             log.append(AgentChange(len(log) + 1, event.at, event.event_id, prev, record))
+            last[key] = len(log)
     changes: dict[AgentKey, AgentUpdate] = {}
     for key, after in current.items():
         before = agents.get(key)
         if after is not before and after != before:  # apply_event keeps an unchanged record
             changes[key] = AgentUpdate(before, after)
-    return BatchPlan(history, changes, log)
+    return BatchPlan(history, changes, log, last)

@@ -140,7 +140,9 @@ class Store(Protocol):
         only those of call center ``cc_id`` (and VDN ``vdn``) when given, with the newest
         number of the store, from one read. ``expired`` when the log no longer holds every
         change after ``since`` (pruned from the replay window, or ``since`` is beyond the
-        newest number: a cursor of another store's history); ``changes`` is empty then."""
+        newest number: a cursor of another store's history); ``changes`` is empty then.
+        Every change up to ``newest`` is committed and seen by that read: a page shorter
+        than ``limit`` holds all of them, so a reader may go on from ``newest``."""
 
     async def snapshot(self, cc_id: int, vdn: int) -> Snapshot:
         """The VDN's agents, by work number, and the newest change number they are

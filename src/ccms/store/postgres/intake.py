@@ -98,10 +98,15 @@ async def apply_batch(
             base = seq - len(plan.log)
             await conn.execute(stream.LOG_CHANGES, *stream.log_arrays(plan.log, base, now_ms))
         last = plan.last_changes
-        numbered = [_row(r, base + last[r.key]) for r in plan.changed if r.key in last]
+        numbered, others = [], []
+        for key, (_, changed) in plan.changes.items():
+            number = last.get(key)
+            if number is None:  # the state did not change: keep the row's number
+                others.append(_row(changed, 0)[:22])
+            else:
+                numbered.append(_row(changed, base + number))
         if numbered:
             await conn.executemany(_UPDATE_AGENT, numbered)
-        others = [_row(r, 0)[:22] for r in plan.changed if r.key not in last]
         if others:
             await conn.executemany(_UPDATE_RECORD, others)
         if plan.log:

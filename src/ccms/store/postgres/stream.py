@@ -20,7 +20,7 @@ from ccms.store.postgres.views import AGENT_COLUMNS, record
 
 LOG_CHANGES = (
     "INSERT INTO agent_change (seq, logged_at, at, event_id, cc_id, vdn, work_no, prev, cur)"
-    " SELECT s, $2, a, e, c, v, w, p::json, q::json FROM unnest($1::bigint[], $3::bigint[],"
+    " SELECT s, $2, a, e, c, v, w, p, q FROM unnest($1::bigint[], $3::bigint[],"
     " $4::text[], $5::integer[], $6::integer[], $7::integer[], $8::text[], $9::text[])"
     " AS t(s, a, e, c, v, w, p, q)"
 )

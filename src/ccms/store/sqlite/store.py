@@ -664,14 +664,16 @@ class SQLiteStore:
                 stream.log_changes(conn, plan.log, base, now_ms)
             if plan.changes:
                 last = plan.last_changes
-                conn.executemany(
-                    _UPSERT_AGENT,
-                    [_row(r, base + last[r.key]) for r in plan.changed if r.key in last],
-                )
-                conn.executemany(
-                    _UPDATE_AGENT,
-                    [_row(r, 0)[3:22] + r[:3] for r in plan.changed if r.key not in last],
-                )
+                numbered, others = [], []
+                for key, (_, record) in plan.changes.items():
+                    number = last.get(key)
+                    if number is None:  # the state did not change: keep the row's number
+                        others.append(_row(record, 0)[3:22] + key)
+                    else:
+                        numbered.append(_row(record, base + number))
+                conn.executemany(_UPSERT_AGENT, numbered)
+                if others:
+                    conn.executemany(_UPDATE_AGENT, others)
                 views.sync_skills(conn, plan.changes.values())
             self._maybe_prune(conn, now_ms)
             conn.execute("COMMIT")
@@ -680,7 +682,7 @@ class SQLiteStore:
                 conn.execute("ROLLBACK")
             raise
         if seq:
-            self._announce(seq, frozenset(c.key for c in plan.log), base + 1)
+            self._announce(seq, frozenset(plan.last_changes), base + 1)
         return IngestResult(accepted=len(new.events), duplicates=new.duplicates)
 
     @staticmethod

@@ -3,7 +3,8 @@
 -- a block of consecutive numbers), written in the batch's transaction, kept for the
 -- replay window (stream_window_s, stream_window_changes) and pruned after it.
 -- Same design as SQLite's 0004_change_log.sql; prev and cur are JSON arrays of the
--- agent's fields in order.
+-- agent's fields in order, kept as text (written and read by ccms alone: no need for the
+-- server to parse them on every insert).
 CREATE TABLE agent_change (
     seq bigint PRIMARY KEY,
     logged_at bigint NOT NULL,
@@ -12,8 +13,8 @@ CREATE TABLE agent_change (
     cc_id integer NOT NULL,
     vdn integer NOT NULL,
     work_no integer NOT NULL,
-    prev json,
-    cur json NOT NULL
+    prev text,
+    cur text NOT NULL
 );
 -- A VDN's changes after a number, without reading the other tenants' changes.
 CREATE INDEX agent_change_tenant ON agent_change (cc_id, vdn, seq);
