@@ -12,11 +12,11 @@ import argparse
 from collections.abc import Mapping, Sequence
 
 from ccms import __version__
-from ccms.cli import client, db, demo, serve, simulate, watch
+from ccms.cli import adapter, client, db, demo, serve, simulate, watch
 from ccms.cli.command import EXIT_INTERRUPTED, REPORTED_ERRORS, Handler, report
 from ccms.settings import process_environ
 
-GROUPS = (serve, simulate, demo, client, watch, db)  # in the order of ``ccms --help``
+GROUPS = (serve, simulate, demo, client, watch, db, adapter)  # in the order of ``ccms --help``
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -51,6 +51,9 @@ class AgentEvent(NamedTuple):
     ``None`` means "not carried by this event" for every optional field except
     ``phone_number``, where the explicit ``has_phone_number`` says whether the event
     carried the field (a CTI may clear a phone number by sending ``null``).
+    ``source`` (the feed that said it, ``asterisk-ami``) and ``raw_state`` (the feed's own
+    words for the state, ``sales: Status=6 InCall=0``) explain an event; they change
+    nothing in the agent's record.
     """
 
     event_id: str
@@ -66,6 +69,8 @@ class AgentEvent(NamedTuple):
     media_type: int | None = None
     skills: tuple[int, ...] | None = None
     calls: tuple[str, ...] | None = None
+    source: str | None = None
+    raw_state: str | None = None
 
     @property
     def key(self) -> AgentKey:

@@ -299,10 +299,10 @@ class Hub:
                 self._expire_all()
                 return
             self._publish(page.changes)  # and the position moves, in the same step
-            if page.changes:
-                self.seq = page.changes[-1].seq
-            if len(page.changes) < self._page:
-                self.seq = max(self.seq, page.newest)
+            position = page.changes[-1].seq if page.changes else since
+            done = len(page.changes) < self._page
+            self.seq = max(position, page.newest) if done else position
+            if done:
                 return
 
     def _publish(self, changes: Iterable[AgentChange]) -> None:

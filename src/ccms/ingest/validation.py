@@ -3,7 +3,8 @@
 A batch is atomic: the first invalid event rejects the whole batch with a message that
 names the event's index and field (``events[3].agentId must be ...``). Text fields refuse
 the C0 control characters (U+0000 to U+001F): PostgreSQL cannot store NUL, and no name,
-phone number or id holds a tab or a line break.
+phone number or id holds a tab or a line break. ``source`` and ``rawState`` (which feed
+said it, and the feed's own words for the state: an operator's "why") follow the same rule.
 """
 
 from __future__ import annotations
@@ -28,13 +29,15 @@ MAX_EVENT_ID = 128
 MAX_NAME = 128
 MAX_PHONE = 32
 MAX_CALL_ID = 32
+MAX_SOURCE = 64
+MAX_RAW_STATE = 512
 MAX_SKILLS = 1000
 MAX_CALLS = 100
 MAX_AT = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 _CONTROL = re.compile(r"[\x00-\x1f]")
 KNOWN_FIELDS = frozenset(
     {"eventId", "ccId", "vdn", "agentId", "at", "ctiStatus", "reason", "name", "phoneNumber",
-     "mediaType", "skills", "calls"}
+     "mediaType", "skills", "calls", "source", "rawState"}
 )  # fmt: skip
 
 
@@ -143,9 +146,15 @@ def parse_event(event: object, index: int, large_work_numbers: bool) -> AgentEve
         phone = _text(event["phoneNumber"], index, "phoneNumber", MAX_PHONE, allow_empty=True)
     skills = _skills(event["skills"], index) if "skills" in event else None
     calls = _calls(event["calls"], index) if "calls" in event else None
+    source = None
+    if "source" in event:
+        source = _text(event["source"], index, "source", MAX_SOURCE, allow_empty=False)
+    raw_state = None
+    if "rawState" in event:
+        raw_state = _text(event["rawState"], index, "rawState", MAX_RAW_STATE, allow_empty=True)
     return AgentEvent(
         event_id, cc_id, vdn, work_no, at, cti_status, reason, name, phone, has_phone,
-        media_type, skills, calls,
+        media_type, skills, calls, source, raw_state,
     )  # fmt: skip
 
 

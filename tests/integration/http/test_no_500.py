@@ -21,6 +21,9 @@ ROUTES = [
     "/rest/cmsapp/v1/ping",
     *(f"/rest/cmsapp/v1/openapi/{name}" for name in MONITOR_ROUTE_NAMES),
     "/ccms/v1/events",
+    "/ccms/v1/tokens",
+    "/ccms/v1/stream",  # refused before any stream: GET signed as a POST, or no token
+    "/ccms/v1/changes",
     "/healthz",
     "/metrics",
     "/nowhere",
@@ -40,7 +43,7 @@ json_values = st.recursive(
 field_names = st.sampled_from(
     ["ccId", "vdn", "agentId", "queryParam", "events", "say", "eventId", "at", "ctiStatus",
      "skills", "calls", "name", "phoneNumber", "mediaType", "reason", "agentIds", "skillIds",
-     "skillId", "offset", "limit", "status", "isSkillAllMatch"]
+     "skillId", "offset", "limit", "status", "isSkillAllMatch", "ttlS"]
 )  # fmt: skip
 shaped = st.recursive(
     st.dictionaries(field_names, json_values, max_size=6),

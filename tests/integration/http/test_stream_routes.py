@@ -3,7 +3,10 @@ HTTP: the app served by uvicorn on loopback (an in-process ASGI transport cannot
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,12 +32,13 @@ from tests.integration.http.stream_support import (
     agent_events,
     stalled_stream,
 )
-from tests.unit.http.stream_fakes import FakeStreamStore
+from tests.integration.store.conftest import PgSchema, make_schema
 
 from ccms.credentials import CredentialsFile
 from ccms.http import create_app
 from ccms.http.app import App
 from ccms.settings import load_settings
+from ccms.store.backends import open_store
 
 pytestmark = pytest.mark.integration
 
@@ -44,10 +48,11 @@ TENANT = [("ccId", "1"), ("vdn", "1")]
 
 
 class Served:
-    def __init__(self, app: App, url: str, store: Any) -> None:
+    def __init__(self, app: App, url: str, store: str, schema: PgSchema | None) -> None:
         self.app = app
         self.url = url
-        self.store = store
+        self.store = store  # its URL
+        self.schema = schema
         self.api = Signer(url)
         self.readers: list[SseReader] = []
         self.n = 0
@@ -69,18 +74,22 @@ class Served:
         assert self.api.events(events)["accepted"] == len(work_nos)
 
 
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def serve(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Served]]:
+    """``serve(**settings)``: the app on a store of the parametrized backend, served by
+    uvicorn on loopback (its lifespan opens the store in the server's event loop)."""
     stack: list[Any] = []
+    schema = make_schema() if request.param == "postgres" else None
 
     def make(credentials: CredentialsFile | None = None, **overrides: Any) -> Served:
-        store = FakeStreamStore()
+        store = f"sqlite:///{tmp_path / f'ccms{len(stack)}.db'}" if schema is None else schema.url
+        settings = load_settings({}, {"store": store, **overrides})
         keys = test_keys() if credentials is None else credentials.load()
-        app = create_app(load_settings({}, overrides), store, keys, credentials=credentials)
+        app = create_app(settings, open_store(settings), keys, credentials=credentials)
         context = serve_in_thread(app, http="httptools")
         url = context.__enter__()
         stack.append(context)
-        served = Served(app, url, store)
+        served = Served(app, url, store, schema)
         stack.append(served)
         return served
 
@@ -91,6 +100,16 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
                 reader.close()
         else:
             item.__exit__(None, None, None)
+    if schema is not None:
+        schema.drop()
+
+
+def stored_tokens(served: Served) -> list[tuple[Any, ...]]:
+    """The rows of the store's view tokens, read beside the server."""
+    if served.schema is not None:
+        return served.schema.admin(f"SELECT * FROM {served.schema.name}.view_token")
+    with contextlib.closing(sqlite3.connect(served.store.removeprefix("sqlite:///"))) as db:
+        return db.execute("SELECT * FROM view_token").fetchall()
 
 
 def seqs(blocks: list[Block]) -> list[int]:
@@ -164,10 +183,9 @@ def test_last_event_id_resumes_and_wins_over_since(serve: Callable[..., Served])
 def test_a_cursor_older_than_the_log_gets_a_reset_then_a_snapshot(
     serve: Callable[..., Served],
 ) -> None:
-    served = serve()
-    served.ingest([101, 102, 103])
-    served.store.prune(2)
-    stream = served.open([*TENANT, ("since", "1")])
+    served = serve(stream_window_changes=2)
+    served.ingest([101, 102, 103])  # the log keeps 2 and 3
+    stream = served.open([*TENANT, ("since", "0")])
     blocks = stream.until(lambda b: b.kind == "snapshot" and b.id is not None)
     assert [b.kind for b in blocks] == ["retry", "reset", "snapshot"]
     assert blocks[1].json == {"reason": "cursor-expired", "seq": 3}
@@ -285,7 +303,7 @@ def test_a_slow_consumer_is_reset_while_a_fast_one_keeps_receiving(
         total = 0
         resets = 0.0
         while resets == 0:
-            served.ingest(list(range(101, 301)), status=1 + total % 2 + 1, calls=calls)
+            served.ingest(list(range(101, 301)), status=2 + total // 200 % 2, calls=calls)
             total += 200
             got = fast.changes(200, timeout=30)
             assert seqs(got) == list(range(total - 199, total + 1))
@@ -358,7 +376,9 @@ def test_a_token_opens_the_stream_and_the_long_poll_and_nothing_else(
     server_lines = [r.getMessage() for r in caplog.records
                     if not r.name.startswith(("httpx", "httpcore"))]  # fmt: skip
     assert not [line for line in server_lines if token in line]
-    assert token not in str(served.store.tokens)  # the store keeps its hash alone
+    rows = stored_tokens(served)  # the store keeps its hash alone
+    assert [row[0] for row in rows] == [hashlib.sha256(token.encode()).hexdigest()]
+    assert token not in str(rows)
 
 
 def test_a_token_is_narrowed_to_its_vdn(serve: Callable[..., Served]) -> None:
@@ -390,7 +410,7 @@ def test_token_requests_outside_the_rules_are_refused(
     served = serve()
     answer = served.api.post("/ccms/v1/tokens", fields, SCOPED_AK, SCOPED_SK)
     assert message in envelope(answer, 200, code)
-    assert served.store.tokens == {}
+    assert stored_tokens(served) == []
 
 
 def test_a_token_needs_the_query_role(serve: Callable[..., Served]) -> None:
@@ -419,7 +439,7 @@ def test_an_expired_token_ends_the_stream_in_band_then_is_refused(
 
 
 def test_a_key_removed_from_the_credentials_ends_its_streams_and_tokens(
-    serve: Callable[..., Served], tmp_path: Path
+    serve: Callable[..., Served], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "credentials.toml"
     write_credentials(path, [ADMIN_AK, QUERY_AK, SCOPED_AK])
@@ -431,8 +451,19 @@ def test_a_key_removed_from_the_credentials_ends_its_streams_and_tokens(
     theirs = served.open()
     for stream in (mine, by_token, scoped, theirs):
         stream.snapshot()
-    path.write_text("not toml [", encoding="utf-8")  # refused: the keys in use stay
-    path.chmod(0o600)
+    with caplog.at_level(logging.WARNING, logger="ccms"):
+        path.write_text("not toml [", encoding="utf-8")  # refused: the keys in use stay
+        path.chmod(0o600)
+        deadline = time.monotonic() + 10
+        while not (refused := [r for r in caplog.records if "not reloaded" in r.message]):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    assert len(refused) == 1 and refused[0].levelno == logging.ERROR
+    assert (
+        refused[0]
+        .getMessage()
+        .startswith(f"credentials file not reloaded, the keys in use stay: {path}: not valid TOML")
+    )
     served.ingest([101])
     for stream in (mine, by_token, scoped, theirs):
         assert seqs(stream.changes(1)) == [1]
@@ -515,13 +546,12 @@ def test_the_long_poll_times_out_with_the_cursor_moved(serve: Callable[..., Serv
 def test_the_long_poll_resets_without_or_with_a_too_old_cursor(
     serve: Callable[..., Served],
 ) -> None:
-    served = serve()
-    served.ingest([101, 102])
+    served = serve(stream_window_changes=1)
+    served.ingest([101, 102])  # the log keeps 2
     first = served.api.get(CHANGES, TENANT).json()["resultDesc"]
     assert first["reset"] is True and first["nextSeq"] == 2 and first["changes"] == []
     assert first["snapshot"]["seq"] == 2
     assert [a["workNo"] for a in first["snapshot"]["agents"]] == [101, 102]
-    served.store.prune(1)
     old = served.api.get(CHANGES, [*TENANT, ("since", "0")]).json()["resultDesc"]
     assert old["reset"] is True and old["snapshot"]["seq"] == 2
 

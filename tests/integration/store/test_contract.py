@@ -195,3 +195,11 @@ async def test_idempotent_and_order_of_batches_does_not_matter(
         assert (stored.cti_status, stored.status_at, stored.login_at, stored.name) == (
             record.cti_status, record.status_at, record.login_at, record.name,
         )  # fmt: skip
+
+
+async def test_an_open_store_is_at_the_latest_schema(store: Store) -> None:
+    status = await store.schema_status()
+    assert status.backend in store.location.split(":", 1)[0]  # "sqlite", "postgres(ql)"
+    assert status.latest >= 1
+    assert (status.current, status.pending) == (status.latest, ())
+    assert await store.migrate() == []  # nothing left to do, open or not

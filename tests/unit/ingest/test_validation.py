@@ -27,6 +27,8 @@ BASE: dict[str, Any] = {"eventId": "e1", "ccId": 1, "vdn": 1, "agentId": 101, "a
         ({"phoneNumber": "\x1f"}, "events[0].phoneNumber"),
         ({"calls": ["c1", "c\x002"]}, "events[0].calls[1]"),
         ({"eventId": "\r"}, "events[0].eventId"),
+        ({"source": "asterisk\nami"}, "events[0].source"),
+        ({"rawState": "sales: Status=6\tInCall=0"}, "events[0].rawState"),
     ],
 )
 def test_control_characters_are_refused_naming_the_field(
@@ -62,3 +64,27 @@ def test_any_name_is_either_kept_or_refused_for_a_control_character(name: str) -
             parse_event(event, 0, False)
     else:
         assert parse_event(event, 0, False).name == name
+
+
+def test_source_and_raw_state_are_optional_and_kept_on_the_event() -> None:
+    plain = parse_event(BASE, 0, False)
+    assert (plain.source, plain.raw_state) == (None, None)
+    said = parse_event({**BASE, "source": "asterisk-ami", "rawState": "sales: Status=6"}, 0, False)
+    assert (said.source, said.raw_state) == ("asterisk-ami", "sales: Status=6")
+    assert parse_event({**BASE, "rawState": ""}, 0, False).raw_state == ""
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"source": ""}, "events[0].source must be a string of 1 to 64 characters"),
+        ({"source": "s" * 65}, "events[0].source must be a string of 1 to 64 characters"),
+        ({"source": 7}, "events[0].source must be a string of 1 to 64 characters"),
+        ({"rawState": "r" * 513}, "events[0].rawState must be a string of 0 to 512 characters"),
+        ({"rawState": None}, "events[0].rawState must be a string of 0 to 512 characters"),
+    ],
+)
+def test_source_and_raw_state_are_bounded_strings(fields: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        parse_event({**BASE, **fields}, 0, large_work_numbers=False)
+    assert info.value.message == message

@@ -4,6 +4,7 @@ loss or duplicate; credentials that change under open streams; a stop with strea
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -178,17 +179,40 @@ def test_resume_after_sigkill_and_restart_loses_nothing_and_repeats_nothing(
     assert server.stop() == 0
 
 
+def worker_of(server: Server, reader: SseReader) -> int:
+    """The pid of the worker process that holds ``reader``'s connection (Linux /proc)."""
+    port = reader.response.extensions["network_stream"].get_extra_info("socket").getsockname()[1]
+    assert server.proc is not None
+    inode = None
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = fields[1], fields[2]
+        if int(local.split(":")[1], 16) == server.port and int(remote.split(":")[1], 16) == port:
+            inode = fields[9]
+    assert inode is not None
+    for task in Path(f"/proc/{server.proc.pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            with contextlib.suppress(OSError):
+                links = {os.readlink(fd) for fd in Path(f"/proc/{child}/fd").iterdir()}
+                if f"socket:[{inode}]" in links:
+                    return int(child)
+    raise AssertionError("no worker holds the connection")
+
+
 def test_workers_each_see_every_workers_changes(
     server_factory: Any, readers: list[SseReader]
 ) -> None:
     server = server_factory("--workers", "2").start()
     floors = []
-    for _ in range(4):  # on whichever worker accepts it
+    workers: set[int] = set()
+    while len(floors) < 4 or len(workers) < 2:  # streams on both workers
+        assert len(floors) < 40, "every stream landed on one worker"
         reader = open_stream(server)
         readers.append(reader)
         floor = Floor()
         floor.follow(reader, 0)
         floors.append((reader, floor))
+        workers.add(worker_of(server, reader))
     ingest_rounds(server, "w", 10)  # each request on whichever worker accepts it
     for reader, floor in floors:
         floor.follow(reader, 400)
@@ -287,4 +311,23 @@ def test_a_view_token_opens_the_stream_of_a_real_server(
     floor.follow(reader, 40)
     outside = httpx.get(f"{server.url}{STREAM}?ccId=1&vdn=2&token={token}", timeout=10)
     assert outside.json()["resultCode"] == "0101003"
+    assert server.stop() == 0
+
+
+def test_a_cursor_older_than_the_window_gets_a_reset_and_a_fresh_snapshot(
+    server_factory: Any, readers: list[SseReader]
+) -> None:
+    server = server_factory("--stream-window-changes", "10").start()
+    ingest_rounds(server, "o", 2)  # 80 changes: the log keeps the newest 10
+    reader = open_stream(server, [*TENANT, ("since", "5")])
+    readers.append(reader)
+    blocks = reader.until(lambda b: b.kind == "snapshot" and b.id is not None)
+    assert [b.kind for b in blocks] == ["retry", "reset", "snapshot"]
+    assert blocks[1].json == {"reason": "cursor-expired", "seq": 80}
+    floor = Floor()
+    floor.take(blocks[-1])
+    assert floor.seq == 80 and len(floor.agents) == 40
+    ingest_rounds(server, "p", 1)
+    floor.follow(reader, 120)  # the same stream goes on after its snapshot
+    assert floor.state() == fresh_state(server)
     assert server.stop() == 0
