@@ -43,17 +43,19 @@ from ccms.wire import (
     AGENT_SKILLS,
     AGENT_STATUS_INFOS,
     AGENTS_BY_STATUS,
+    CHANGES,
     EVENTS,
     HAS_CALL,
     LEGACY_AGENT_BY_WORK_NO,
     LEGACY_SKILL_AGENTS,
-    NATIVE,
     PING,
     SKILL_AGENTS,
     SKILL_MEMBERS,
     SKILL_STATUS_COUNTS,
+    STREAM,
     SYSTEM_STATE,
     TEAM_STATUS_COUNTS,
+    TOKENS,
     VDN_AGENT_STATES,
     VDN_AGENTS,
     VDN_ALL_AGENT_STATES,
@@ -61,10 +63,6 @@ from ccms.wire import (
 )
 
 T = TypeVar("T")
-
-STREAM = f"{NATIVE}/stream"
-CHANGES = f"{NATIVE}/changes"
-TOKENS = f"{NATIVE}/tokens"
 
 
 def _call(

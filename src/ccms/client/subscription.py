@@ -144,6 +144,7 @@ class StreamSession:
         self.retry_s = DEFAULT_RETRY_S
         self.attempt = 0  # failed attempts since the stream was last useful
         self._first = True
+        self._open = False  # the attempt under way got its headers
         self._lost_at: float | None = None  # when the stream was last useful, after a drop
         self._parser = SSEParser()
         self._parts: list[StreamAgent] = []
@@ -162,6 +163,7 @@ class StreamSession:
         elif not self._first and self.cursor is not None:
             headers["last-event-id"] = str(self.cursor)
         self._first = False
+        self._open = False
         self._parser = SSEParser()
         self._parts, self._part, self._snapshot_seq = [], 0, None
         return self._builder.request(
@@ -187,6 +189,7 @@ class StreamSession:
 
     def opened(self) -> StreamStatus:
         """The stream's headers arrived: it is live."""
+        self._open = True
         return StreamStatus("live")
 
     def feed(self, chunk: bytes) -> list[StreamItem]:
@@ -228,7 +231,7 @@ class StreamSession:
         before the next attempt, or raise ``error`` when waiting cannot cure it (an
         answer other than 429/5xx, a TLS failure, an in-band error, the deadline)."""
         if isinstance(error, httpx.RequestError):
-            error = transport_error(error, self.idle_timeout)
+            error = self._transport_error(error)
         if not _retryable(error):
             raise error
         now = self._clock()
@@ -244,6 +247,18 @@ class StreamSession:
             raise error  # no wait is taken that would end past the deadline
         self.attempt += 1
         return StreamStatus("reconnecting", error, wait, self.attempt)
+
+    def _transport_error(self, exc: httpx.RequestError) -> TransportError:
+        """A failure to connect says why (``connection refused``); a stream that broke off
+        once open says so, with the transport's words."""
+        error = transport_error(exc, self.idle_timeout)
+        if self._open and not isinstance(exc, httpx.TimeoutException):
+            detail = str(exc) or type(exc).__name__
+            return TransportError(
+                f"the stream broke off ({detail})", url=error.url, retryable=error.retryable
+            )
+        error.__cause__ = exc  # what a progress line names: ``connection refused``
+        return error
 
     def _useful(self) -> None:
         self.attempt = 0
