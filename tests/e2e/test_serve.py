@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.e2e.conftest import CREDENTIALS, SRC, Server, batch, wait_until
+from tests.e2e.conftest import CREDENTIALS, SRC, Server, batch, free_port, wait_until
 
 from ccms import __version__
 
@@ -361,8 +361,9 @@ def test_a_store_in_a_missing_directory_is_refused(tmp_path: Path) -> None:
     creds = _credentials(tmp_path, "Yq3oV0c_Rr8wq6GZ3c1o7y9LZkSg0Pdd")
     store = tmp_path / "no-such-dir" / "ccms.db"
     result = run_cli(
-        "serve", "--credentials", str(creds), "--store", f"sqlite:///{store}", cwd=tmp_path
-    )
+        "serve", "--credentials", str(creds), "--store", f"sqlite:///{store}",
+        "--port", str(free_port()), cwd=tmp_path,
+    )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr == (
         f"ccms: the directory {store.parent} of the store sqlite:///{store} does not exist\n"
