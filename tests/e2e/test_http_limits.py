@@ -145,6 +145,31 @@ def test_large_headers_get_431_at_once_and_do_not_stall_other_clients(
     assert httpx.get(server.url + "/healthz", headers={"x-pad": "a" * 15_000}).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "request_head",
+    [
+        b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n",
+        b"NOT HTTP AT ALL\r\n\r\n",
+    ],
+)
+def test_a_request_that_is_not_http_gets_400_in_the_envelope(
+    server_factory: Any, request_head: bytes
+) -> None:
+    server: Server = server_factory().start()
+    with connect(server) as sock:
+        sock.sendall(request_head)
+        answer = read_all(sock)
+    assert status_of(answer) == 400, answer[:200]
+    assert b"connection: close" in answer.lower()
+    assert envelope_of(answer) == {
+        "result": "0100002",
+        "resultCode": "0100002",
+        "resultDesc": "the request is not valid HTTP/1.1",
+    }
+    assert httpx.get(server.url + "/healthz").status_code == 200
+
+
 def test_a_slow_loris_is_closed_within_the_header_timeout(server_factory: Any) -> None:
     server: Server = server_factory("--header-timeout", "1").start()
     with connect(server) as sock:

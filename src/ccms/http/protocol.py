@@ -12,7 +12,9 @@ and drops connections without a word. :class:`LimitedProtocol` adds, per connect
 - a deadline for the body (``body_timeout``), from the end of the headers: HTTP 408 when
   nothing was answered yet, else a close;
 - a cap on the connections of the process (``max_connections``), at accept time, so that
-  idle or slow connections cannot take every file descriptor: HTTP 503 past it.
+  idle or slow connections cannot take every file descriptor: HTTP 503 past it;
+- bytes that are not HTTP/1.1 (a malformed request line or header, an absurd
+  ``Content-Length``): HTTP 400, in the envelope like every other refusal.
 
 Idle keep-alive connections are closed by uvicorn's own ``timeout_keep_alive``. Each
 refusal is an answer in the CC-CMS envelope with ``Connection: close``; the connection is
@@ -42,6 +44,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from ccms.errors import (
     CCMSError,
     HeadersTooLargeError,
+    MalformedRequestError,
     RequestTimeoutError,
     TooManyConnectionsError,
 )
@@ -178,8 +181,7 @@ class LimitedProtocol(HttpToolsProtocol):
                 self._refuse(refusal)
                 return
             self.refusals.note("invalid", "invalid HTTP request answered with HTTP 400")
-            self._disarm()
-            self.send_400_response("Invalid HTTP request received.")
+            self._refuse(MalformedRequestError("the request is not valid HTTP/1.1"))
             return
         phase = self._phase
         if phase is _Phase.HEADERS:
