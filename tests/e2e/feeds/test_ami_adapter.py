@@ -246,7 +246,7 @@ def test_dropped_and_duplicated_frames_are_repaired_by_the_reconciliation(rig: A
     for agent, (status, _) in FINAL.items():
         wait_until(lambda a=agent, s=status: current(server, a)[0] == s, timeout=20)  # type: ignore[index]
     # The duplicates changed nothing: Alice's history is exactly the oracle's.
-    assert matches_oracle(server, ami, ALICE)
+    assert_oracle(server, ami, ALICE)
     ids = [row[3] for agent in (ALICE, BOB, CAROL) for row in history(server, agent)]
     assert len(ids) == len(set(ids))
 
