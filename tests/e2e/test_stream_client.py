@@ -361,7 +361,11 @@ def test_ccms_watch_shows_a_change_at_once_and_says_when_it_reconnects(
         watch.stdout.close()
         errors.close()
     assert code == 0, (tmp_path / "watch.err").read_text()
-    reconnecting = next(line for line in lines if line.startswith("ccms: reconnecting in"))
+    at = next(n for n, line in enumerate(lines) if line.startswith("ccms: reconnecting in"))
+    reconnecting = lines[at]
+    # the frame above that footer does not call itself live
+    header = next(line for line in reversed(lines[:at]) if line.startswith("call center 1"))
+    assert "(reconnecting, Ctrl-C to stop)" in header, header
     assert re.search(
         r"attempt \d+\): (the stream broke off|the server closed the stream|connection refused)",
         reconnecting,
