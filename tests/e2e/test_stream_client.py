@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 from tests.conftest import ADMIN_AK, ADMIN_SK
 from tests.e2e.conftest import SRC, Server, wait_until
@@ -287,6 +288,35 @@ def _doc_example(name: str) -> str:
     return after.split("```python\n", 1)[1].split("```", 1)[0]
 
 
+def test_the_docs_token_example_gives_a_token_that_opens_the_stream(
+    server_factory: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    server: Server = server_factory(*FAST).start()
+    server.events(changes("seed", range(101, 103), 1))
+    profile = tmp_path / "client.toml"
+    write_profile("demo", server.url, ADMIN_AK, ADMIN_SK, profile)
+    monkeypatch.setenv("CCMS_CLIENT_CONFIG", str(profile))
+    exec(compile(_doc_example("stream-token"), "docs/stream.md", "exec"), {})
+    token, expires_at = capsys.readouterr().out.split()
+    assert int(expires_at) > time.time() * 1000
+    # what the curl line does next: the stream of that VDN with the token, unsigned
+    query = {"ccId": "1", "vdn": "1", "token": token}
+    with httpx.stream("GET", server.url + "/ccms/v1/stream", params=query, timeout=10) as answer:
+        assert answer.status_code == 200
+        assert answer.headers["content-type"] == "text/event-stream; charset=utf-8"
+        text = ""
+        for chunk in answer.iter_text():
+            text += chunk
+            if "event: snapshot" in text and text.endswith("\n\n"):
+                break
+    assert text.startswith("retry: 2000\n\nevent: snapshot\n")
+    other = httpx.get(server.url + "/ccms/v1/stream", params={**query, "vdn": "2"}, timeout=10)
+    assert other.json()["resultCode"] == "0101003"  # the token is for VDN 1 only
+
+
 def test_the_docs_python_example_runs(
     server_factory: Any,
     tmp_path: Path,
@@ -361,7 +391,11 @@ def test_ccms_watch_shows_a_change_at_once_and_says_when_it_reconnects(
         watch.stdout.close()
         errors.close()
     assert code == 0, (tmp_path / "watch.err").read_text()
-    reconnecting = next(line for line in lines if line.startswith("ccms: reconnecting in"))
+    at = next(n for n, line in enumerate(lines) if line.startswith("ccms: reconnecting in"))
+    reconnecting = lines[at]
+    # the frame above that footer does not call itself live
+    header = next(line for line in reversed(lines[:at]) if line.startswith("call center 1"))
+    assert "(reconnecting, Ctrl-C to stop)" in header, header
     assert re.search(
         r"attempt \d+\): (the stream broke off|the server closed the stream|connection refused)",
         reconnecting,

@@ -299,6 +299,8 @@ class StreamFloor:
         return self._failed
 
     def note(self, interval: float) -> str:
+        if self.view.status is not None and not self.view.live:
+            return " (reconnecting, Ctrl-C to stop)"  # the table is as of the drop
         return " (live, Ctrl-C to stop)"
 
     def trouble(self) -> str:

@@ -1,7 +1,7 @@
 """A subscription to the live stream: the sans-I/O session, and the two drivers.
 
 :class:`StreamSession` holds what survives a reconnection: the cursor (the last ``seq``
-received: a change, the snapshot's last part, an id-only bookmark), the server's retry
+handed out: a change, the snapshot's last part, an id-only bookmark), the server's retry
 time and the backoff. It builds the request of each attempt (``Last-Event-ID`` from the
 cursor, a fresh signature), reads the bytes of the answer into typed items
 (:mod:`ccms.client.stream`), and after a drop says how long to wait, or raises when
@@ -49,7 +49,7 @@ from ccms.client.errors import (
 )
 from ccms.client.models import _int, _object
 from ccms.client.protocol import Call, RequestBuilder, parse_answer, transport_error
-from ccms.client.sse import Bookmark, Comment, Event, Retry, SSEError, SSEParser
+from ccms.client.sse import Bookmark, Comment, Event, Retry, SSEError, SSEItem, SSEParser
 from ccms.client.stream import (
     StreamAgent,
     StreamChange,
@@ -192,19 +192,24 @@ class StreamSession:
         self._open = True
         return StreamStatus("live")
 
-    def feed(self, chunk: bytes) -> list[StreamItem]:
-        """The items of the next bytes; raises the in-band ``error`` as an ApiError."""
+    def feed(self, chunk: bytes) -> Iterator[StreamItem]:
+        """The items of the next bytes; raises the in-band ``error`` as an ApiError.
+
+        Lazy: the cursor moves as each item is handed out, so a reader that stops after
+        one item of a chunk holding several resumes from that item, not past the others."""
         try:
             parsed = self._parser.feed(chunk)
         except SSEError as exc:
             raise UnexpectedAnswerError(str(exc), result_code=None, http_status=200) from None
-        items: list[StreamItem] = []
+        return self._items(parsed)
+
+    def _items(self, parsed: list[SSEItem]) -> Iterator[StreamItem]:
         for sse in parsed:
             if isinstance(sse, Event):
                 item = self._event(sse)
                 if item is not None:
-                    items.append(item)
                     self._useful()
+                    yield item
             elif isinstance(sse, Bookmark):
                 seq = _seq(sse.id)
                 if seq is not None and (self.cursor is None or seq > self.cursor):
@@ -214,7 +219,6 @@ class StreamSession:
                 self.retry_s = max(MIN_WAIT_S, sse.ms / 1000)
             elif isinstance(sse, Comment):
                 self._useful()
-        return items
 
     def ended(self) -> TransportError:
         """The server closed the stream (after ``slow-consumer``, on shutdown...): the

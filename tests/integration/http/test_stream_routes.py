@@ -11,7 +11,9 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
+import httpx
 import pytest
 from tests.conftest import (
     ADMIN_AK,
@@ -433,6 +435,16 @@ def test_an_expired_token_ends_the_stream_in_band_then_is_refused(
     assert envelope(again.response, 401, "0100001") == "unknown or expired view token"
     unknown = served.open([*TENANT, ("token", "nope")], signed=False)
     assert envelope(unknown.response, 401, "0100001") == "unknown or expired view token"
+
+
+def test_a_long_poll_ends_when_its_token_does(serve: Callable[..., Served]) -> None:
+    served = serve()
+    served.ingest([101])
+    token = served.api.token(ttlS=1)["token"]
+    params = urlencode([*TENANT, ("since", "1"), ("wait", "30"), ("token", token)])
+    # it does not wait out its 30 s with a token that ended after 1 s
+    answer = httpx.get(f"{served.url}{CHANGES}?{params}", timeout=15)
+    assert envelope(answer, 401, "0100001") == "the view token expired"
 
 
 # -- credentials that change -----------------------------------------------------------

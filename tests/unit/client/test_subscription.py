@@ -115,6 +115,30 @@ def test_a_dropped_connection_resumes_from_the_last_seq_without_a_duplicate() ->
     assert waits == [2.0]  # retry (2 s) x jitter (1.0); the last wait is not taken yet
 
 
+def test_the_cursor_is_the_last_item_handed_out_when_one_chunk_holds_several() -> None:
+    # the server writes what it has in one chunk: a reader that stops after the first
+    # change must resume from that change, not from the last one of the chunk
+    one_chunk = snapshot(7, [agent(101)]) + change(8, 101, 5) + change(9, 101, 6)
+    script = Script(([one_chunk + change(10, 101, 1)], None))
+    with client(script, []) as cms, cms.stream(1, 1) as items:
+        assert kinds(take(items, 2)) == ["live", "snapshot@7"]
+        assert items.cursor == 7
+        assert kinds(take(items, 1)) == ["change@8"]
+        assert items.cursor == 8
+
+
+@pytest.mark.anyio
+async def test_the_async_cursor_is_the_last_item_handed_out() -> None:
+    one_chunk = snapshot(7, [agent(101)]) + change(8, 101, 5) + change(9, 101, 6)
+    script = Script(([one_chunk], None))
+    async with AsyncClient(URL, "ak", SK, transport=script.async_transport()) as cms:
+        async with cms.stream(1, 1) as items:
+            got = [await items.__anext__() for _ in range(3)]
+            assert kinds(got) == ["live", "snapshot@7", "change@8"]
+            assert items.cursor == 8
+    await anyio.sleep(0)
+
+
 def test_the_first_attempt_sends_since_and_the_next_ones_last_event_id() -> None:
     script = Script(([change(41, 101, 5)], DROP), ([change(42, 101, 1)], None), ([], None))
     with client(script, []) as cms:

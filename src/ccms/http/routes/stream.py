@@ -282,6 +282,10 @@ async def _wait(ctx: Context, request: Request, query: StreamQuery, cursor: int)
     sub = hub.open(request.signed_key, request.token, query.cc_id, query.vdn, query.filter)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + query.wait_s
+    token_end: float | None = None  # a view token's end, on the loop's clock
+    if request.token is not None:
+        token_end = loop.time() + (request.token.expires_at - ctx.services.now_ms()) / 1000
+        deadline = min(deadline, token_end)
     try:
         await hub.ready()
         while not hub.join(sub, cursor):  # the log moved on: read it up to the hub
@@ -306,6 +310,8 @@ async def _wait(ctx: Context, request: Request, query: StreamQuery, cursor: int)
             if sub.expired:
                 return await _reset_answer(ctx, query)
             found = [item for item in sub.take() if item.seq > cursor]
+            if not found and token_end is not None and loop.time() >= token_end:
+                raise AuthenticationError("the view token expired")
             if found or loop.time() >= deadline:
                 next_seq = max(cursor, hub.seq or 0, found[-1].seq if found else 0)
                 if found:
