@@ -44,6 +44,7 @@ from ccms import __version__
 from ccms.auth import AccessKey
 from ccms.credentials import CredentialsFile
 from ccms.http.app import App, create_app
+from ccms.http.metrics import Metrics
 from ccms.http.protocol import HttpLimits, LimitedConfig
 from ccms.settings import (
     Settings,
@@ -60,7 +61,7 @@ if sys.platform != "win32":
     import resource
 
 WORKER_FACTORY = "ccms.server:app_from_environ"
-WORKER_FACTORY = "ccms.server:app_from_environ"
+METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own variable
 POSTGRES_DRIVER = "asyncpg"  # what the ``postgres`` extra installs
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
@@ -183,11 +184,12 @@ def build_app(
     store: Store | None = None,
     clock: Callable[[], float] = time.time,
     credentials: CredentialsFile | None = None,
+    metrics: Metrics | None = None,
 ) -> App:
     """The app over ``store`` (by default the one ``settings.store`` names). Given the
     ``credentials`` file ``keys`` were read from, the app reads it again when it changes."""
     store = open_store(settings) if store is None else store
-    return create_app(settings, store, keys, clock=clock, credentials=credentials)
+    return create_app(settings, store, keys, clock=clock, metrics=metrics, credentials=credentials)
 
 
 def credentials_file(settings: Settings) -> CredentialsFile:
@@ -198,9 +200,11 @@ def credentials_file(settings: Settings) -> CredentialsFile:
 def app_from_environ() -> App:
     """The app of one worker process, from the ``CCMS_*`` variables its parent exported.
     uvicorn calls it in the worker's event loop, once its signal handlers are in place."""
-    settings = load_settings(process_environ())
+    environ = process_environ()
+    settings = load_settings(environ)
     credentials = credentials_file(settings)
-    app = build_app(settings, credentials.load(), credentials=credentials)
+    metrics = Metrics(environ.get(METRICS_DIR))  # the folder the workers share
+    app = build_app(settings, credentials.load(), credentials=credentials, metrics=metrics)
     with contextlib.suppress(RuntimeError):  # no running loop: not in a worker
         _close_streams_on_stop(app)
     return app
@@ -408,7 +412,7 @@ def serve(settings: Settings) -> None:
         for sock in sockets:
             sock.close()  # uvicorn binds its own, to share with its workers
         with tempfile.TemporaryDirectory(prefix="ccms-metrics-") as metrics_dir:
-            variables = {**to_environ(settings), "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
+            variables = {**to_environ(settings), METRICS_DIR: metrics_dir}
             with exported(variables):
                 config = server_config(
                     WORKER_FACTORY, settings, limits, factory=True, workers=settings.workers

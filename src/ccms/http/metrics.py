@@ -7,7 +7,6 @@ scrape of any worker reports the sum over all of them.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from prometheus_client import (
@@ -27,9 +26,11 @@ _LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 3
 class Metrics:
     content_type = CONTENT_TYPE_LATEST
 
-    def __init__(self) -> None:
+    def __init__(self, multiprocess_dir: str | None = None) -> None:
+        """``multiprocess_dir``: the folder the worker processes of one server share
+        (``PROMETHEUS_MULTIPROC_DIR``); a scrape of any worker then counts them all."""
         own = CollectorRegistry(auto_describe=True)
-        folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        folder = multiprocess_dir
         if folder:
             self._scrape = CollectorRegistry()
             MultiProcessCollector(self._scrape, path=folder)  # type: ignore[no-untyped-call]
