@@ -142,6 +142,14 @@ def test_two_workers_share_the_store_and_the_port(server_factory: Any) -> None:
         assert server.agent(101 + n % 50).json()["resultCode"] == "0100000"
     metrics = wait_until(lambda: (t := __import__("httpx").get(server.url + "/metrics").text) and t)
     assert 'route="agent/agentbyworkno"' in metrics
+
+    def answered_queries() -> float:
+        text = __import__("httpx").get(server.url + "/metrics").text
+        pattern = r'^ccms_requests_total\{[^}]*route="agent/agentbyworkno"[^}]*\} (\S+)$'
+        return sum(float(v) for v in re.findall(pattern, text, re.M))
+
+    # whichever worker a scrape reaches, it counts the requests of both
+    assert [answered_queries() for _ in range(6)] == [40.0] * 6
     assert server.stop() == 0
 
 
