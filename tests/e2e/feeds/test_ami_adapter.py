@@ -149,6 +149,15 @@ def current(server: Server, agent: int) -> tuple[int, Any] | None:
     return answer["resultDesc"]["citStatus"], answer["resultDesc"]
 
 
+def ready(feed: Any, server: Server) -> None:
+    """The adapter is healthy and its first QueueStatus snapshot is in ccms: only then is
+    the transcript played, so that the snapshot shows the members as they were at its
+    t=0.502 (under load it could otherwise be answered after the first live frames)."""
+    feed.wait_healthy()
+    wait_until(lambda: current(server, ALICE) is not None and current(server, BOB) is not None,
+               timeout=20)  # fmt: skip
+
+
 def test_the_fixture_live_gives_each_agent_the_cti_sequence_read_from_it(
     rig: Any, tmp_path: Path, server_factory: Any
 ) -> None:
@@ -192,7 +201,7 @@ def test_the_fixture_live_gives_each_agent_the_cti_sequence_read_from_it(
 def test_a_socket_closed_mid_frame_and_a_half_open_one_are_repaired(rig: Any) -> None:
     ami, server, adapter = rig
     feed = adapter(ping_s=0.5).start()
-    feed.wait_healthy()
+    ready(feed, server)
     ami.play(end=13.0, speed=SPEED)
     # Alice's Lunch pause (t=13.510) reaches Asterisk's table but only half of it the
     # adapter: the socket closes in the middle of the frame.
@@ -217,7 +226,7 @@ def test_a_socket_closed_mid_frame_and_a_half_open_one_are_repaired(rig: Any) ->
 def test_an_asterisk_restart_is_seen_by_its_uptime_and_resynchronised(rig: Any) -> None:
     ami, server, adapter = rig
     feed = adapter(ping_s=0.5).start()
-    feed.wait_healthy()
+    ready(feed, server)
     ami.play(end=19.0, speed=SPEED)  # Bob is on a call (AgentConnect t=18.516)
     wait_until(lambda: current(server, BOB)[0] == 5)  # type: ignore[index]
     # Asterisk restarts: Shutdown, the socket closes; it comes back with Uptime 2 (it was
@@ -236,7 +245,7 @@ def test_an_asterisk_restart_is_seen_by_its_uptime_and_resynchronised(rig: Any) 
 def test_dropped_and_duplicated_frames_are_repaired_by_the_reconciliation(rig: Any) -> None:
     ami, server, adapter = rig
     feed = adapter(resync_s=1.0).start()
-    feed.wait_healthy()
+    ready(feed, server)
     # Lost: Bob's return to Status 1 (t=38.023) and Carol's removal (t=40.026); sent twice:
     # every QueueMemberStatus.
     lost = {ami.index_of("QueueMemberStatus", 38.023, MemberName="Bob"),
@@ -254,7 +263,7 @@ def test_dropped_and_duplicated_frames_are_repaired_by_the_reconciliation(rig: A
 def test_ccms_down_spools_then_delivers_everything_in_order_once(rig: Any) -> None:
     ami, server, adapter = rig
     feed = adapter().start()
-    feed.wait_healthy()
+    ready(feed, server)
     ami.play(end=14.0, speed=SPEED)
     wait_until(lambda: current(server, ALICE)[0] == 8)  # type: ignore[index]
     server.kill()
@@ -266,7 +275,7 @@ def test_ccms_down_spools_then_delivers_everything_in_order_once(rig: Any) -> No
     assert feed.metric("ccms_ami_spool_pending_events") > 0
     server.start()
     wait_until(lambda: feed.metric("ccms_ami_spool_pending_events") == 0, timeout=30)
-    feed.wait_healthy()
+    ready(feed, server)
     ami.play(start=30.0, speed=SPEED)
     for agent in (ALICE, BOB, CAROL):
         assert_oracle(server, ami, agent)
