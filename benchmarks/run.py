@@ -1009,6 +1009,11 @@ def analysis(results: dict[str, Any]) -> list[str]:
                 "every attribute and its timestamp), so more of the hot B-tree fits in memory.",
                 "",
             ]
+    stream = results.get("stream")
+    if stream:
+        import stream_bench
+
+        lines += stream_bench.analysis(stream)
     return lines if len(lines) > 2 else []
 
 
