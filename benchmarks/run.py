@@ -711,11 +711,12 @@ def previous_results(sections: set[str]) -> dict[str, Any]:
         return {}
     old: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     kept = {key: old[key] for key in SECTIONS if key in old and key not in sections}
+    measured = {key: day for key, day in old.get("measured", {}).items() if key in kept}
     if "profile" in kept and "profile_top" in old:
         kept["profile_top"] = old["profile_top"]
-    measured = {key: day for key, day in old.get("measured", {}).items() if key in kept}
     for key in kept:  # a figure from before sections carried their dates: the run's date
-        measured.setdefault(key, old.get("machine", {}).get("date", "an earlier run"))
+        if key in SECTIONS:
+            measured.setdefault(key, old.get("machine", {}).get("date", "an earlier run"))
     commands = {key: cmds for key, cmds in old.get("commands", {}).items() if key in kept}
     return {**kept, "measured": measured, "commands": commands}
 
@@ -1009,6 +1010,11 @@ def analysis(results: dict[str, Any]) -> list[str]:
                 "every attribute and its timestamp), so more of the hot B-tree fits in memory.",
                 "",
             ]
+    stream = results.get("stream")
+    if stream:
+        import stream_bench
+
+        lines += stream_bench.analysis(stream)
     return lines if len(lines) > 2 else []
 
 

@@ -10,9 +10,10 @@ process of the machine, so the poster's acknowledgement times compare with it).
     python stream_load.py --url http://127.0.0.1:PORT [--url ...] --count 500 \\
         --target '/ccms/v1/stream?ccId=1&vdn=1&token=...' --out received.json
 
-It prints ``READY n`` once every connection has its snapshot (or ``FAILED reason``), then
-records until its stdin closes or ``--max-seconds`` pass, writes what it received to
-``--out`` and exits.
+It prints ``READY n seconds retries`` once every connection has its snapshot (or ``FAILED
+reason``), then records until its stdin closes or ``--max-seconds`` pass (a line on stdin
+asks ``COUNT n``: the changes received so far), writes what it received to ``--out`` and
+exits.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import random
 import re
 import sys
 import time
@@ -39,6 +41,8 @@ class Subscriber(asyncio.Protocol):
         self.request = request
         self.ready = ready
         self.failed = failed
+        self.transport: asyncio.BaseTransport | None = None
+        self.busy: float | None = None  # refused with 429 or 503: retry after this many s
         self.raw = b""
         self.head = True
         self.body = b""
@@ -48,18 +52,22 @@ class Subscriber(asyncio.Protocol):
         self.resets = 0
         self.errors = 0
         self.closed = False
+        self.snapshot_bytes = 0  # what arrived before the stream was in sync
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
         transport.write(self.request)  # type: ignore[attr-defined]
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        if not self.synced:
+        if not self.synced and self.busy is None:
             self.failed.append(f"closed before its snapshot ({exc})")
             self.ready.set()
 
     def data_received(self, data: bytes) -> None:
         now = time.monotonic()
+        if not self.synced:
+            self.snapshot_bytes += len(data)
         raw = self.raw + data
         if self.head:
             end = raw.find(b"\r\n\r\n")
@@ -67,6 +75,11 @@ class Subscriber(asyncio.Protocol):
                 self.raw = raw
                 return
             status = raw[: raw.find(b"\r\n")]
+            if status.split(b" ")[1:2] in ([b"429"], [b"503"]):
+                after = re.search(rb"(?i)\r\nretry-after: *(\d+)", raw[:end])
+                self.busy = float(after[1]) if after else 1.0  # as a client does: wait, retry
+                self.ready.set()
+                return
             if b" 200 " not in status + b" ":
                 self.failed.append(raw[:300].decode("latin-1"))
                 self.ready.set()
@@ -104,6 +117,7 @@ async def run(urls: list[str], count: int, target: str, max_seconds: float) -> d
     loop = asyncio.get_running_loop()
     failed: list[str] = []
     subscribers: list[Subscriber] = []
+    retried = [0]  # answers 429 or 503 before a stream was open
     limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
     async def connect(index: int) -> None:
@@ -113,12 +127,23 @@ async def run(urls: list[str], count: int, target: str, max_seconds: float) -> d
             f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\n"
             "Accept: text/event-stream\r\nUser-Agent: ccms-bench\r\n\r\n"
         ).encode()
-        ready = asyncio.Event()
-        sub = Subscriber(request, ready, failed)
-        subscribers.append(sub)
-        async with limit:
-            await loop.create_connection(lambda: sub, host, port)
-            await asyncio.wait_for(ready.wait(), 120)
+        deadline = time.monotonic() + 120
+        while True:
+            ready = asyncio.Event()
+            sub = Subscriber(request, ready, failed)
+            async with limit:
+                await loop.create_connection(lambda sub=sub: sub, host, port)
+                await asyncio.wait_for(ready.wait(), max(1.0, deadline - time.monotonic()))
+            if sub.busy is None:
+                subscribers.append(sub)
+                return
+            assert sub.transport is not None
+            sub.transport.close()
+            retried[0] += 1
+            if time.monotonic() + sub.busy > deadline:
+                failed.append("refused with 429 or 503 until the deadline")
+                return
+            await asyncio.sleep(sub.busy * (0.5 + random.random()))  # spread, as clients do
 
     started = time.monotonic()
     try:
@@ -128,15 +153,23 @@ async def run(urls: list[str], count: int, target: str, max_seconds: float) -> d
     if failed:
         print(f"FAILED {failed[0]!r} ({len(failed)} failures)", flush=True)
         return {"failed": failed[:5]}
-    print(f"READY {count} {time.monotonic() - started:.2f}", flush=True)
+    print(f"READY {count} {time.monotonic() - started:.2f} {retried[0]}", flush=True)
     stop = asyncio.Event()
-    loop.add_reader(sys.stdin.fileno(), lambda: stop.set() if not sys.stdin.read(1) else None)
+
+    def command() -> None:  # a line: say how many changes arrived so far; end of input: stop
+        if not sys.stdin.readline():
+            stop.set()
+            return
+        print(f"COUNT {sum(len(sub.ats) for sub in subscribers)}", flush=True)
+
+    loop.add_reader(sys.stdin.fileno(), command)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), max_seconds)
     return {
+        "retried": retried[0],
         "subscribers": [
             {"ats": list(s.ats), "times": list(s.times), "resets": s.resets, "errors": s.errors,
-             "closed": s.closed}
+             "closed": s.closed, "snapshot_bytes": s.snapshot_bytes}
             for s in subscribers
         ]
     }  # fmt: skip
