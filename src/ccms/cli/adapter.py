@@ -11,23 +11,13 @@ import sys
 from collections.abc import Mapping
 
 from ccms.cli.command import EXIT_CODES_HELP, EXIT_OK, Commands, InputError
+from ccms.cli.command import speed as speed_type
 from ccms.feeds.asterisk import Adapter, load_config
 from ccms.feeds.asterisk.spool import SpoolError
 from ccms.feeds.asterisk.transcript import Recorder, TranscriptError, read_transcript
 from ccms.settings import SettingsError
 
-
-def speed(text: str) -> float | None:
-    """A ``--speed``: a positive number (1 = as recorded), or ``max`` (None)."""
-    if text == "max":
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("speed is a number (1 = as recorded) or max") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("speed must be positive")
-    return value
+speed = speed_type("as recorded")
 
 
 def add_commands(commands: Commands) -> None:

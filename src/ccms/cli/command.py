@@ -67,3 +67,21 @@ def report(error: BaseException) -> int:
     text = " ".join(str(error).split())
     print(f"ccms: {text}", file=sys.stderr)
     return exit_code(error)
+
+
+def speed(one: str) -> Callable[[str], float | None]:
+    """The ``--speed`` type of a command: a positive number (1 = ``one``), or ``max``
+    (``None``: as fast as the server accepts)."""
+
+    def parse(text: str) -> float | None:
+        if text == "max":
+            return None
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"speed is a number (1 = {one}) or max") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError("speed must be positive")
+        return value
+
+    return parse

@@ -10,24 +10,14 @@ import sys
 from collections.abc import Mapping
 
 from ccms.cli.command import EXIT_CODES_HELP, EXIT_NO_ANSWER, EXIT_OK, Commands
+from ccms.cli.command import speed as speed_type
 from ccms.client import CCMSClientError, load_config
 from ccms.client.display import plural
 from ccms.feeds import Feed, Schedule, SimulatedSource
 from ccms.settings import SettingsError
 from ccms.simulator import SimulationConfig
 
-
-def speed(text: str) -> float | None:
-    """A ``--speed``: a positive number (1 = real time), or ``max`` (None)."""
-    if text == "max":
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("speed is a number (1 = real time) or max") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("speed must be positive")
-    return value
+speed = speed_type("real time")
 
 
 def add_commands(commands: Commands) -> None:
