@@ -108,6 +108,7 @@ class FakeAsterisk:
         self.answer_pings = True
         self.silent = False
         self.queue_status_asked = 0
+        self.queue_status_delay = 0.0  # seconds before QueueStatus is answered
         self.actions: list[str] = []
         self._clients: list[Client] = []
         self._loop = asyncio.new_event_loop()
@@ -228,6 +229,7 @@ class FakeAsterisk:
                                              Timestamp=f"{now:.6f}"))  # fmt: skip
         elif name == "QueueStatus":
             self.queue_status_asked += 1
+            await asyncio.sleep(self.queue_status_delay)
             frames = [Frame.of(Response="Success", ActionID=action_id, EventList="start",
                                Message="Queue status will follow")]  # fmt: skip
             for row in sorted(self.table.values(), key=lambda r: (r["Queue"], r["Location"])):

@@ -158,6 +158,20 @@ def ready(feed: Any, server: Server) -> None:
                timeout=20)  # fmt: skip
 
 
+def test_healthz_says_fully_booted_from_the_moment_it_is_healthy(rig: Any) -> None:
+    """Healthy means past FullyBooted, also while the first QueueStatus is still on its way:
+    the detail says so (it once said "waiting for FullyBooted" in a 200)."""
+    ami, server, adapter = rig
+    ami.queue_status_delay = 4.0
+    feed = adapter().start()
+    feed.wait_healthy()
+    body = feed.healthz().json()
+    assert ami.queue_status_asked == 1 and current(server, ALICE) is None  # resync in flight
+    assert body["resultCode"] == "0100000" and body["resultDesc"]["ami"] == "fully booted"
+    wait_until(lambda: current(server, ALICE) is not None, timeout=20)
+    assert feed.healthz().json()["resultDesc"]["ami"] == "fully booted"
+
+
 def test_the_fixture_live_gives_each_agent_the_cti_sequence_read_from_it(
     rig: Any, tmp_path: Path, server_factory: Any
 ) -> None:

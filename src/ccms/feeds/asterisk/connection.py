@@ -184,8 +184,8 @@ class AmiConnection:
             while not self.session.stats.booted:
                 await self._alive(reading, self.config.ping_interval_s)
             booted = True
+            self.stats.state = "fully booted"  # /healthz is healthy from here: say so
             await self._resync(reading)
-            self.stats.state = "fully booted"
             await self._keep_alive(reading)
         finally:
             reading.cancel()
