@@ -86,11 +86,18 @@ def open_stream(server: Server, params: list[tuple[str, str]] = TENANT,
 
 
 def newest(server: Server) -> int:
-    """The store's newest change number, through the long poll."""
-    answer = Signer(server.url).get(CHANGES, [*TENANT, ("since", "0")]).json()
-    assert answer["resultCode"] == "0100000", answer
-    desc = answer["resultDesc"]
-    return int(desc["snapshot"]["seq"] if desc["reset"] else desc["nextSeq"])
+    """The store's newest change number, through the long poll: page after page (an answer
+    holds at most 1,000 changes) until one holds none."""
+    since = 0
+    while True:
+        answer = Signer(server.url).get(CHANGES, [*TENANT, ("since", str(since))]).json()
+        assert answer["resultCode"] == "0100000", answer
+        desc = answer["resultDesc"]
+        if desc["reset"]:
+            return int(desc["snapshot"]["seq"])
+        if not desc["changes"]:
+            return int(desc["nextSeq"])
+        since = int(desc["nextSeq"])
 
 
 def fresh_state(server: Server) -> dict[int, dict[str, Any] | None]:
