@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl
 
 from ccms.auth import AccessKey
 from ccms.domain.changes import ViewToken
+from ccms.domain.flags import FlagsOf, no_flags
 from ccms.errors import MethodNotAllowedError, NotFoundError
 from ccms.http.envelope import JSON_TYPE, Family
 from ccms.http.hub import Hub
@@ -63,6 +64,7 @@ class Context:
     store: Store
     metrics: Metrics
     hub: Hub
+    flags: FlagsOf = no_flags  # an agent's flags at a time (the thresholds, when configured)
 
 
 @dataclass(slots=True)
