@@ -35,6 +35,9 @@ MAX_SKILLS = 1000
 MAX_CALLS = 100
 MAX_AT = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 _CONTROL = re.compile(r"[\x00-\x1f]")
+_CC_LO, _CC_HI = CC_ID_RANGE
+_VDN_LO, _VDN_HI = VDN_RANGE
+_WORK_LO, _WORK_HI = WORK_NO_RANGE
 KNOWN_FIELDS = frozenset(
     {"eventId", "ccId", "vdn", "agentId", "at", "ctiStatus", "reason", "name", "phoneNumber",
      "mediaType", "skills", "calls", "source", "rawState"}
@@ -62,7 +65,8 @@ def _optional_int(event: dict[str, Any], index: int, name: str, lo: int, hi: int
 
 
 def _no_control(value: str, field: str) -> None:
-    if _CONTROL.search(value):
+    # A control character is never printable: the common case is one C call.
+    if not value.isprintable() and _CONTROL.search(value):
         raise InvalidParameterError(
             f"{field} must not contain control characters (U+0000 to U+001F)"
         )
@@ -130,11 +134,24 @@ def parse_event(event: object, index: int, large_work_numbers: bool) -> AgentEve
     if "eventId" not in event:
         raise InvalidParameterError(f"events[{index}].eventId is required")
     event_id = _text(event["eventId"], index, "eventId", MAX_EVENT_ID, allow_empty=False)
-    cc_id = _required_int(event, index, "ccId", *CC_ID_RANGE)
-    vdn = _required_int(event, index, "vdn", *VDN_RANGE)
-    work_no = _work_no(event, index, large_work_numbers)
-    at = _required_int(event, index, "at", 0, MAX_AT)
-    cti_status = _optional_int(event, index, "ctiStatus", 0, 10)
+    # The common case inline (JSON integers in range), the general one with its message.
+    cc_id = event.get("ccId")
+    if type(cc_id) is not int or not _CC_LO <= cc_id <= _CC_HI:
+        cc_id = _required_int(event, index, "ccId", *CC_ID_RANGE)
+    vdn = event.get("vdn")
+    if type(vdn) is not int or not _VDN_LO <= vdn <= _VDN_HI:
+        vdn = _required_int(event, index, "vdn", *VDN_RANGE)
+    work_no = event.get("agentId")
+    if type(work_no) is not int or not _WORK_LO <= work_no <= _WORK_HI:
+        work_no = _work_no(event, index, large_work_numbers)
+    at = event.get("at")
+    if type(at) is not int or not 0 <= at <= MAX_AT:
+        at = _required_int(event, index, "at", 0, MAX_AT)
+    cti_status = event.get("ctiStatus")
+    if (cti_status is not None or "ctiStatus" in event) and (
+        type(cti_status) is not int or not 0 <= cti_status <= 10
+    ):
+        cti_status = _int(event, index, "ctiStatus", 0, 10)
     reason = _optional_int(event, index, "reason", *REASON_RANGE)
     media_type = _optional_int(event, index, "mediaType", 0, MEDIA_TYPE_MAX)
     name = None

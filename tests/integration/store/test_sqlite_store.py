@@ -136,3 +136,48 @@ async def test_a_deleted_wal_file_is_saved_while_idle(tmp_path: Path) -> None:
         assert on_disk(path)[205] == 3
     finally:
         await store.close()
+
+
+@pytest.mark.anyio
+async def test_a_batch_sees_what_another_process_wrote_since_this_one_last_wrote(
+    tmp_path: Path,
+) -> None:
+    """The writer keeps the agents it wrote; another store on the same file (another
+    worker) writing in between must still win where its event is newer."""
+    path = tmp_path / "ccms.db"
+    mine, other = SQLiteStore(str(path)), SQLiteStore(str(path))
+    await mine.open()
+    await other.open()
+    try:
+        await mine.apply_events([AgentEvent("m1", 1, 1, 101, 1_000, 1, name="Ann")])
+        await other.apply_events([AgentEvent("o1", 1, 1, 101, 3_000, 5)])
+        # older than the other's event: kept in the history, changes nothing
+        await mine.apply_events([AgentEvent("m2", 1, 1, 101, 2_000, 3)])
+        record = await mine.get_agent(1, 1, 101)
+        assert record is not None
+        assert (record.cti_status, record.status_at, record.name) == (5, 3_000, "Ann")
+        await mine.apply_events([AgentEvent("m3", 1, 1, 101, 4_000, 6)])
+        record = await other.get_agent(1, 1, 101)
+        assert record is not None and (record.cti_status, record.prev_status) == (6, 5)
+    finally:
+        await mine.close()
+        await other.close()
+
+
+@pytest.mark.anyio
+async def test_a_refused_batch_leaves_nothing_of_itself_in_what_the_writer_keeps(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ccms.db"
+    store = SQLiteStore(str(path), file_check_interval=3600)
+    await store.open()
+    try:
+        await store.apply_events([AgentEvent("a", 1, 1, 101, 1_000, 1)])
+        path.with_name("ccms.db-wal").unlink()
+        with pytest.raises(StoreUnavailableError):
+            await store.apply_events([AgentEvent("b", 1, 1, 101, 2_000, 5)])
+        await store.apply_events([AgentEvent("c", 1, 1, 101, 1_500, 3)])
+        record = await store.get_agent(1, 1, 101)
+        assert record is not None and (record.cti_status, record.prev_status) == (3, 1)
+    finally:
+        await store.close()

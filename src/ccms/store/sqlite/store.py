@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import queue
@@ -51,7 +52,7 @@ from ccms.domain.agent import (
     SkillMember,
     StatusChange,
 )
-from ccms.domain.batch import EventKey, new_events, plan_batch
+from ccms.domain.batch import BatchPlan, EventKey, new_events, plan_batch
 from ccms.domain.changes import ChangePage, Snapshot, ViewToken
 from ccms.errors import StoreUnavailableError
 from ccms.store.base import IngestResult, SchemaStatus
@@ -102,6 +103,9 @@ _UPDATE_AGENT = (
 )
 _PRUNE_INTERVAL_S = 60.0
 _CHANGE_PRUNE_INTERVAL_S = 1.0
+# The writer keeps the agents it read or wrote, to skip reading them again (a record is a few
+# hundred bytes: 50,000 are some 20 MB).
+RECORDS_KEPT = 50_000
 _CHUNK = 500
 _MIGRATIONS = "ccms.store.sqlite.migrations"
 
@@ -173,6 +177,10 @@ class SQLiteStore:
         self._poll_interval = change_poll_interval
         self._feed: ChangeFeed | None = None
         self._feed_loop: asyncio.AbstractEventLoop | None = None
+        # The writer's copy of agents it read or wrote, valid while no other connection
+        # has committed to the file (PRAGMA data_version unchanged): the writer thread's own.
+        self._records: dict[AgentKey, AgentRecord] = {}
+        self._records_version: tuple[sqlite3.Connection, int] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -654,8 +662,11 @@ class SQLiteStore:
             if not self._wal_unchanged():  # checked holding the write lock of every process
                 raise StoreUnavailableError("the store is unavailable, try again later")
             new = new_events(events, self._applied(conn, events))
-            plan = plan_batch(new, self._load(conn, new.keys))
-            conn.executemany(_INSERT_APPLIED, [(*key, now_ms) for key in new.event_keys])
+            loaded = self._load(conn, new.keys)
+            plan = plan_batch(new, loaded)
+            conn.executemany(
+                _INSERT_APPLIED, [(e.cc_id, e.vdn, e.event_id, now_ms) for e in new.events]
+            )
             conn.executemany(_INSERT_HISTORY, [_history_row(h) for h in plan.history])
             seq = base = 0
             if plan.log:
@@ -678,26 +689,52 @@ class SQLiteStore:
             self._maybe_prune(conn, now_ms)
             conn.execute("COMMIT")
         except BaseException:
+            self._records.clear()
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        self._remember(loaded, plan)
         if seq:
             self._announce(seq, frozenset(plan.last_changes), base + 1)
         return IngestResult(accepted=len(new.events), duplicates=new.duplicates)
 
-    @staticmethod
-    def _load(conn: sqlite3.Connection, keys: Iterable[AgentKey]) -> dict[AgentKey, AgentRecord]:
-        """The agents among ``keys`` that exist, in one query per call center and VDN."""
+    def _load(
+        self, conn: sqlite3.Connection, keys: Iterable[AgentKey]
+    ) -> dict[AgentKey, AgentRecord]:
+        """The agents among ``keys`` that exist: from the writer's copy while it is valid
+        (no other connection committed since this one last wrote), the rest from the file
+        in one query per call center and VDN. Called holding the write lock."""
+        version = (conn, conn.execute("PRAGMA data_version").fetchone()[0])
+        if version != self._records_version:  # another connection wrote, or a new one
+            self._records.clear()
+            self._records_version = version
+        known = self._records
+        found: dict[AgentKey, AgentRecord] = {}
         groups: dict[tuple[int, int], list[int]] = {}
         for key in keys:
-            groups.setdefault((key.cc_id, key.vdn), []).append(key.work_no)
-        found: dict[AgentKey, AgentRecord] = {}
+            record = known.get(key)
+            if record is not None:
+                found[key] = record
+            else:
+                groups.setdefault((key.cc_id, key.vdn), []).append(key.work_no)
         for (cc_id, vdn), work_nos in groups.items():
             ids = orjson.dumps(work_nos).decode()
             for row in conn.execute(_SELECT_AGENTS, (cc_id, vdn, ids)):
                 record = _record(row)
                 found[record.key] = record
         return found
+
+    def _remember(self, loaded: dict[AgentKey, AgentRecord], plan: BatchPlan) -> None:
+        """After a commit: keep the agents read and written (at most RECORDS_KEPT; the
+        oldest go first). Unknown agents are not kept: their absence is read again."""
+        known = self._records
+        known.update(loaded)
+        for key, update in plan.changes.items():
+            known[key] = update.after
+        excess = len(known) - RECORDS_KEPT
+        if excess > 0:
+            for key in list(itertools.islice(known, excess + RECORDS_KEPT // 4)):
+                del known[key]
 
     @staticmethod
     def _applied(conn: sqlite3.Connection, events: list[AgentEvent]) -> set[EventKey]:
