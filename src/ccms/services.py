@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from ccms.auth import AccessKey
-from ccms.domain.agent import AgentEvent, AgentRecord, AgentState
+from ccms.domain.agent import AgentEvent, AgentHistory, AgentRecord, AgentState
 from ccms.domain.counts import (
     StateCounts,
     SystemState,
@@ -39,6 +39,18 @@ class Services:
                 f"agent {work_no} is not known in call center {cc_id}, vdn {vdn}"
             )
         return record
+
+    async def agent_history(
+        self, key: AccessKey, cc_id: int, vdn: int, work_no: int, limit: int
+    ) -> AgentHistory:
+        """One agent, its newest ``limit`` status events and the one its status comes from."""
+        key.check("query", cc_id, vdn)
+        found = await self.store.agent_history(cc_id, vdn, work_no, limit)
+        if found is None:
+            raise AgentNotFoundError(
+                f"agent {work_no} is not known in call center {cc_id}, vdn {vdn}"
+            )
+        return found
 
     async def agent_states(
         self, key: AccessKey, cc_id: int, vdn: int, work_nos: Sequence[int]

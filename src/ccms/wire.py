@@ -14,6 +14,7 @@ __all__ = [
     "AGENTS_BY_STATUS",
     "AGENT_BY_WORK_NO",
     "AGENT_CALLS",
+    "AGENT_DETAIL",
     "AGENT_SKILLS",
     "AGENT_STATUS_INFOS",
     "CHANGES",
@@ -89,6 +90,7 @@ OPENAPI_DOCUMENT = f"{NATIVE}/openapi.json"  # the OpenAPI document of both surf
 STREAM = f"{NATIVE}/stream"  # GET, Server-Sent Events
 CHANGES = f"{NATIVE}/changes"  # GET, the stream's long-poll twin
 TOKENS = f"{NATIVE}/tokens"  # POST, view tokens for browsers
+AGENT_DETAIL = f"{NATIVE}/agents/detail"  # POST, one agent, its history and why
 HEALTHZ = "/healthz"
 METRICS = "/metrics"
 

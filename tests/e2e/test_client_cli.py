@@ -39,6 +39,7 @@ from ccms.client import (
     write_profile,
 )
 from ccms.client.display import sign_in_time
+from ccms.client.why import moment_text
 
 pytestmark = pytest.mark.e2e
 
@@ -140,7 +141,7 @@ def _seed(now: int) -> list[dict[str, Any]]:
 
     return [
         event("1", 101, 4000, 1, name="Ann Lee", phoneNumber="+4930123456", mediaType=5),
-        event("2", 101, 3725, 5),
+        event("2", 101, 3725, 5, source="test-feed", rawState="q1: Status=2 InCall=1"),
         event("3", 102, 7300, 1, name="Bo Chen"),
         event("4", 103, 9000, 1, name="Cy Diaz"),
         event("5", 103, 600, 0),
@@ -250,9 +251,58 @@ def test_agent_json_prints_the_result_desc(ccms: Any, served: Served) -> None:
     assert json.loads(legacy.out)["workno"] == 101
 
 
+def test_agent_why_shows_the_cause_and_the_history(ccms: Any, served: Served) -> None:
+    result = ccms("agent", "1", "1", "101", "--why")
+
+    assert (result.code, result.err) == (0, "")
+    lines = result.out.splitlines()
+    talking_since = moment_text(served.login_ms + 275_000)
+    assert lines[:13] == [
+        "Agent 101  Ann Lee",
+        "  call center 1, VDN 1",
+        "  status      talking",
+        "  CTI status  5 talking",
+        f"  in state    1h 02m (since {talking_since})",
+        f"  signed in   {sign_in_time(served.login_ms)}",
+        "  phone       +4930123456",
+        "  media type  5",
+        "  skills      -",
+        "  calls       -",
+        "  flags       -",
+        "  source      test-feed",
+        "  raw state   q1: Status=2 InCall=1",
+    ]
+    assert lines[14] == "History, newest first (2 status events):"
+    assert lines[15].split() == ["AT", "CTI", "STATUS", "REASON", "APPLIED", "SOURCE", "EVENT",
+                                 "RAW", "STATE"]  # fmt: skip
+    assert lines[16].split()[2:] == ["5", "talking", "-", "yes", "test-feed", "seed-2", "q1:",
+                                     "Status=2", "InCall=1"]  # fmt: skip
+    assert lines[17].split()[2:] == ["1", "idle", "-", "yes", "-", "seed-1", "-"]
+    assert len(lines) == 18
+
+
+def test_agent_why_json_and_history_limit(ccms: Any) -> None:
+    whole = ccms("agent", "1", "1", "101", "--why", "--json")
+    one = ccms("agent", "1", "1", "101", "--history", "1", "--json")  # --history implies --why
+
+    assert whole.code == one.code == 0
+    data = json.loads(whole.out)
+    assert (data["agent"]["source"], data["agent"]["rawState"]) == (
+        "test-feed", "q1: Status=2 InCall=1",
+    )  # fmt: skip
+    assert [h["eventId"] for h in data["history"]] == ["seed-2", "seed-1"]
+    assert [h["eventId"] for h in json.loads(one.out)["history"]] == ["seed-2"]
+    none = ccms("agent", "1", "1", "101", "--history", "0")
+    assert none.out.splitlines()[-1] == "no status events kept"
+
+
 @pytest.mark.parametrize(
     ("argv", "code", "message"),
     [
+        (["agent", "1", "1", "999", "--why"],
+         1, "ccms: agent 999 is not known in call center 1, vdn 1 (resultCode 0100001, HTTP 200)"),
+        (["agent", "1", "1", "101", "--legacy", "--history", "3"],
+         2, "ccms: --history goes with --why, not with --legacy"),
         (["agent", "1", "1", "999"],
          1, "ccms: agent 999 is not known in call center 1, vdn 1 (resultCode 0100001, HTTP 200)"),
         (["agent", "0", "1", "101"],
@@ -592,3 +642,20 @@ def test_watch_polling_reads_states_through_the_batch_route(ccms: Any, served: S
     assert _route_count(served, "agentgroup/agentstatusinfobyagentids") == batch_before + 1
     # the attributes (names) are read once per agent, by single queries
     assert _route_count(served, "agent/agentbyworkno") == single_before + 3
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["agent", "1", "1", "101", "--history", "1001"], "must be from 0 to 1000, got 1001"),
+        (["agent", "1", "1", "101", "--legacy", "--why"], "not allowed with argument"),
+    ],
+)
+def test_agent_why_usage_errors_are_exit_code_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(argv, {})
+
+    assert caught.value.code == 2
+    assert message in capsys.readouterr().err

@@ -33,6 +33,7 @@ from ccms.client.config import ClientConfig, load_config
 from ccms.client.display import agent_panel, plural
 from ccms.client.errors import ApiError
 from ccms.client.retry import DEFAULT_RETRY_DEADLINE, RetryNotice
+from ccms.client.why import why_panel
 
 N = TypeVar("N", int, float)
 
@@ -58,6 +59,16 @@ def non_negative_int(text: str) -> int:
     value = _number(int, text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+DEFAULT_HISTORY = 20
+
+
+def history_limit(text: str) -> int:
+    value = _number(int, text)
+    if not 0 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1000, got {value}")
     return value
 
 
@@ -114,16 +125,28 @@ def add_commands(subparsers: Commands) -> None:
     """Add ``agent`` and ``events`` to the ``ccms`` command group."""
     agent = subparsers.add_parser(
         "agent",
-        help="Show one agent's status.",
-        description="Show one agent: status, CTI status, time in state, sign-in time.",
+        help="Show one agent's status (--why: and why ccms believes it).",
+        description="Show one agent: status, CTI status, time in state, sign-in time. With"
+        " --why, also its reason, skill queues, calls, flags, the source and raw state of the"
+        " status event its status comes from, and its newest status events.",
         epilog=EXIT_CODES_HELP,
     )
     place_args(agent)
     agent.add_argument("work_no", metavar="WORKNO", type=int, help="Agent work number.")
     agent.add_argument("--json", action="store_true", help="Print the answer's resultDesc.")
-    agent.add_argument(
+    route = agent.add_mutually_exclusive_group()
+    route.add_argument(
         "--legacy", action="store_true", help="Use the legacy route agentgroup/agentbyworkno."
     )
+    route.add_argument(
+        "--why", action="store_true",
+        help="Also show why ccms believes the state (the feed's source and raw state) and the"
+        " newest status events (ccms's /ccms/v1/agents/detail).",
+    )  # fmt: skip
+    agent.add_argument(
+        "--history", type=history_limit, default=None, metavar="N",
+        help="Status events to show with --why, 0 to 1000 (default 20; implies --why).",
+    )  # fmt: skip
     connection_flags(agent)
     agent.set_defaults(handler=_agent)
 
@@ -172,6 +195,8 @@ def use_colour(stream: IO[str], environ: Mapping[str, str]) -> bool:
 
 
 def _agent(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    if args.why or args.history is not None:
+        return _agent_why(args, environ)
     config = client_config(args, environ)
     err = Stderr(sys.stderr)
     with config.client(retry_deadline=args.retry_deadline, on_retry=err.retrying) as client:
@@ -181,6 +206,22 @@ def _agent(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         print(orjson.dumps(agent.raw).decode())
     else:
         print(agent_panel(agent, args.cc_id, colour=use_colour(sys.stdout, environ)))
+    return EXIT_OK
+
+
+def _agent_why(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    if args.legacy:
+        raise InputError("--history goes with --why, not with --legacy")
+    limit = DEFAULT_HISTORY if args.history is None else args.history
+    config = client_config(args, environ)
+    err = Stderr(sys.stderr)
+    with config.client(retry_deadline=args.retry_deadline, on_retry=err.retrying) as client:
+        found = client.agent_history(args.cc_id, args.vdn, args.work_no, limit)
+    if args.json:
+        print(orjson.dumps(found.raw).decode())
+    else:
+        colour = use_colour(sys.stdout, environ)
+        print(why_panel(found, args.cc_id, args.vdn, colour=colour))
     return EXIT_OK
 
 

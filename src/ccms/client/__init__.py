@@ -9,6 +9,7 @@ paths, unset values) and the pure domain's statuses, counts and agent key.
 See ``docs/client.md``.
 """
 
+from ccms.client.agents import AgentFlag, AgentHistory, AgentItem, StatusEvent
 from ccms.client.clients import AsyncClient, Client
 from ccms.client.config import ClientConfig, Profile, config_path, load_config, write_profile
 from ccms.client.errors import (
@@ -57,6 +58,9 @@ __all__ = [
     "AgentAbstract",
     "AgentCtiState",
     "AgentDetail",
+    "AgentFlag",
+    "AgentHistory",
+    "AgentItem",
     "AgentNotFoundError",
     "AgentPage",
     "AgentSkills",
@@ -84,6 +88,7 @@ __all__ = [
     "SkillMembers",
     "SkillSignIn",
     "StateCounts",
+    "StatusEvent",
     "Stream",
     "StreamAgent",
     "StreamChange",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
+from ccms.client.agents import AgentHistory
 from ccms.client.models import (
     AgentAbstract,
     AgentCtiState,
@@ -40,6 +41,7 @@ from ccms.client.subscription import StreamRequest
 from ccms.wire import (
     AGENT_BY_WORK_NO,
     AGENT_CALLS,
+    AGENT_DETAIL,
     AGENT_SKILLS,
     AGENT_STATUS_INFOS,
     AGENTS_BY_STATUS,
@@ -108,6 +110,12 @@ def post_events(events: Sequence[Mapping[str, object]]) -> Call[IngestResult]:
     """``POST /ccms/v1/events``: idempotent by ``eventId``, so it may be retried."""
     body = json_body({"events": [dict(event) for event in events]})
     return _call(EVENTS, body, IngestResult.from_wire)
+
+
+def agent_history(cc_id: int, vdn: int, work_no: int, history_limit: int) -> Call[AgentHistory]:
+    """``POST /ccms/v1/agents/detail``: one agent, why ccms believes its state, its history."""
+    body = json_body({"ccId": cc_id, "vdn": vdn, "workNo": work_no, "historyLimit": history_limit})
+    return _call(AGENT_DETAIL, body, AgentHistory.from_wire, agent_route=True)
 
 
 # -- the monitoring routes (docs/api.md, "Monitoring routes") ------------------------------

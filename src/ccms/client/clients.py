@@ -35,6 +35,7 @@ import anyio
 import httpx
 
 from ccms.client import calls
+from ccms.client.agents import AgentHistory
 from ccms.client.models import (
     AgentAbstract,
     AgentCtiState,
@@ -181,6 +182,13 @@ class Client:
     def post_events(self, events: Sequence[Mapping[str, object]]) -> IngestResult:
         """Send a batch of CTI events (role ``ingest``); safe to retry by ``eventId``."""
         return self._run(calls.post_events(events))
+
+    def agent_history(
+        self, cc_id: int, vdn: int, work_no: int, history_limit: int = 20
+    ) -> AgentHistory:
+        """One agent, why ccms believes its state and its newest ``history_limit`` (0..1000)
+        status events (``/ccms/v1/agents/detail``; ccms only)."""
+        return self._run(calls.agent_history(cc_id, vdn, work_no, history_limit))
 
     # -- monitoring routes ------------------------------------------------------------
 
@@ -378,6 +386,13 @@ class AsyncClient:
     async def post_events(self, events: Sequence[Mapping[str, object]]) -> IngestResult:
         """Send a batch of CTI events (role ``ingest``); safe to retry by ``eventId``."""
         return await self._run(calls.post_events(events))
+
+    async def agent_history(
+        self, cc_id: int, vdn: int, work_no: int, history_limit: int = 20
+    ) -> AgentHistory:
+        """One agent, why ccms believes its state and its newest ``history_limit`` (0..1000)
+        status events (``/ccms/v1/agents/detail``; ccms only)."""
+        return await self._run(calls.agent_history(cc_id, vdn, work_no, history_limit))
 
     # -- monitoring routes ------------------------------------------------------------
 

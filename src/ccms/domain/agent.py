@@ -161,8 +161,9 @@ def state_of(record: AgentRecord) -> AgentState:
 
 
 class StatusChange(NamedTuple):
-    """A history entry: a status event, applied to the current status or not (a named
-    tuple: the intake builds one per status event)."""
+    """A history entry: a status event, applied to the current status or not, with the
+    feed's ``source`` and ``raw_state`` that say why (``None`` when the event had none).
+    A named tuple: the intake builds one per status event."""
 
     event_id: str
     cc_id: int
@@ -172,6 +173,18 @@ class StatusChange(NamedTuple):
     cti_status: int
     reason: int | None
     applied: bool
+    source: str | None = None
+    raw_state: str | None = None
+
+
+class AgentHistory(NamedTuple):
+    """An agent with its newest status events, read together (one read transaction):
+    ``history`` newest first, and ``cause`` the newest status event applied to the current
+    status (``None`` when none is kept: an agent provisioned by attributes only)."""
+
+    record: AgentRecord
+    history: list[StatusChange]
+    cause: StatusChange | None
 
 
 def _newer(at: int, field_at: int | None) -> bool:
@@ -217,6 +230,8 @@ def apply_event(
             event.cti_status,
             event.reason,
             applied,
+            event.source,
+            event.raw_state,
         )
         if applied:
             _change_status(record, event, changes, fresh)

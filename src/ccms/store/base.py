@@ -20,7 +20,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from ccms.domain.agent import AgentEvent, AgentRecord, AgentState, SkillMember, StatusChange
+from ccms.domain.agent import (
+    AgentEvent,
+    AgentHistory,
+    AgentRecord,
+    AgentState,
+    SkillMember,
+    StatusChange,
+)
 from ccms.domain.changes import ChangePage, Snapshot, ViewToken
 from ccms.store.changes import ChangeSet, ChangeStream
 
@@ -110,6 +117,13 @@ class Store(Protocol):
 
     async def history(self, cc_id: int, vdn: int, work_no: int, limit: int) -> list[StatusChange]:
         """The newest ``limit`` status events of an agent, newest first."""
+
+    async def agent_history(
+        self, cc_id: int, vdn: int, work_no: int, limit: int
+    ) -> AgentHistory | None:
+        """One agent with its newest ``limit`` status events (newest first) and the newest
+        status event applied (its ``cause``, whatever ``limit``), from one read; ``None``
+        when the agent is not known in that call center and VDN."""
 
     async def ping(self) -> None:
         """Raise StoreUnavailableError when the store cannot answer."""

@@ -162,11 +162,12 @@ def test_healthz_says_fully_booted_from_the_moment_it_is_healthy(rig: Any) -> No
     """Healthy means past FullyBooted, also while the first QueueStatus is still on its way:
     the detail says so (it once said "waiting for FullyBooted" in a 200)."""
     ami, server, adapter = rig
-    ami.queue_status_delay = 4.0
+    ami.queue_status_delay = 8.0
     feed = adapter().start()
     feed.wait_healthy()
+    wait_until(lambda: ami.queue_status_asked == 1)  # asked right after FullyBooted
     body = feed.healthz().json()
-    assert ami.queue_status_asked == 1 and current(server, ALICE) is None  # resync in flight
+    assert current(server, ALICE) is None  # the resync is still in flight
     assert body["resultCode"] == "0100000" and body["resultDesc"]["ami"] == "fully booted"
     wait_until(lambda: current(server, ALICE) is not None, timeout=20)
     assert feed.healthz().json()["resultDesc"]["ami"] == "fully booted"
@@ -190,6 +191,7 @@ def test_the_fixture_live_gives_each_agent_the_cti_sequence_read_from_it(
         assert_oracle(server, ami, agent)
     for agent, (status, _skills) in FINAL.items():
         assert current(server, agent)[0] == status  # type: ignore[index]
+    why_each_state_is_believed(server, ami)
     assert feed.metric("ccms_ami_spool_pending_events") == 0
     assert feed.metric("ccms_ami_unmapped_members") == 0
     assert feed.stop() == 0
@@ -210,6 +212,40 @@ def test_the_fixture_live_gives_each_agent_the_cti_sequence_read_from_it(
             assert history(fresh, agent) == history(server, agent)
     finally:
         fresh.stop()
+
+
+def detail(server: Server, agent: int) -> dict[str, Any]:
+    """``POST /ccms/v1/agents/detail`` with the whole history."""
+    body = {"ccId": 1, "vdn": 1, "workNo": agent, "historyLimit": 1000}
+    answer = server.post("/ccms/v1/agents/detail", body).json()
+    assert answer["resultCode"] == "0100000", answer
+    return dict(answer["resultDesc"])
+
+
+def why_each_state_is_believed(server: Server, ami: FakeAsterisk) -> None:
+    """The agent-detail route shows, for each status, the adapter's source and its raw
+    state: the Asterisk fields the status was derived from."""
+    shown = {agent: detail(server, agent) for agent in (ALICE, BOB, CAROL)}
+    for agent, answer in shown.items():
+        applied = [h for h in reversed(answer["history"]) if h["applied"]]
+        assert [(h["ctiStatus"], h["reason"]) for h in applied] == [
+            (s, r) for s, r, _ in SEQUENCE[agent]
+        ]
+        assert {h["source"] for h in answer["history"]} == {"asterisk-ami"}
+        assert answer["agent"]["source"] == "asterisk-ami"
+        # the agent's cause is its newest status event
+        assert answer["agent"]["rawState"] == applied[-1]["rawState"]
+    alice, bob, carol = (shown[a] for a in (ALICE, BOB, CAROL))
+    first_call, second_call = 1796155475 + ami.shift, 1796155490 + ami.shift  # LastCall, s
+    lunch = next(h for h in alice["history"] if h["ctiStatus"] == 8)
+    assert lunch["rawState"] == f"sales: Status=1 InCall=0 Paused=1 (Lunch) LastCall={first_call}"
+    assert lunch["at"] == 1796155480565 + ami.shift * 1000
+    phone_gone = next(h for h in bob["history"] if h["ctiStatus"] == 7)
+    assert (phone_gone["reason"], phone_gone["rawState"]) == (
+        5, f"sales: Status=5 InCall=0 Paused=0 LastCall={second_call}",
+    )  # fmt: skip
+    assert alice["agent"]["rawState"] == f"sales: Status=1 InCall=0 Paused=0 LastCall={first_call}"
+    assert (carol["agent"]["ctiStatus"], carol["agent"]["rawState"]) == (0, "no configured queue")
 
 
 def test_a_socket_closed_mid_frame_and_a_half_open_one_are_repaired(rig: Any) -> None:

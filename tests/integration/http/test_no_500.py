@@ -21,6 +21,7 @@ ROUTES = [
     "/rest/cmsapp/v1/ping",
     *(f"/rest/cmsapp/v1/openapi/{name}" for name in MONITOR_ROUTE_NAMES),
     "/ccms/v1/events",
+    "/ccms/v1/agents/detail",
     "/ccms/v1/tokens",
     "/ccms/v1/stream",  # refused before any stream: GET signed as a POST, or no token
     "/ccms/v1/changes",
@@ -43,7 +44,8 @@ json_values = st.recursive(
 field_names = st.sampled_from(
     ["ccId", "vdn", "agentId", "queryParam", "events", "say", "eventId", "at", "ctiStatus",
      "skills", "calls", "name", "phoneNumber", "mediaType", "reason", "agentIds", "skillIds",
-     "skillId", "offset", "limit", "status", "isSkillAllMatch", "ttlS"]
+     "skillId", "offset", "limit", "status", "isSkillAllMatch", "ttlS", "workNo",
+     "historyLimit", "source", "rawState"]
 )  # fmt: skip
 shaped = st.recursive(
     st.dictionaries(field_names, json_values, max_size=6),
@@ -75,7 +77,12 @@ near_valid_monitor = st.fixed_dictionaries(
               "isSkillAllMatch": st.one_of(st.sampled_from(["true", "false", "TRUE", "no"]),
                                            scalars)},
 )  # fmt: skip
+near_valid_detail = st.fixed_dictionaries(
+    {"ccId": tenant_ids, "vdn": tenant_ids, "workNo": ids}, optional={"historyLimit": page}
+)
 near_valid = st.one_of(
+    near_valid_detail,
+    near_valid_detail.map(lambda q: {"queryParam": q}),
     near_valid_monitor,
     near_valid_monitor.map(lambda q: {"queryParam": q}),
     st.lists(near_valid_event, min_size=1, max_size=4).map(lambda e: {"events": e}),

@@ -16,6 +16,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.anyio]
 
 MIGRATIONS = "ccms.store.postgres.migrations"
 TENANT_EVENT_IDS = 4  # the version from which event ids are per call center and VDN
+HISTORY_SOURCE = 5  # the version from which the history keeps source and rawState
 
 
 def old_schema(schema: PgSchema, version: int) -> psycopg.Connection[tuple[object, ...]]:
@@ -101,5 +102,62 @@ async def test_a_node_of_the_earlier_version_still_takes_in_events(pg_schema: Pg
         assert claimed == [("old-1",)]
         result = await store.apply_events([AgentEvent("old-1", 3, 30, 101, 10, 1)])
         assert (result.accepted, result.duplicates) == (0, 1)
+    finally:
+        await store.close()
+
+
+async def test_migration_keeps_the_history_and_adds_source_and_raw_state(
+    pg_schema: PgSchema,
+) -> None:
+    with old_schema(pg_schema, HISTORY_SOURCE - 1) as conn:
+        conn.execute(
+            "INSERT INTO agent (cc_id, vdn, work_no, created_at, cti_status, status_at,"
+            " status_event_at, reason, media_type, skills, calls)"
+            " VALUES (1, 1, 101, 0, 8, 9, 9, 4, 0, '{}', '{}')"
+        )
+        for at, status, reason, event_id, applied in (
+            (5, 1, None, "old-1", True), (9, 8, 4, "old-2", True), (7, 7, None, "old-late", False),
+        ):  # fmt: skip
+            conn.execute(
+                "INSERT INTO status_history (cc_id, vdn, work_no, at, cti_status, reason,"
+                " event_id, applied) VALUES (1, 1, 101, %s, %s, %s, %s, %s)",
+                (at, status, reason, event_id, applied),
+            )
+    store = PostgresStore(pg_schema.url)
+    assert (await store.schema_status()).pending == ("0005_history_source",)
+    await store.open()
+    try:
+        kept = await store.history(1, 1, 101, 10)
+        assert [(h.event_id, h.at, h.cti_status, h.reason, h.applied) for h in kept] == [
+            ("old-2", 9, 8, 4, True), ("old-late", 7, 7, None, False), ("old-1", 5, 1, None, True),
+        ]  # fmt: skip
+        assert {(h.source, h.raw_state) for h in kept} == {(None, None)}
+        found = await store.agent_history(1, 1, 101, 10)
+        assert found is not None and found.cause == kept[0]
+        await store.apply_events(
+            [AgentEvent("new", 1, 1, 101, 20, 1, source="asterisk-ami", raw_state="sales: ...")]
+        )
+        newest = (await store.history(1, 1, 101, 1))[0]
+        assert (newest.event_id, newest.source, newest.raw_state) == (
+            "new", "asterisk-ami", "sales: ...",
+        )  # fmt: skip
+        assert (await store.schema_status()).pending == ()
+    finally:
+        await store.close()
+
+
+async def test_a_node_of_the_earlier_version_still_writes_history(pg_schema: PgSchema) -> None:
+    """During a rolling upgrade, a node not yet upgraded inserts history rows without
+    source and rawState: they are kept, with neither."""
+    store = PostgresStore(pg_schema.url)
+    await store.open()
+    try:
+        with psycopg.connect(pg_schema.url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(
+                "INSERT INTO status_history (cc_id, vdn, work_no, at, cti_status, reason,"
+                " event_id, applied) VALUES (1, 1, 101, 5, 1, NULL, 'old-node', true)"
+            )
+        kept = await store.history(1, 1, 101, 10)
+        assert [(h.event_id, h.source, h.raw_state) for h in kept] == [("old-node", None, None)]
     finally:
         await store.close()

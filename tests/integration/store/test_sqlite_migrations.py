@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 MIGRATIONS = "ccms.store.sqlite.migrations"
 TENANT_EVENT_IDS = 5  # the version from which event ids are per call center and VDN
+HISTORY_SOURCE = 6  # the version from which the history keeps source and rawState
 
 
 def old_file(path: Path, version: int) -> None:
@@ -98,7 +99,8 @@ async def test_migration_starts_the_change_log_after_the_numbers_taken(tmp_path:
     conn.execute("UPDATE agent SET change_seq = 7 WHERE work_no = 101 AND vdn = 1")
     conn.close()
     store = SQLiteStore(str(path))
-    assert (await store.schema_status()).pending == ("0004_change_log", "0005_tenant_event_ids")
+    pending = (await store.schema_status()).pending
+    assert pending[:2] == ("0004_change_log", "0005_tenant_event_ids")
     await store.open()
     try:
         snap = await store.snapshot(1, 1)
@@ -113,7 +115,7 @@ async def test_migration_starts_the_change_log_after_the_numbers_taken(tmp_path:
         assert (await store.changes_since(7)).agents == frozenset({AgentKey(1, 1, 102)})
     finally:
         await store.close()
-    assert file_version(path) == 5
+    assert file_version(path) == max(m.version for m in migrations(MIGRATIONS))
 
 
 async def test_migration_keeps_applied_event_ids_in_their_tenant(
@@ -166,3 +168,39 @@ async def test_migration_keeps_applied_event_ids_in_their_tenant(
         assert (await store.schema_status()).pending == ()
     finally:
         await store.close()
+
+
+async def test_migration_keeps_the_history_and_adds_source_and_raw_state(tmp_path: Path) -> None:
+    path = tmp_path / "v5.db"
+    old_file(path, HISTORY_SOURCE - 1)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executemany(
+        "INSERT INTO status_history (cc_id, vdn, work_no, at, cti_status, reason, event_id,"
+        " applied) VALUES (1, 1, 101, ?, ?, ?, ?, ?)",
+        [(5, 1, None, "old-1", 1), (9, 8, 4, "old-2", 1), (7, 7, None, "old-late", 0)],
+    )
+    conn.execute("UPDATE agent SET cti_status = 8, status_at = 9, status_event_at = 9,"
+                 " reason = 4 WHERE cc_id = 1 AND vdn = 1 AND work_no = 101")  # fmt: skip
+    conn.close()
+    store = SQLiteStore(str(path))
+    assert (await store.schema_status()).pending == ("0006_history_source",)
+    await store.open()
+    try:
+        kept = await store.history(1, 1, 101, 10)
+        assert [(h.event_id, h.at, h.cti_status, h.reason, h.applied) for h in kept] == [
+            ("old-2", 9, 8, 4, True), ("old-late", 7, 7, None, False), ("old-1", 5, 1, None, True),
+        ]  # fmt: skip
+        assert {(h.source, h.raw_state) for h in kept} == {(None, None)}
+        found = await store.agent_history(1, 1, 101, 10)
+        assert found is not None and found.cause == kept[0]
+        await store.apply_events(
+            [AgentEvent("new", 1, 1, 101, 20, 1, source="asterisk-ami", raw_state="sales: ...")]
+        )
+        newest = (await store.history(1, 1, 101, 1))[0]
+        assert (newest.event_id, newest.source, newest.raw_state) == (
+            "new", "asterisk-ami", "sales: ...",
+        )  # fmt: skip
+        assert (await store.schema_status()).pending == ()
+    finally:
+        await store.close()
+    assert file_version(path) == HISTORY_SOURCE

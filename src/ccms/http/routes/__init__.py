@@ -8,7 +8,7 @@ line here.
 
 from __future__ import annotations
 
-from ccms.http.routes import agent, document, events, health, monitor, stream
+from ccms.http.routes import agent, detail, document, events, health, monitor, stream
 from ccms.http.routing import Route
 from ccms.settings import Settings
 
@@ -20,6 +20,7 @@ def route_table(settings: Settings) -> list[Route]:
         *agent.routes(settings),
         *monitor.routes(settings),
         *events.routes(settings),
+        *detail.routes(settings),
         *stream.routes(settings),
         *health.routes(settings),
     ]

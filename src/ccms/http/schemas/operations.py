@@ -21,7 +21,9 @@ from ccms.domain.agent import (
     SKILL_ID_RANGE,
     VDN_RANGE,
 )
+from ccms.domain.flags import ALERT, WARNING
 from ccms.domain.media import MEDIA_TYPE_MAX
+from ccms.http.schemas.detail import HISTORY_LIMIT_RANGE
 from ccms.http.schemas.fields import work_no_ranges
 from ccms.http.schemas.monitor import CTI_STATUS_RANGE, MAX_AGENT_IDS, MAX_SKILL_IDS, OFFSET_RANGE
 from ccms.ingest import validation
@@ -179,6 +181,24 @@ LEGACY_SKILL_AGENT = record(
     mediatype=INTEGER, vdnid=INTEGER, phonenumber=TEXT_OR_NULL, currentstatetime=INTEGER,
     logindate=INTEGER,
 )  # fmt: skip
+INTEGER_OR_NULL: Schema = {"type": ["integer", "null"]}
+FLAG = record(name=TEXT, level={"enum": [WARNING, ALERT]}, since=INTEGER)
+# The native agent item (the agent-detail route; the native agent list shares these fields).
+_AGENT_ITEM: dict[str, Schema] = {
+    "agentId": INTEGER, "name": TEXT_OR_NULL, "ctiStatus": INTEGER, "status": INTEGER,
+    "since": INTEGER, "secondsInState": INTEGER, "reason": INTEGER_OR_NULL,
+    "skills": array(INTEGER), "calls": array(TEXT), "flags": array(FLAG),
+}  # fmt: skip
+NATIVE_AGENT_DETAIL = record(
+    agent=record(
+        **_AGENT_ITEM, loginDate=INTEGER, phoneNumber=TEXT_OR_NULL, mediaType=INTEGER,
+        source=TEXT_OR_NULL, rawState=TEXT_OR_NULL,
+    ),
+    history=array(record(
+        at=INTEGER, ctiStatus=INTEGER, reason=INTEGER_OR_NULL, applied={"type": "boolean"},
+        eventId=TEXT, source=TEXT_OR_NULL, rawState=TEXT_OR_NULL,
+    )),
+)  # fmt: skip
 
 COMPONENTS: dict[str, Schema] = {
     "Failure": FAILURE,
@@ -195,6 +215,7 @@ COMPONENTS: dict[str, Schema] = {
     "SkillMembers": SKILL_MEMBERS,
     "SkillAgent": SKILL_AGENT,
     "LegacySkillAgent": LEGACY_SKILL_AGENT,
+    "NativeAgentDetail": NATIVE_AGENT_DETAIL,
 }
 
 
@@ -234,6 +255,10 @@ def event_schema(settings: Settings) -> Schema:
             "calls": {"type": "array", "maxItems": validation.MAX_CALLS,
                       "items": {"type": "string", "minLength": 1,
                                 "maxLength": validation.MAX_CALL_ID, "pattern": text}},
+            "source": {"type": "string", "minLength": 1, "maxLength": validation.MAX_SOURCE,
+                       "pattern": text},
+            "rawState": {"type": "string", "maxLength": validation.MAX_RAW_STATE,
+                         "pattern": text},
         },
     }  # fmt: skip
 
@@ -296,6 +321,10 @@ def operations(settings: Settings) -> dict[tuple[str, str], Operation]:
         },
     }
     ping = params({}, {"say": {"type": "string", "maxLength": 1024}})
+    detail = params(
+        {"ccId": cc_id, "vdn": vdn, "workNo": work_no},
+        {"historyLimit": {"anyOf": [integer(*HISTORY_LIMIT_RANGE), nullable]}},
+    )
 
     def asking(**fields: Any) -> Any:
         return {"queryParam": {"ccId": 1, "vdn": 1, **fields}}
@@ -381,6 +410,13 @@ def operations(settings: Settings) -> dict[tuple[str, str], Operation]:
             success(record(accepted=INTEGER, duplicates=INTEGER)), tags=native,
             example={"events": [event]},
             description="Idempotent by eventId: a batch sent again counts its duplicates.",
+        ),
+        (post, wire.AGENT_DETAIL): Operation(
+            "One agent, why ccms believes its state, and its newest status events", detail,
+            success(ref("NativeAgentDetail")), tags=native,
+            example={"ccId": 1, "vdn": 1, "workNo": 101, "historyLimit": 5},
+            description="source and rawState are those of the status event the current"
+            " status comes from; an unknown agent answers 0100001.",
         ),
         (post, wire.TOKENS): Operation(
             "A view token for a browser (the stream and the long poll only)",

@@ -51,10 +51,11 @@ _LOCK = (
     f" (SELECT c, v, w FROM {_KEYS}) ORDER BY cc_id, vdn, work_no FOR UPDATE"
 )
 _INSERT_HISTORY = (
-    "INSERT INTO status_history (cc_id, vdn, work_no, at, cti_status, reason, event_id, applied)"
-    " SELECT c, v, w, a, s, r, e, p FROM unnest($1::integer[], $2::integer[], $3::integer[],"
-    " $4::bigint[], $5::smallint[], $6::integer[], $7::text[], $8::boolean[])"
-    " WITH ORDINALITY AS t(c, v, w, a, s, r, e, p, n) ORDER BY n"
+    "INSERT INTO status_history (cc_id, vdn, work_no, at, cti_status, reason, event_id, applied,"
+    " source, raw_state) SELECT c, v, w, a, s, r, e, p, o, x FROM unnest($1::integer[],"
+    " $2::integer[], $3::integer[], $4::bigint[], $5::smallint[], $6::integer[], $7::text[],"
+    " $8::boolean[], $9::text[], $10::text[])"
+    " WITH ORDINALITY AS t(c, v, w, a, s, r, e, p, o, x, n) ORDER BY n"
 )
 _TAKE_CHANGES = "UPDATE change_counter SET seq = seq + $1 RETURNING seq"
 _SET_AGENT = (
@@ -134,4 +135,6 @@ def _history_arrays(history: list[StatusChange]) -> tuple[list[Any], ...]:
         [h.reason for h in history],
         [h.event_id for h in history],
         [h.applied for h in history],
+        [h.source for h in history],
+        [h.raw_state for h in history],
     )

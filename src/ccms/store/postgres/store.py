@@ -29,7 +29,14 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from ccms.domain.agent import AgentEvent, AgentRecord, AgentState, SkillMember, StatusChange
+from ccms.domain.agent import (
+    AgentEvent,
+    AgentHistory,
+    AgentRecord,
+    AgentState,
+    SkillMember,
+    StatusChange,
+)
 from ccms.domain.changes import ChangePage, Snapshot, ViewToken
 from ccms.errors import StoreUnavailableError
 from ccms.store.base import IngestResult, SchemaStatus
@@ -315,6 +322,11 @@ class PostgresStore:
 
     async def history(self, cc_id: int, vdn: int, work_no: int, limit: int) -> list[StatusChange]:
         return await self._read(lambda conn: views.history(conn, cc_id, vdn, work_no, limit))
+
+    async def agent_history(
+        self, cc_id: int, vdn: int, work_no: int, limit: int
+    ) -> AgentHistory | None:
+        return await self._read(lambda conn: views.agent_history(conn, cc_id, vdn, work_no, limit))
 
     async def ping(self) -> None:
         await self._read(lambda conn: conn.fetchval("SELECT 1 FROM agent LIMIT 1"))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ccms.domain.agent import AgentRecord, AgentState, SkillMember, StatusChange
+from ccms.domain.agent import AgentHistory, AgentRecord, AgentState, SkillMember, StatusChange
 
 AGENT_COLUMNS = (
     "cc_id, vdn, work_no, created_at, cti_status, status_at, status_event_at, prev_status,"
@@ -57,9 +57,17 @@ _LIST_STATES = (
 )
 _LIST_ALL = _LIST_STATES.format(where="cc_id = $1 AND vdn = $2")
 _LIST_IN_STATUS = _LIST_STATES.format(where="cc_id = $1 AND vdn = $2 AND cti_status = $5")
+_HISTORY_COLUMNS = (
+    "event_id, cc_id, vdn, work_no, at, cti_status, reason, applied, source, raw_state"
+)
 _HISTORY = (
-    "SELECT event_id, cc_id, vdn, work_no, at, cti_status, reason, applied FROM status_history"
+    f"SELECT {_HISTORY_COLUMNS} FROM status_history"
     " WHERE cc_id = $1 AND vdn = $2 AND work_no = $3 ORDER BY at DESC, id DESC LIMIT $4"
+)
+# The newest status event applied: why ccms believes the current status.
+_CAUSE = (
+    f"SELECT {_HISTORY_COLUMNS} FROM status_history"
+    " WHERE cc_id = $1 AND vdn = $2 AND work_no = $3 AND applied ORDER BY at DESC, id DESC LIMIT 1"
 )
 
 
@@ -114,3 +122,20 @@ async def list_agent_states(
 async def history(conn: Any, cc_id: int, vdn: int, work_no: int, limit: int) -> list[StatusChange]:
     rows = await conn.fetch(_HISTORY, cc_id, vdn, work_no, limit)
     return [StatusChange(*r) for r in rows]
+
+
+async def agent_history(
+    conn: Any, cc_id: int, vdn: int, work_no: int, limit: int
+) -> AgentHistory | None:
+    """The agent, its newest ``limit`` status events and the newest one applied, from one
+    read transaction (a snapshot: a batch committing meanwhile is in none or all of them)."""
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        row = await conn.fetchrow(_SELECT_AGENT, cc_id, vdn, work_no)
+        if row is None:
+            return None
+        history = [StatusChange(*r) for r in await conn.fetch(_HISTORY, cc_id, vdn, work_no, limit)]
+        cause = next((h for h in history if h.applied), None)
+        if cause is None:
+            found = await conn.fetchrow(_CAUSE, cc_id, vdn, work_no)
+            cause = None if found is None else StatusChange(*found)
+    return AgentHistory(record(row), history, cause)

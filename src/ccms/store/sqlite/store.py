@@ -46,6 +46,7 @@ import orjson
 
 from ccms.domain.agent import (
     AgentEvent,
+    AgentHistory,
     AgentKey,
     AgentRecord,
     AgentState,
@@ -79,8 +80,20 @@ _SELECT_IN_SKILLS = (
     f" AND work_no IN ({views.SKILL_MEMBERS}) ORDER BY work_no"
 )
 _INSERT_HISTORY = (
-    "INSERT INTO status_history (cc_id, vdn, work_no, at, cti_status, reason, event_id, applied)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO status_history (cc_id, vdn, work_no, at, cti_status, reason, event_id, applied,"
+    " source, raw_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_HISTORY_COLUMNS = (
+    "event_id, cc_id, vdn, work_no, at, cti_status, reason, applied, source, raw_state"
+)
+_AGENT_HISTORY = (
+    f"SELECT {_HISTORY_COLUMNS} FROM status_history WHERE cc_id = ? AND vdn = ? AND work_no = ?"
+    " ORDER BY at DESC, id DESC LIMIT ?"
+)
+# The newest status event applied: why ccms believes the current status.
+_CAUSE = (
+    f"SELECT {_HISTORY_COLUMNS} FROM status_history WHERE cc_id = ? AND vdn = ? AND work_no = ?"
+    " AND applied ORDER BY at DESC, id DESC LIMIT 1"
 )
 _INSERT_APPLIED = "INSERT INTO applied_event (cc_id, vdn, event_id, applied_at) VALUES (?, ?, ?, ?)"
 _SELECT_APPLIED = (
@@ -128,7 +141,14 @@ def _row(r: AgentRecord, seq: int) -> tuple[Any, ...]:
 
 
 def _history_row(h: StatusChange) -> tuple[Any, ...]:
-    return (h.cc_id, h.vdn, h.work_no, h.at, h.cti_status, h.reason, h.event_id, int(h.applied))
+    return (
+        h.cc_id, h.vdn, h.work_no, h.at, h.cti_status, h.reason, h.event_id, int(h.applied),
+        h.source, h.raw_state,
+    )  # fmt: skip
+
+
+def _status_change(r: Sequence[Any]) -> StatusChange:
+    return StatusChange(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9])
 
 
 def _unavailable(exc: BaseException) -> StoreUnavailableError:
@@ -552,15 +572,31 @@ class SQLiteStore:
 
     async def history(self, cc_id: int, vdn: int, work_no: int, limit: int) -> list[StatusChange]:
         def run(conn: sqlite3.Connection) -> list[StatusChange]:
-            rows = conn.execute(
-                "SELECT event_id, cc_id, vdn, work_no, at, cti_status, reason, applied"
-                " FROM status_history WHERE cc_id = ? AND vdn = ? AND work_no = ?"
-                " ORDER BY at DESC, id DESC LIMIT ?",
-                (cc_id, vdn, work_no, limit),
-            ).fetchall()
-            return [
-                StatusChange(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7])) for r in rows
-            ]
+            rows = conn.execute(_AGENT_HISTORY, (cc_id, vdn, work_no, limit))
+            return [_status_change(r) for r in rows]
+
+        return await self._read(run)
+
+    async def agent_history(
+        self, cc_id: int, vdn: int, work_no: int, limit: int
+    ) -> AgentHistory | None:
+        key = (cc_id, vdn, work_no)
+
+        def run(conn: sqlite3.Connection) -> AgentHistory | None:
+            conn.execute("BEGIN")  # one read transaction: the agent and its history agree
+            try:
+                row = conn.execute(_SELECT_AGENT, key).fetchone()
+                if row is None:
+                    return None
+                history = [_status_change(r) for r in conn.execute(_AGENT_HISTORY, (*key, limit))]
+                cause = next((h for h in history if h.applied), None)
+                if cause is None:
+                    found = conn.execute(_CAUSE, key).fetchone()
+                    cause = None if found is None else _status_change(found)
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            return AgentHistory(_record(row), history, cause)
 
         return await self._read(run)
 
