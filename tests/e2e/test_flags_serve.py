@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +47,10 @@ def log_entries(server: Server) -> list[dict[str, Any]]:
         cursor = page["nextSeq"]
 
 
+def metrics(server: Server) -> str:
+    return httpx.get(server.url + "/metrics", timeout=5).text
+
+
 def flag_entries(server: Server) -> list[dict[str, Any]]:
     return [e for e in log_entries(server) if e.get("kind") == "flag"]
 
@@ -79,11 +82,17 @@ def test_a_flag_is_raised_by_time_alone_within_a_second_and_cleared_by_the_next_
             server.url, STREAM, TENANT, signer.get_headers(STREAM, TENANT)
         ).snapshot()
         assert agents[0]["flags"] == [flag["flag"]]
+        wait_until(lambda: 'ccms_agents_flagged{flag="ringing-long"} 1.0' in metrics(server))
+        assert 'ccms_agents{state="ringing",vdn="1/1"} 1.0' in metrics(server)
         signer.events(agent_events("idle", [101], now_ms(), IDLE, skills=[1]))
         cleared = reader.until(lambda b: b.kind == "change").pop().json
         assert cleared["prev"]["flags"] == [flag["flag"]] and cleared["cur"]["flags"] == []
         time.sleep(0.5)  # nothing more is raised for the idle agent
         assert [e["seq"] for e in flag_entries(server)] == [flag["seq"]]
+        scraped = metrics(server)
+        assert 'ccms_agents_flagged{flag="ringing-long"} 0.0' in scraped
+        assert 'ccms_state_duration_seconds_count{state="ringing"} 1.0' in scraped
+        assert 'ccms_state_duration_seconds_bucket{le="1.0",state="ringing"} 0.0' in scraped
     finally:
         reader.close()
 
@@ -106,6 +115,8 @@ def test_two_workers_raise_each_flag_once(server_factory: Any, tmp_path: Path) -
     entries = raise_many([server], 50)
     assert sorted(e["key"]["agentId"] for e in entries) == list(range(101, 151))
     assert {e["flag"]["name"] for e in entries} == {"ringing-long"}
+    for _ in range(4):  # either worker's scrape: the floor's count, not a sum over workers
+        assert 'ccms_agents_flagged{flag="ringing-long"} 50.0' in metrics(server)
 
 
 @pytest.mark.postgres
@@ -152,8 +163,8 @@ def test_a_flags_file_with_an_error_stops_serve_at_start_with_one_line(
 
 
 @pytest.fixture(params=[1, 2], ids=["one-process", "two-workers"])
-def workers(request: pytest.FixtureRequest) -> Iterator[int]:
-    yield int(request.param)
+def workers(request: pytest.FixtureRequest) -> int:
+    return int(request.param)
 
 
 def test_sighup_reads_the_flags_file_again_and_a_file_refused_keeps_the_thresholds(
