@@ -200,6 +200,10 @@ class ChangeFeed:
             self.seq = newest
             return
         if newest < self.seq:
+            # A read that began before a commit this process has already heard of (the
+            # writer's offer came in while it ran) is older than the feed: read again.
+            newest = await reader.change_seq()
+        if newest < self.seq:
             log.warning("change sequence went back from %d to %d: reporting all", self.seq, newest)
             self.seq = 0
         elif newest == self.seq:
