@@ -701,7 +701,7 @@ async def components(
 # -- report --------------------------------------------------------------------------------
 
 
-SECTIONS = ("query", "intake", "scale", "monitor", "profile", "stream")
+SECTIONS = ("query", "intake", "scale", "monitor", "profile", "stream", "flags")
 
 
 def previous_results(sections: set[str]) -> dict[str, Any]:
@@ -930,6 +930,11 @@ def report(results: dict[str, Any]) -> str:
         import stream_bench
 
         lines += stream_bench.report(stream, verdict)
+    flags = results.get("flags")
+    if flags:
+        import flag_bench
+
+        lines += flag_bench.report(flags)
     lines += analysis(results)
     commands = [c for cmds in results.get("commands", {}).values() for c in cmds] or COMMANDS
     lines += ["## Commands", "", "```", *dict.fromkeys(commands), "```", ""]
@@ -1089,6 +1094,10 @@ def main() -> int:
             import stream_bench
 
             results["stream"] = stream_bench.run(work, AK, sk, creds, pg_url, quick)
+        if "flags" in sections:
+            import flag_bench
+
+            results["flags"] = flag_bench.run(work, quick)
         COMMANDS[:] = [scrub(c, work) for c in COMMANDS]
         for section in sections:
             results.setdefault("measured", {})[section] = results["machine"]["date"]

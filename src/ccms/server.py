@@ -26,6 +26,7 @@ import errno
 import ipaddress
 import logging
 import logging.config
+import os
 import signal
 import socket
 import ssl
@@ -56,6 +57,7 @@ from ccms.settings import (
 )
 from ccms.store import backends
 from ccms.store.base import Store
+from ccms.thresholds import FlagConfig
 
 if sys.platform != "win32":
     import resource
@@ -185,11 +187,15 @@ def build_app(
     clock: Callable[[], float] = time.time,
     credentials: CredentialsFile | None = None,
     metrics: Metrics | None = None,
+    flag_config: FlagConfig | None = None,
 ) -> App:
     """The app over ``store`` (by default the one ``settings.store`` names). Given the
     ``credentials`` file ``keys`` were read from, the app reads it again when it changes."""
     store = open_store(settings) if store is None else store
-    return create_app(settings, store, keys, clock=clock, metrics=metrics, credentials=credentials)
+    return create_app(
+        settings, store, keys, clock=clock, metrics=metrics, credentials=credentials,
+        flag_config=flag_config,
+    )  # fmt: skip
 
 
 def credentials_file(settings: Settings) -> CredentialsFile:
@@ -207,7 +213,28 @@ def app_from_environ() -> App:
     app = build_app(settings, credentials.load(), credentials=credentials, metrics=metrics)
     with contextlib.suppress(RuntimeError):  # no running loop: not in a worker
         _close_streams_on_stop(app)
+        _reload_flags_on_hup(app)
     return app
+
+
+def _reload_flags_on_hup(app: App) -> None:
+    """From now on, SIGHUP reads the flags file again (every worker: the parent of
+    ``--workers N`` hands the signal on to each of them)."""
+    if sys.platform != "win32":
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, app.reload_flags)
+
+
+class _Workers(Multiprocess):
+    """uvicorn's supervisor of the worker processes, whose SIGHUP reads the flags file
+    again in every worker (uvicorn's own would restart them, ending every stream)."""
+
+    def handle_hup(self) -> None:
+        log.info("SIGHUP: the workers read the flags file again")
+        for process in self.processes:
+            pid = process.pid
+            if pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGHUP)
 
 
 def _close_streams_on_stop(app: App) -> None:
@@ -237,8 +264,9 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         with super().capture_signals():
-            with contextlib.suppress(ValueError):  # not the main thread: no signals
+            with contextlib.suppress(ValueError, RuntimeError):  # not the main thread
                 _close_streams_on_stop(self._app)
+                _reload_flags_on_hup(self._app)
             yield
 
 
@@ -398,6 +426,7 @@ def serve(settings: Settings) -> None:
     check(settings)
     credentials = credentials_file(settings)
     keys = credentials.load()
+    flags = FlagConfig(settings.flags_file)  # a file refused: one line, before anything
     store = open_store(settings)
     sockets = listen(settings.host, settings.port)
     try:
@@ -406,7 +435,7 @@ def serve(settings: Settings) -> None:
         # every worker process inherits the limit, and the limits computed from it
         limits = http_limits(settings, raise_fd_limit(settings.max_connections + FD_RESERVE))
         if settings.workers == 1:
-            app = build_app(settings, keys, store=store, credentials=credentials)
+            app = build_app(settings, keys, store=store, credentials=credentials, flag_config=flags)
             _Server(server_config(app, settings, limits), app).run(sockets=sockets)
             return
         for sock in sockets:
@@ -417,7 +446,7 @@ def serve(settings: Settings) -> None:
                 config = server_config(
                     WORKER_FACTORY, settings, limits, factory=True, workers=settings.workers
                 )
-                Multiprocess(config, sockets=[config.bind_socket()]).run()
+                _Workers(config, sockets=[config.bind_socket()]).run()
     finally:
         for sock in sockets:
             sock.close()

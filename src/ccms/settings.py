@@ -287,6 +287,14 @@ SETTINGS: tuple[Setting, ...] = (
         " again, a removed key's streams and view tokens end (0: read once, at start).",
         metavar="SECONDS",
     ),
+    Setting(
+        "flags_file",
+        str,
+        "",
+        "TOML file of the flags' thresholds per VDN and skill queue (an empty file: the"
+        " documented defaults; no file: no flags); read again on SIGHUP.",
+        metavar="FILE",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -336,6 +344,7 @@ class Settings:
     view_token_ttl_s: int = 43200
     view_token_max_ttl_s: int = 86400
     credentials_reload_s: float = 2.0
+    flags_file: str = ""
 
     @property
     def tls(self) -> bool:

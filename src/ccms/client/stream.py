@@ -7,6 +7,9 @@ What a subscriber iterates over (``Client.stream``, ``AsyncClient.stream``):
   and after a reset.
 - :class:`StreamChange`: one change of one agent, the state before and after, in ``seq``
   order. Snapshot + the changes after it = the current state.
+- :class:`StreamFlagChange`: a flag of an agent raised by time alone (its threshold
+  crossed, no event), in the same ``seq`` order. A flag clears with the agent's next
+  change, whose ``cur.flags`` no longer has it.
 - :class:`StreamReset`: the server dropped the cursor (``cursor-expired``: older than the
   replay window; ``slow-consumer``: the subscriber fell behind). A fresh snapshot follows,
   on the same connection or on the next one: replace the state, do not merge.
@@ -19,6 +22,7 @@ from the connections, and how a subscription resumes, is :mod:`ccms.client.subsc
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +38,8 @@ __all__ = [
     "ChangesPage",
     "StreamAgent",
     "StreamChange",
+    "StreamFlag",
+    "StreamFlagChange",
     "StreamItem",
     "StreamReset",
     "StreamSnapshot",
@@ -43,6 +49,28 @@ __all__ = [
 
 
 # -- the typed items -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamFlag:
+    """A flag of an agent: its ``name`` (``ringing-long``...), ``level`` (``warning`` or
+    ``alert``) and ``since`` (ms, the moment its threshold was crossed)."""
+
+    name: str
+    level: str
+    since: int
+
+    @classmethod
+    def from_wire(cls, data: object) -> StreamFlag:
+        raw = _object(data, "flag")
+        name, level = _text(raw, "name"), _text(raw, "level")
+        if name is None or level is None:
+            raise ValueError(f"a flag needs a name and a level, got {raw!r}")
+        return cls(name, level, _int(raw, "since"))
+
+
+def _flags(value: object) -> tuple[StreamFlag, ...]:
+    return tuple(StreamFlag.from_wire(item) for item in _list(value, "flags"))
 
 
 @dataclass(frozen=True)
@@ -69,7 +97,7 @@ class StreamAgent:
     reason: int | None
     skills: tuple[int, ...]
     calls: tuple[str, ...]
-    flags: tuple[str, ...]
+    flags: tuple[StreamFlag, ...]
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -109,7 +137,7 @@ class StreamAgent:
             reason=None if reason is None else _int(raw, "reason"),
             skills=_ints(raw.get("skills", []), "skills"),
             calls=_strings(raw.get("calls", []), "calls"),
-            flags=_strings(raw.get("flags", []), "flags"),
+            flags=_flags(raw.get("flags", [])),
             raw=dict(raw),
         )  # fmt: skip
 
@@ -184,6 +212,34 @@ class StreamChange:
         )
 
 
+@dataclass(frozen=True)
+class StreamFlagChange:
+    """A flag of one agent raised (``raised``) by time alone: ``seq`` (in the order of the
+    changes), ``at`` (ms, the moment its threshold was crossed), the agent's key, the flag.
+    The agent's state did not change; its next change clears the flag."""
+
+    seq: int
+    at: int
+    key: AgentKey
+    flag: StreamFlag
+    raised: bool = True
+
+    @classmethod
+    def from_wire(cls, data: object) -> StreamFlagChange:
+        raw = _object(data, "flag change")
+        key = _object(raw.get("key"), "key")
+        raised = raw.get("raised", True)
+        if not isinstance(raised, bool):
+            raise ValueError(f"raised must be true or false, got {raised!r}")
+        return cls(
+            seq=_int(raw, "seq"),
+            at=_int(raw, "at"),
+            key=AgentKey(_int(key, "ccId"), _int(key, "vdn"), _int(key, "agentId")),
+            flag=StreamFlag.from_wire(raw.get("flag")),
+            raised=raised,
+        )
+
+
 ResetReason = Literal["cursor-expired", "slow-consumer"]
 
 
@@ -213,19 +269,26 @@ class StreamStatus:
         return self.state == "live"
 
 
-StreamItem = StreamSnapshot | StreamChange | StreamReset | StreamStatus
+StreamItem = StreamSnapshot | StreamChange | StreamFlagChange | StreamReset | StreamStatus
 
 
 @dataclass(frozen=True)
 class ChangesPage:
     """The answer of the long-poll route (``GET /ccms/v1/changes``): the changes after the
     cursor, in ``seq`` order, and ``next_seq``, the cursor of the next call. ``reset``:
-    the cursor was too old; ``snapshot`` is then the whole state to start again from."""
+    the cursor was too old; ``snapshot`` is then the whole state to start again from.
+    ``flags``: the flags raised among them (entries of ``kind`` ``flag``), in ``seq``
+    order; :meth:`items` gives both in one order."""
 
     changes: tuple[StreamChange, ...]
     next_seq: int
     reset: bool
     snapshot: StreamSnapshot | None
+    flags: tuple[StreamFlagChange, ...] = ()
+
+    def items(self) -> list[StreamChange | StreamFlagChange]:
+        """The changes and the flags raised, in ``seq`` order (for :meth:`StreamView.apply`)."""
+        return sorted([*self.changes, *self.flags], key=lambda item: item.seq)
 
     @classmethod
     def from_wire(cls, data: object) -> ChangesPage:
@@ -236,12 +299,15 @@ class ChangesPage:
         snapshot = raw.get("snapshot")
         if reset and snapshot is None:
             raise ValueError("a reset without a snapshot")
-        changes = _list(raw.get("changes", []), "changes")
+        entries = _list(raw.get("changes", []), "changes")
+        flagged = [e for e in entries if isinstance(e, dict) and e.get("kind") == "flag"]
         return cls(
-            changes=tuple(StreamChange.from_wire(change) for change in changes),
+            changes=tuple(StreamChange.from_wire(e) for e in entries
+                          if not (isinstance(e, dict) and e.get("kind") is not None)),
             next_seq=_int(raw, "nextSeq"),
             reset=reset,
             snapshot=None if snapshot is None else StreamSnapshot.from_wire(snapshot),
+            flags=tuple(StreamFlagChange.from_wire(e) for e in flagged),
         )  # fmt: skip
 
 
@@ -276,8 +342,19 @@ class StreamView:
             self.clock_offset_ms = item.server_time - int(self._clock() * 1000)
             return True
         if isinstance(item, StreamChange):
-            self.agents[item.cur.work_no] = item.cur
+            self.agents[item.cur.work_no] = item.cur  # its flags as of the change: the
+            self.seq = item.seq  # flags of the state it left are cleared
+            return True
+        if isinstance(item, StreamFlagChange):
             self.seq = item.seq
+            agent = self.agents.get(item.key.work_no)
+            if agent is None:
+                return False
+            others = tuple(f for f in agent.flags if f.name != item.flag.name)
+            flags = (*others, item.flag) if item.raised else others
+            if flags == agent.flags:
+                return False
+            self.agents[item.key.work_no] = dataclasses.replace(agent, flags=flags)
             return True
         if isinstance(item, StreamReset):
             self.synced = False

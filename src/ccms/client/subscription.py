@@ -53,6 +53,7 @@ from ccms.client.sse import Bookmark, Comment, Event, Retry, SSEError, SSEItem, 
 from ccms.client.stream import (
     StreamAgent,
     StreamChange,
+    StreamFlagChange,
     StreamItem,
     StreamReset,
     StreamSnapshot,
@@ -273,12 +274,14 @@ class StreamSession:
     def _event(self, sse: Event) -> StreamItem | None:
         if sse.type == "error":
             raise stream_error(sse.data)
-        if sse.type not in ("snapshot", "change", "reset"):
+        if sse.type not in ("snapshot", "change", "flag", "reset"):
             return None  # an event a newer server added: not for this client
         try:
             data = orjson.loads(sse.data)
             if sse.type == "change":
                 return self._change(data, sse.id)
+            if sse.type == "flag":
+                return self._flag(data, sse.id)
             if sse.type == "snapshot":
                 return self._snapshot_part(data)
             return self._reset(data)
@@ -295,6 +298,15 @@ class StreamSession:
             return None  # already delivered (a resume that overlapped): never twice
         self.cursor = change.seq
         return change
+
+    def _flag(self, data: object, sse_id: str) -> StreamFlagChange | None:
+        flag = StreamFlagChange.from_wire(data)
+        if _seq(sse_id) not in (None, flag.seq):
+            raise ValueError(f"its id {sse_id} is not its seq {flag.seq}")
+        if self.cursor is not None and flag.seq <= self.cursor:
+            return None  # already delivered: never twice
+        self.cursor = flag.seq
+        return flag
 
     def _snapshot_part(self, data: object) -> StreamSnapshot | None:
         raw = _object(data, "snapshot")

@@ -20,16 +20,21 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 
 from ccms.domain.agent import AgentKey, AgentRecord
+from ccms.domain.flags import FlagRaise
 
 
 class AgentChange(NamedTuple):
-    """One applied change of an agent, as the change log holds it."""
+    """One entry of the change log: an applied change of an agent or, with ``flag``, a
+    flag of the agent raised (by a flag timer, with no event: ``at`` is the moment its
+    threshold was crossed, ``event_id`` is empty, ``prev`` is ``None`` and ``cur`` the
+    agent's record, unchanged)."""
 
     seq: int  # store-wide, gap-free, commit order; one per applied change
     at: int  # ms, the time of the event that caused it
     event_id: str  # the event that caused it
     prev: AgentRecord | None  # the agent before (None: not known before)
     cur: AgentRecord  # the agent after
+    flag: FlagRaise | None = None  # a flag entry (the agent's state did not change)
 
     @property
     def key(self) -> AgentKey:
@@ -88,3 +93,16 @@ def replay(agents: MutableMapping[AgentKey, AgentRecord], changes: Iterable[Agen
     """Apply ``changes`` in order to ``agents`` (a snapshot's, by key): ``record := cur``."""
     for change in changes:
         agents[change.key] = change.cur
+
+
+def state_exits(log: Iterable[AgentChange]) -> list[tuple[int, int]]:
+    """``(CTI status left, ms spent in it)`` for each change of ``log`` that ended a status
+    (an agent's first status, and flag entries, end none)."""
+    exits = []
+    for change in log:
+        prev, cur = change.prev, change.cur
+        if prev is None or change.flag is not None or prev.status_at is None:
+            continue
+        if cur.status_at != prev.status_at and cur.prev_status is not None:
+            exits.append((cur.prev_status, cur.prev_duration_ms or 0))
+    return exits

@@ -52,6 +52,7 @@ from ccms.errors import (
     RateLimitedError,
     UnsupportedMediaTypeError,
 )
+from ccms.flagtimer import FlagTimer
 from ccms.http.envelope import FAILURES, JSON_TYPE, failure
 from ccms.http.hub import Hub, Subscriber
 from ccms.http.metrics import Metrics
@@ -70,6 +71,7 @@ from ccms.http.schemas.fields import parse_body
 from ccms.services import Services
 from ccms.settings import Settings
 from ccms.store.base import Store
+from ccms.thresholds import FlagConfig
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +96,7 @@ class App:
         metrics: Metrics,
         routes: Iterable[Route],
         credentials: CredentialsFile | None = None,
+        flag_config: FlagConfig | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -106,14 +109,22 @@ class App:
         self.limiter = RateLimiter(
             settings.rate_limit, settings.rate_burst, window_s=2 * settings.clock_skew
         )
+        self.flag_config = flag_config or FlagConfig()
+        flags = self.flag_config.flags_of
         self.hub = Hub(
             store,
             metrics,
             self.services.now_ms,
             queue=settings.stream_queue,
             max_per_key=settings.stream_max_per_key,
+            flags=flags,
         )
-        self.context = Context(settings, self.services, store, metrics, self.hub)
+        # Flag timers run only where thresholds are configured (a flags file).
+        self.flag_timer: FlagTimer | None = None
+        if self.flag_config.configured:
+            self.flag_timer = FlagTimer(store, self.flag_config, self.services.now_ms)
+            metrics.follow_flags(self.flag_timer.schedule)
+        self.context = Context(settings, self.services, store, metrics, self.hub, flags)
         self.table = RouteTable(routes)
         self._paths = self.table.paths
         self._credentials = credentials
@@ -132,6 +143,8 @@ class App:
         if not self._started:
             await self.store.open()
             self.hub.reopen()
+            if self.flag_timer is not None:
+                self.flag_timer.start()
             self._started = True
             if self._credentials is not None and self.settings.credentials_reload_s > 0:
                 self._watching = asyncio.create_task(
@@ -141,6 +154,8 @@ class App:
     async def shutdown(self) -> None:
         if self._started:
             await self.close_streams()
+            if self.flag_timer is not None:
+                await self.flag_timer.stop()
             if self._watching is not None:
                 self._watching.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -152,6 +167,10 @@ class App:
     async def close_streams(self) -> None:
         """End every open stream and waiting long-poll (the server is stopping)."""
         await self.hub.stop()
+
+    def reload_flags(self) -> bool:
+        """Read the flags file again (SIGHUP); a file refused keeps the thresholds in use."""
+        return self.flag_config.reload()
 
     def close_streams_soon(self) -> None:
         """:meth:`close_streams` from outside the event loop's tasks (a signal handler)."""
@@ -450,10 +469,13 @@ def create_app(
     metrics: Metrics | None = None,
     routes: Iterable[Route] | None = None,
     credentials: CredentialsFile | None = None,
+    flag_config: FlagConfig | None = None,
 ) -> App:
     """Wire the application: the one place where settings, store and keys meet.
     ``routes`` default to the full table of ``ccms.http.routes``; ``credentials``, the
-    file ``keys`` came from, is followed for changes (``credentials_reload_s``)."""
+    file ``keys`` came from, is followed for changes (``credentials_reload_s``);
+    ``flag_config``, the thresholds of the flags (by default those of
+    ``settings.flags_file``), is read again by :meth:`App.reload_flags` (SIGHUP)."""
     return App(
         settings,
         store,
@@ -462,4 +484,5 @@ def create_app(
         metrics or Metrics(),
         route_table(settings) if routes is None else routes,
         credentials,
+        FlagConfig(settings.flags_file) if flag_config is None else flag_config,
     )

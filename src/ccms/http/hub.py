@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 from ccms.auth import AccessKey
 from ccms.domain.changes import AgentChange, ViewToken
+from ccms.domain.flags import FlagsOf, no_flags
 from ccms.errors import CCMSError, RateLimitedError, StoreUnavailableError
 from ccms.http.metrics import Metrics
 from ccms.http.schemas.stream import EncodedChange, Filter, encode_change
@@ -127,8 +128,10 @@ class Hub:
         queue: int,
         max_per_key: int,
         page: int = READ_PAGE,
+        flags: FlagsOf = no_flags,
     ) -> None:
         self._store = store
+        self._flags = flags  # an agent's flags, in the changes it encodes
         self._metrics = metrics
         self._now_ms = now_ms
         self._queue = queue
@@ -316,7 +319,7 @@ class Hub:
             subs = tenants.get((cur.cc_id, cur.vdn))
             if not subs:
                 continue
-            encoded = encode_change(change, now)
+            encoded = encode_change(change, now, self._flags)
             for sub in subs:
                 if not sub.filter.everything and not sub.filter.change(encoded):
                     continue

@@ -1,13 +1,19 @@
-"""Prometheus metrics of one app: requests by route and result code, latency, intake.
+"""Prometheus metrics of one app: requests by route and result code, latency, intake,
+the live stream, and the floor (agents per state and VDN, agents flagged, time in state).
 
 With ``ccms serve --workers N`` the workers share a folder of metric files (the
 ``prometheus_client`` multiprocess mode, chosen by ``PROMETHEUS_MULTIPROC_DIR``) so a
-scrape of any worker reports the sum over all of them.
+scrape of any worker reports the sum over all of them. The floor's gauges are the same in
+every worker (each follows the whole store): the worker scraped writes its own just
+before the scrape, and the scrape reports the most recent value (``mostrecent``), never a
+sum over workers. The time in state is observed by the worker that applied the batch
+ending the state, so it is counted once.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -19,8 +25,27 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from ccms.domain.flags import FLAG_NAMES
+
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# Seconds in a state, at its end: a ring (seconds) to a shift (hours).
+_STATE_BUCKETS = (1, 5, 10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800)
+# The state words of the floor's metrics (the wallboard's groups of CTI statuses 0..10).
+STATE_OF_CTI = (
+    "signed-out", "idle", "talking", "ringing", "ringing", "talking", "wrap-up", "busy",
+    "rest", "study", "wrap-up",
+)  # fmt: skip
+
+
+class FlagCounts(Protocol):
+    """What the flag timers count (``ccms.flagtimer.FlagSchedule``)."""
+
+    @property
+    def in_state(self) -> Mapping[tuple[str, str], int]: ...  # (VDN label, state) -> agents
+
+    @property
+    def flagged(self) -> Sequence[int]: ...  # agents per flag, in FLAG_NAMES order
 
 
 class Metrics:
@@ -70,8 +95,24 @@ class Metrics:
             " oldest change)",
             buckets=_LAG_BUCKETS, registry=own,
         )  # fmt: skip
+        # the floor (with a flags file: the flag timers follow every agent)
+        self.agents_in_state = Gauge(
+            "ccms_agents", "Signed-in agents, by VDN ('ccId/vdn', at most 100, then 'other')"
+            " and state", ["vdn", "state"], registry=own, multiprocess_mode="mostrecent",
+        )  # fmt: skip
+        self.agents_flagged = Gauge(
+            "ccms_agents_flagged", "Agents with a flag raised, by flag", ["flag"],
+            registry=own, multiprocess_mode="mostrecent",
+        )  # fmt: skip
+        self.state_seconds = Histogram(
+            "ccms_state_duration_seconds", "Time an agent spent in a state, at its end",
+            ["state"], buckets=_STATE_BUCKETS, registry=own,
+        )  # fmt: skip
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._histograms: dict[str, Any] = {}
+        self._flags: FlagCounts | None = None
+        self._flag_names: Sequence[str] = ()
+        self._in_state_seen: set[tuple[str, str]] = set()
 
     def observe(self, route: str, code: str, http_status: int, seconds: float) -> None:
         key = (route, code, http_status)
@@ -84,5 +125,31 @@ class Metrics:
             histogram = self._histograms[route] = self.latency.labels(route)
         histogram.observe(seconds)
 
+    def state_exits(self, exits: Sequence[tuple[int, int]]) -> None:
+        """A batch ended these states: (CTI status, ms spent in it) each."""
+        for cti, ms in exits:
+            if 0 <= cti < len(STATE_OF_CTI):
+                self.state_seconds.labels(STATE_OF_CTI[cti]).observe(ms / 1000)
+
+    def follow_flags(self, counts: FlagCounts, names: Sequence[str] = ()) -> None:
+        """Report the floor's gauges from ``counts`` at each scrape (``names``: the
+        flags, in the order of ``counts.flagged``)."""
+        self._flags = counts
+        self._flag_names = names or FLAG_NAMES
+
+    def _refresh(self) -> None:
+        counts = self._flags
+        if counts is None:
+            return
+        now = dict(counts.in_state)
+        for labels in self._in_state_seen - now.keys():
+            self.agents_in_state.labels(*labels).set(0)
+        for labels, n in now.items():
+            self.agents_in_state.labels(*labels).set(n)
+        self._in_state_seen |= now.keys()
+        for name, n in zip(self._flag_names, counts.flagged, strict=True):
+            self.agents_flagged.labels(name).set(n)
+
     def render(self) -> bytes:
+        self._refresh()
         return bytes(generate_latest(self._scrape))

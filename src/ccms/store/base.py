@@ -17,18 +17,20 @@ and migrates its own schema, for ``ccms db``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ccms.domain.agent import (
     AgentEvent,
     AgentHistory,
+    AgentKey,
     AgentRecord,
     AgentState,
     SkillMember,
     StatusChange,
 )
-from ccms.domain.changes import ChangePage, Snapshot, ViewToken
+from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken
+from ccms.domain.flags import FlagsOf
 from ccms.store.changes import ChangeSet, ChangeStream
 
 
@@ -36,6 +38,9 @@ from ccms.store.changes import ChangeSet, ChangeStream
 class IngestResult:
     accepted: int
     duplicates: int
+    # (CTI status left, ms spent in it) for each status the batch ended: the metrics'
+    # time in state at state exit, counted once, by the process that applied the batch
+    exits: tuple[tuple[int, int], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,21 @@ class Store(Protocol):
         """The VDN's agents, by work number, and the newest change number they are
         consistent with, from one read transaction: those agents plus the changes after
         that number, applied in order, are the agents at any later number."""
+
+    # -- flags (the flag timers) -------------------------------------------------------
+
+    async def signed_in_agents(self, after: AgentKey | None, limit: int) -> list[AgentRecord]:
+        """A page of at most ``limit`` signed-in agents of every tenant, in key order,
+        those after ``after`` (``None``: from the first)."""
+
+    async def raise_flags(
+        self, keys: Sequence[AgentKey], flags_of: FlagsOf, now_ms: int
+    ) -> list[AgentChange]:
+        """Raise, in one transaction, the flags the agents ``keys`` have at ``now_ms``
+        (``flags_of`` of their records as stored then) that were not raised before with
+        the same ``since``: one change-log entry each (``AgentChange.flag``), numbered as
+        changes are, the agent's record unchanged. Returns the entries written. Any
+        number of processes or nodes asking at once raise each flag once."""
 
     async def put_view_token(self, token: ViewToken) -> None:
         """Keep a view token (a token of the same hash is replaced); expired ones are

@@ -34,6 +34,7 @@ from typing import Any, Protocol
 import orjson
 
 from ccms.domain.agent import AgentKey, AgentRecord
+from ccms.domain.flags import Flag, FlagRaise
 from ccms.errors import StoreUnavailableError
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,19 @@ def decode_record(text: str | bytes) -> AgentRecord:
     values[18] = tuple(values[18])  # skills
     values[20] = tuple(values[20])  # calls
     return AgentRecord(*values)
+
+
+def encode_flag(flag: Flag) -> str:
+    """The flag of a ``flag`` entry as the change log stores it: ``[name, level, since]``."""
+    return orjson.dumps([flag.name, flag.level, flag.since]).decode()
+
+
+def decode_flag(text: str | bytes | None) -> FlagRaise | None:
+    """The flag of an entry (``None``: an agent change)."""
+    if text is None:
+        return None
+    name, level, since = orjson.loads(text)
+    return FlagRaise(Flag(name, level, since))
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +199,10 @@ class ChangeFeed:
         if self.seq is None:
             self.seq = newest
             return
+        if newest < self.seq:
+            # A read that began before a commit this process has already heard of (the
+            # writer's offer came in while it ran) is older than the feed: read again.
+            newest = await reader.change_seq()
         if newest < self.seq:
             log.warning("change sequence went back from %d to %d: reporting all", self.seq, newest)
             self.seq = 0

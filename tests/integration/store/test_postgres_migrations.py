@@ -124,7 +124,7 @@ async def test_migration_keeps_the_history_and_adds_source_and_raw_state(
                 (at, status, reason, event_id, applied),
             )
     store = PostgresStore(pg_schema.url)
-    assert (await store.schema_status()).pending == ("0005_history_source",)
+    assert (await store.schema_status()).pending[0] == "0005_history_source"
     await store.open()
     try:
         kept = await store.history(1, 1, 101, 10)

@@ -15,6 +15,8 @@ from ccms.client import (
     CtiStatus,
     StreamAgent,
     StreamChange,
+    StreamFlag,
+    StreamFlagChange,
     StreamReset,
     StreamSnapshot,
     StreamStatus,
@@ -29,12 +31,13 @@ pytestmark = pytest.mark.unit
 
 
 def test_an_agent_reads_with_python_names() -> None:
-    wire = agent(101, 5, since=1_000_000, reason=3, skills=[1, 2], calls=["c-1"], flags=["x"])
+    flag = {"name": "talking-long", "level": "warning", "since": 1_600_000}
+    wire = agent(101, 5, since=1_000_000, reason=3, skills=[1, 2], calls=["c-1"], flags=[flag])
     read = StreamAgent.from_wire(wire)
     assert read.key == AgentKey(1, 1, 101)
     assert (read.cti_status, read.status) == (CtiStatus.TALKING, AgentStatus.TALKING)
     assert (read.since, read.reason, read.skills, read.calls, read.flags) == (
-        1_000_000, 3, (1, 2), ("c-1",), ("x",),
+        1_000_000, 3, (1, 2), ("c-1",), (StreamFlag("talking-long", "warning", 1_600_000),),
     )  # fmt: skip
     assert read.login_date == 1_000_000 and read.signed_in
     assert read.seconds_in_state(1_065_500) == 65
@@ -128,3 +131,40 @@ def test_the_view_folds_snapshot_and_changes_into_the_current_agents() -> None:
     fresh = StreamSnapshot(95, 1_000_000, 900, (StreamAgent.from_wire(agent(103)),))
     view.apply(fresh)
     assert sorted(view.agents) == [103]  # a snapshot replaces, it does not merge
+
+
+def flag_wire(seq: int, work_no: int, name: str = "ringing-long", since: int = 20_000) -> Any:
+    return {"seq": seq, "at": since, "key": {"ccId": 1, "vdn": 1, "agentId": work_no},
+            "kind": "flag", "flag": {"name": name, "level": "warning", "since": since},
+            "raised": True}  # fmt: skip
+
+
+def test_the_view_raises_a_flag_on_its_agent_and_the_next_change_clears_it() -> None:
+    view = StreamView(clock=lambda: 0.0)
+    ringing = agent(101, 3, since=0)
+    view.apply(StreamSnapshot(5, 0, 900, (StreamAgent.from_wire(ringing),)))
+    raised = StreamFlagChange.from_wire(flag_wire(6, 101))
+    assert raised == StreamFlagChange(6, 20_000, AgentKey(1, 1, 101),
+                                      StreamFlag("ringing-long", "warning", 20_000))  # fmt: skip
+    assert view.apply(raised) is True
+    assert view.agents[101].flags == (raised.flag,) and view.seq == 6
+    assert view.apply(raised) is False  # the same flag again changes nothing
+    assert view.apply(StreamFlagChange.from_wire(flag_wire(7, 999))) is False  # not in view
+    assert view.seq == 7
+    answered = StreamChange.from_wire({"seq": 8, "at": 25_000,
+                                       "key": {"ccId": 1, "vdn": 1, "agentId": 101},
+                                       "prev": ringing, "cur": agent(101, 5, since=25_000)})  # fmt: skip
+    view.apply(answered)
+    assert view.agents[101].flags == ()  # cleared by the next state
+
+
+def test_a_long_poll_page_holds_its_flags_apart_and_in_order_with_the_changes() -> None:
+    change = {"seq": 8, "at": 25_000, "key": {"ccId": 1, "vdn": 1, "agentId": 102},
+              "prev": None, "cur": agent(102, 1)}  # fmt: skip
+    page = ChangesPage.from_wire(
+        {"changes": [flag_wire(7, 101), change, flag_wire(9, 102, "no-skill")],
+         "nextSeq": 9, "reset": False}
+    )  # fmt: skip
+    assert [c.seq for c in page.changes] == [8]
+    assert [f.seq for f in page.flags] == [7, 9]
+    assert [item.seq for item in page.items()] == [7, 8, 9]

@@ -23,6 +23,7 @@ from ccms.client import (
     PermissionDeniedError,
     ServerError,
     StreamChange,
+    StreamFlagChange,
     StreamReset,
     StreamSnapshot,
     StreamStatus,
@@ -366,3 +367,14 @@ async def test_the_async_stream_resumes_alike() -> None:
     assert script.header("last-event-id") == [None, "8"]
     assert waits == [1.0]
     await anyio.sleep(0)
+
+
+def test_a_flag_event_is_an_item_and_moves_the_cursor() -> None:
+    flag = {"seq": 9, "at": 30_000, "key": {"ccId": 1, "vdn": 1, "agentId": 101}, "kind": "flag",
+            "flag": {"name": "rest-long", "level": "warning", "since": 30_000}, "raised": True}  # fmt: skip
+    script = Script(([snapshot(7, [agent(101)]), change(8, 101, 8), block("flag", flag, 9)], None))
+    with client(script, []) as cms, cms.stream(1, 1) as items:
+        got = take(items, 4)
+        assert isinstance(got[3], StreamFlagChange)
+        assert (got[3].seq, got[3].flag.name, got[3].key.work_no) == (9, "rest-long", 101)
+        assert items.cursor == 9

@@ -15,6 +15,8 @@ async def post_events(ctx: Context, request: Request) -> Answer:
     result = await ctx.services.ingest(request.signed_key, events)
     ctx.metrics.events.labels("accepted").inc(result.accepted)
     ctx.metrics.events.labels("duplicate").inc(result.duplicates)
+    if result.exits:
+        ctx.metrics.state_exits(result.exits)
     return Answer(envelope.success({"accepted": result.accepted, "duplicates": result.duplicates}))
 
 

@@ -201,7 +201,7 @@ class EventStream:
         now = self._ctx.services.now_ms()
         chunk = self._write(
             [encoded for change in page.changes
-             if query.filter.change(encoded := encode_change(change, now))]
+             if query.filter.change(encoded := encode_change(change, now, self._ctx.flags))]
         )  # fmt: skip
         if page.changes:
             self.cursor = max(self.cursor, page.changes[-1].seq)
@@ -231,7 +231,7 @@ class EventStream:
         self._hub.leave(self._sub)
         snapshot = await ctx.store.snapshot(query.cc_id, query.vdn)
         parts = schema.snapshot_events(
-            snapshot, query.filter, ctx.services.now_ms(), ctx.settings.stream_window_s
+            snapshot, query.filter, ctx.services.now_ms(), ctx.settings.stream_window_s, ctx.flags
         )
         self.cursor = self.last_id = snapshot.seq
         if reset is None:
@@ -268,7 +268,7 @@ async def changes(ctx: Context, request: Request) -> Answer:
         return await _reset_answer(ctx, query)
     now = ctx.services.now_ms()
     found = [encoded for change in page.changes
-             if query.filter.change(encoded := encode_change(change, now))]  # fmt: skip
+             if query.filter.change(encoded := encode_change(change, now, ctx.flags))]  # fmt: skip
     if len(page.changes) == LONG_POLL_MAX:
         return Answer(schema.changes_answer(found, page.changes[-1].seq))
     if found or query.wait_s <= 0:
@@ -292,9 +292,9 @@ async def _wait(ctx: Context, request: Request, query: StreamQuery, cursor: int)
             page = await ctx.store.read_changes(cursor, LONG_POLL_MAX, query.cc_id, query.vdn)
             if page.expired:
                 return await _reset_answer(ctx, query)
-            now = ctx.services.now_ms()
+            now, flags, wanted = ctx.services.now_ms(), ctx.flags, query.filter.change
             found = [encoded for change in page.changes
-                     if query.filter.change(encoded := encode_change(change, now))]  # fmt: skip
+                     if wanted(encoded := encode_change(change, now, flags))]  # fmt: skip
             if found or len(page.changes) == LONG_POLL_MAX:
                 last = page.changes[-1].seq
                 return Answer(schema.changes_answer(found, last))
@@ -323,7 +323,7 @@ async def _wait(ctx: Context, request: Request, query: StreamQuery, cursor: int)
 
 async def _reset_answer(ctx: Context, query: StreamQuery) -> Answer:
     snapshot = await ctx.store.snapshot(query.cc_id, query.vdn)
-    return Answer(schema.reset_answer(snapshot, query.filter, ctx.services.now_ms()))
+    return Answer(schema.reset_answer(snapshot, query.filter, ctx.services.now_ms(), ctx.flags))
 
 
 def routes(settings: Settings) -> list[Route]:

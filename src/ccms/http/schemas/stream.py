@@ -17,6 +17,7 @@ import orjson
 
 from ccms.domain.agent import CC_ID_RANGE, SKILL_ID_RANGE, VDN_RANGE, AgentRecord
 from ccms.domain.changes import AgentChange, Snapshot
+from ccms.domain.flags import Flag, FlagsOf, no_flags
 from ccms.errors import CCMSError, InvalidParameterError
 from ccms.http import envelope
 from ccms.http.schemas.agent import agent_detail
@@ -173,17 +174,24 @@ def token_answer(token: str, expires_at: int) -> bytes:
 # -- agents and changes as JSON ------------------------------------------------------------
 
 
-def agent_json(record: AgentRecord, now_ms: int) -> dict[str, Any]:
+def flag_json(flag: Flag) -> dict[str, Any]:
+    return {"name": flag.name, "level": flag.level, "since": flag.since}
+
+
+def agent_json(
+    record: AgentRecord, now_ms: int, flags: FlagsOf = no_flags, flags_at: int | None = None
+) -> dict[str, Any]:
     """An agent in a snapshot or a change: the agent-detail answer's fields plus ``ccId``,
     ``since`` (ms, the start of the current CTI status), ``reason``, ``skills``, ``calls``
-    and ``flags``."""
+    and ``flags`` (those raised by ``flags_at``, by default ``now_ms``)."""
     fields = agent_detail(record, now_ms)
     fields["ccId"] = record.cc_id
     fields["since"] = record.state_start
     fields["reason"] = record.reason
     fields["skills"] = list(record.skills)
     fields["calls"] = list(record.calls)
-    fields["flags"] = []
+    raised = flags(record, now_ms if flags_at is None else flags_at)
+    fields["flags"] = [flag_json(f) for f in raised]
     return fields
 
 
@@ -201,15 +209,30 @@ class EncodedChange(NamedTuple):
     sse: bytes
 
 
-def encode_change(change: AgentChange, now_ms: int) -> EncodedChange:
+def encode_change(change: AgentChange, now_ms: int, flags: FlagsOf = no_flags) -> EncodedChange:
+    """A change as JSON and SSE. An agent change (``event: change``) carries the agent's
+    flags before and after as of the change's ``at``; a flag entry is ``event: flag``,
+    ``{seq, at, key, kind: "flag", flag: {name, level, since}, raised: true}``."""
     cur, prev = change.cur, change.prev
+    key = {"ccId": cur.cc_id, "vdn": cur.vdn, "agentId": cur.work_no}
+    if change.flag is not None:
+        data = orjson.dumps(
+            {"seq": change.seq, "at": change.at, "key": key, "kind": "flag",
+             "flag": flag_json(change.flag.flag), "raised": change.flag.raised}
+        )  # fmt: skip
+        sse = b"event: flag\nid: %d\ndata: %b\n\n" % (change.seq, data)
+        skills = frozenset(cur.skills)
+        return EncodedChange(
+            change.seq, change.at, cur.cc_id, cur.vdn, cur.work_no, skills, data, sse
+        )
+    at = change.at
     data = orjson.dumps(
         {
             "seq": change.seq,
-            "at": change.at,
-            "key": {"ccId": cur.cc_id, "vdn": cur.vdn, "agentId": cur.work_no},
-            "prev": None if prev is None else agent_json(prev, now_ms),
-            "cur": agent_json(cur, now_ms),
+            "at": at,
+            "key": key,
+            "prev": None if prev is None else agent_json(prev, now_ms, flags, at),
+            "cur": agent_json(cur, now_ms, flags, at),
         }
     )
     skills = frozenset(cur.skills) if prev is None else frozenset(cur.skills + prev.skills)
@@ -221,11 +244,11 @@ def encode_change(change: AgentChange, now_ms: int) -> EncodedChange:
 
 
 def snapshot_events(
-    snapshot: Snapshot, selection: Filter, now_ms: int, window_s: int
+    snapshot: Snapshot, selection: Filter, now_ms: int, window_s: int, flags: FlagsOf = no_flags
 ) -> list[bytes]:
     """The snapshot's SSE events: parts of at most :data:`SNAPSHOT_PART` agents (one part,
     empty, for no agent); only the last carries ``id:``."""
-    agents = [agent_json(a, now_ms) for a in snapshot.agents if selection.agent(a)]
+    agents = [agent_json(a, now_ms, flags) for a in snapshot.agents if selection.agent(a)]
     parts = max(1, -(-len(agents) // SNAPSHOT_PART))
     events = []
     for part in range(parts):
@@ -269,8 +292,10 @@ def changes_answer(changes: Iterable[EncodedChange], next_seq: int) -> bytes:
     return envelope.success({"changes": fragments, "nextSeq": next_seq, "reset": False})
 
 
-def reset_answer(snapshot: Snapshot, selection: Filter, now_ms: int) -> bytes:
-    agents = [agent_json(a, now_ms) for a in snapshot.agents if selection.agent(a)]
+def reset_answer(
+    snapshot: Snapshot, selection: Filter, now_ms: int, flags: FlagsOf = no_flags
+) -> bytes:
+    agents = [agent_json(a, now_ms, flags) for a in snapshot.agents if selection.agent(a)]
     return envelope.success(
         {
             "changes": [],

@@ -28,6 +28,7 @@ from typing import Any
 
 from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, StatusChange
 from ccms.domain.batch import EventKey, event_key, new_events, plan_batch
+from ccms.domain.changes import state_exits
 from ccms.store.base import IngestResult
 from ccms.store.postgres import stream
 from ccms.store.postgres.notify import encode_payload
@@ -113,7 +114,7 @@ async def apply_batch(
         if plan.log:
             payload = encode_payload(base + 1, seq, list(last))
             await conn.execute("SELECT pg_notify($1, $2)", channel, payload)
-    return IngestResult(accepted=len(new.events), duplicates=new.duplicates)
+    return IngestResult(len(new.events), new.duplicates, tuple(state_exits(plan.log)))
 
 
 def _row(r: AgentRecord, seq: int) -> tuple[Any, ...]:

@@ -29,11 +29,15 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "ccms_changes"
 MAX_PAYLOAD_BYTES = 7999  # PostgreSQL refuses payloads of 8000 bytes and more
+# The agents changed after a number, and those whose flags were raised after it.
 _CATCH_UP = (
     "SELECT cc_id, vdn, work_no, change_seq FROM agent WHERE change_seq > $1"
-    " ORDER BY change_seq, cc_id, vdn, work_no"
+    " UNION ALL SELECT cc_id, vdn, work_no, seq FROM agent_flag WHERE seq > $1"
 )
-_NEWEST = "SELECT coalesce(max(change_seq), 0) FROM agent"
+_NEWEST = (
+    "SELECT greatest((SELECT coalesce(max(change_seq), 0) FROM agent),"
+    " (SELECT coalesce(max(seq), 0) FROM agent_flag))"
+)
 
 
 def channel_for(schema: str) -> str:

@@ -32,17 +32,19 @@ import asyncpg
 from ccms.domain.agent import (
     AgentEvent,
     AgentHistory,
+    AgentKey,
     AgentRecord,
     AgentState,
     SkillMember,
     StatusChange,
 )
-from ccms.domain.changes import ChangePage, Snapshot, ViewToken
+from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken
+from ccms.domain.flags import FlagsOf
 from ccms.errors import StoreUnavailableError
 from ccms.store.base import IngestResult, SchemaStatus
 from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
 from ccms.store.migrations import schema_status
-from ccms.store.postgres import migrate, stream, views
+from ccms.store.postgres import flags, migrate, stream, views
 from ccms.store.postgres.intake import PRUNE, apply_batch
 from ccms.store.postgres.notify import Listener, channel_for, fetch_changes_since
 
@@ -356,6 +358,32 @@ class PostgresStore:
             finally:
                 await self._release(conn)
             await asyncio.sleep(random.uniform(0.005, 0.02) * (attempt + 1))  # back off
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def signed_in_agents(self, after: AgentKey | None, limit: int) -> list[AgentRecord]:
+        return await self._read(lambda conn: flags.signed_in_agents(conn, after, limit))
+
+    async def raise_flags(
+        self, keys: Sequence[AgentKey], flags_of: FlagsOf, now_ms: int
+    ) -> list[AgentChange]:
+        keys = list(keys)
+        if not keys:
+            return []
+        for attempt in range(_RETRIES):
+            conn = await self._acquire()
+            try:
+                return await flags.raise_flags(conn, keys, flags_of, now_ms, self._channel)
+            except (asyncpg.SerializationError, asyncpg.DeadlockDetectedError) as exc:
+                if attempt == _RETRIES - 1:
+                    raise _unavailable(exc) from None
+            except Exception as exc:
+                if _closed(conn) or _is_unavailable(exc):
+                    _discard(conn)
+                    raise _unavailable(exc) from None
+                raise
+            finally:
+                await self._release(conn)
+            await asyncio.sleep(random.uniform(0.005, 0.02) * (attempt + 1))
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _maybe_prune(self, conn: Any) -> None:

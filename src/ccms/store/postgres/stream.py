@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken
-from ccms.store.changes import decode_record, encode_record
+from ccms.store.changes import decode_flag, decode_record, encode_record
 from ccms.store.postgres.views import AGENT_COLUMNS, record
 
 LOG_CHANGES = (
@@ -25,10 +25,10 @@ LOG_CHANGES = (
     " AS t(s, a, e, c, v, w, p, q)"
 )
 _READ = (
-    "SELECT k.newest, k.pruned, c.seq, c.at, c.event_id, c.prev, c.cur FROM"
+    "SELECT k.newest, k.pruned, c.seq, c.at, c.event_id, c.prev, c.cur, c.flag FROM"
     " (SELECT (SELECT seq FROM change_counter) AS newest,"
     " (SELECT pruned FROM change_window) AS pruned) AS k"
-    " LEFT JOIN LATERAL (SELECT seq, at, event_id, prev, cur FROM agent_change"
+    " LEFT JOIN LATERAL (SELECT seq, at, event_id, prev, cur, flag FROM agent_change"
     " WHERE seq > $1 AND $1 >= k.pruned AND $1 <= k.newest{where}"
     " ORDER BY seq LIMIT $2) AS c ON true ORDER BY c.seq"
 )
@@ -95,7 +95,7 @@ async def read_changes(
     newest, pruned = int(rows[0][0]), int(rows[0][1])
     changes = [
         AgentChange(r[2], r[3], r[4], None if r[5] is None else decode_record(r[5]),
-                    decode_record(r[6]))
+                    decode_record(r[6]), decode_flag(r[7]))
         for r in rows if r[2] is not None
     ]  # fmt: skip
     return ChangePage(changes, newest, since < pruned or since > newest)

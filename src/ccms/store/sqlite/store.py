@@ -54,12 +54,13 @@ from ccms.domain.agent import (
     StatusChange,
 )
 from ccms.domain.batch import BatchPlan, EventKey, new_events, plan_batch
-from ccms.domain.changes import ChangePage, Snapshot, ViewToken
+from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken, state_exits
+from ccms.domain.flags import FlagsOf
 from ccms.errors import StoreUnavailableError
 from ccms.store.base import IngestResult, SchemaStatus
 from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
 from ccms.store.migrations import migrations, schema_status
-from ccms.store.sqlite import stream, views
+from ccms.store.sqlite import flags, stream, views
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -649,6 +650,30 @@ class SQLiteStore:
     async def get_view_token(self, token_hash: str, now_ms: int) -> ViewToken | None:
         return stream.token(self._point_read(stream.GET_TOKEN, (token_hash, now_ms)))
 
+    # -- flags -------------------------------------------------------------------------
+
+    async def signed_in_agents(self, after: AgentKey | None, limit: int) -> list[AgentRecord]:
+        return await self._read(
+            lambda conn: flags.signed_in_agents(conn, _AGENT_COLUMNS, _record, after, limit)
+        )
+
+    async def raise_flags(
+        self, keys: Sequence[AgentKey], flags_of: FlagsOf, now_ms: int
+    ) -> list[AgentChange]:
+        keys = list(keys)
+        if not keys:
+            return []
+        return await self._write(lambda conn: self._raise(conn, keys, flags_of, now_ms))
+
+    def _raise(
+        self, conn: sqlite3.Connection, keys: list[AgentKey], flags_of: FlagsOf, now_ms: int
+    ) -> list[AgentChange]:
+        entries = flags.raise_flags(conn, keys, flags_of, now_ms, self._load)
+        if entries:
+            agents = frozenset(e.key for e in entries)
+            self._announce(entries[-1].seq, agents, entries[0].seq)
+        return entries
+
     async def _follow(self, feed: ChangeFeed) -> None:
         """The follower of the feed: this process's commits come from the writer
         (:meth:`_announce`); the file's data version, read every ``change_poll_interval``,
@@ -732,7 +757,7 @@ class SQLiteStore:
         self._remember(loaded, plan)
         if seq:
             self._announce(seq, frozenset(plan.last_changes), base + 1)
-        return IngestResult(accepted=len(new.events), duplicates=new.duplicates)
+        return IngestResult(len(new.events), new.duplicates, tuple(state_exits(plan.log)))
 
     def _load(
         self, conn: sqlite3.Connection, keys: Iterable[AgentKey]

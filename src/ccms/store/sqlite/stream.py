@@ -19,13 +19,13 @@ from typing import Any
 
 from ccms.domain.agent import AgentRecord
 from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken
-from ccms.store.changes import decode_record, encode_record
+from ccms.store.changes import decode_flag, decode_record, encode_record
 
 _INSERT_CHANGE = (
     "INSERT INTO agent_change (seq, logged_at, at, event_id, cc_id, vdn, work_no, prev, cur)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_CHANGE_COLUMNS = "seq, at, event_id, prev, cur"
+_CHANGE_COLUMNS = "seq, at, event_id, prev, cur, flag"
 _READ_ALL = f"SELECT {_CHANGE_COLUMNS} FROM agent_change WHERE seq > ? ORDER BY seq LIMIT ?"
 _READ_CC = (
     f"SELECT {_CHANGE_COLUMNS} FROM agent_change WHERE cc_id = ? AND seq > ? ORDER BY seq LIMIT ?"
@@ -71,7 +71,7 @@ def log_changes(
 
 def _change(row: Sequence[Any]) -> AgentChange:
     prev = None if row[3] is None else decode_record(row[3])
-    return AgentChange(row[0], row[1], row[2], prev, decode_record(row[4]))
+    return AgentChange(row[0], row[1], row[2], prev, decode_record(row[4]), decode_flag(row[5]))
 
 
 def read_changes(

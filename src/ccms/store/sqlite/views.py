@@ -40,8 +40,10 @@ _SELECT_MEMBERSHIPS = (
     " WHERE s.cc_id = ? AND s.vdn = ? AND s.skill_id IN (SELECT value FROM json_each(?))"
     " ORDER BY s.skill_id, s.work_no"
 )
+# The agents changed after a number, and those whose flags were raised after it.
 _CHANGES_SINCE = (
-    "SELECT cc_id, vdn, work_no, change_seq FROM agent WHERE change_seq > ? ORDER BY change_seq"
+    "SELECT cc_id, vdn, work_no, change_seq FROM agent WHERE change_seq > ?"
+    " UNION ALL SELECT cc_id, vdn, work_no, seq FROM agent_flag WHERE seq > ?"
 )
 _TAKE_CHANGES = "UPDATE change_counter SET seq = seq + ? RETURNING seq"
 _RETURNING = sqlite3.sqlite_version_info >= (3, 35)  # one statement instead of two
@@ -112,8 +114,8 @@ def take_changes(conn: sqlite3.Connection, count: int) -> int:
 
 
 def changes_since(conn: sqlite3.Connection, seq: int) -> ChangeSet:
-    """The agents changed after change number ``seq``, in one read."""
-    rows = conn.execute(_CHANGES_SINCE, (seq,)).fetchall()
+    """The agents changed (or flagged) after change number ``seq``, in one read."""
+    rows = conn.execute(_CHANGES_SINCE, (seq, seq)).fetchall()
     newest = max((r[3] for r in rows), default=seq)
     return ChangeSet(newest, frozenset(AgentKey(r[0], r[1], r[2]) for r in rows))
 
