@@ -429,6 +429,17 @@ def revision_server(workdir: Path, src: Path, db: Path, creds: Path, workers: in
     return Server(command, port, workdir, "/healthz")
 
 
+def intake_ratio(ba: dict[str, Any]) -> float:
+    if "intake_ratio" in ba:
+        return float(ba["intake_ratio"])
+    return float(ba["intake_median"]["after"] / ba["intake_median"]["before"])  # older results
+
+
+def per_round(ba: dict[str, Any]) -> str:
+    rates = ba["intake_events_per_s"]
+    return ", ".join(f"{a / b:.2f}" for a, b in zip(rates["after"], rates["before"], strict=True))
+
+
 def bench_before_after(
     work: Path, sk: str, creds: Path, rev: str, rounds: int, seconds: int, agents: int
 ) -> dict[str, Any]:
@@ -490,11 +501,47 @@ def bench_before_after(
         name: statistics.median(r / b for r, b in zip(query[name], query["baseline"], strict=True))
         for name in ("before", "after")
     }
+    intake_ratio = statistics.median(
+        a / b for a, b in zip(intake["after"], intake["before"], strict=True)
+    )
     return {
         "revision": label, "rounds": rounds, "seconds": seconds, "agents": agents,
         "query_rps": query, "intake_events_per_s": intake, "query_ratio": ratios,
         "intake_median": {name: statistics.median(v) for name, v in intake.items()},
+        "intake_ratio": intake_ratio,
+        "intake_instructions": intake_instructions(work, {"before": src, "after": ROOT / "src"}),
     }  # fmt: skip
+
+
+INSTRUCTION_BATCHES = (1, 4)  # two runs per tree; their difference is 3,000 events
+
+
+def intake_instructions(work: Path, trees: dict[str, Path]) -> dict[str, float] | None:
+    """CPU instructions per event of the in-process intake of each tree, counted by
+    callgrind (``intake_instructions.py``); None without valgrind."""
+    if shutil.which("valgrind") is None:
+        log("intake instructions: valgrind not found, skipped")
+        return None
+    script = str(HERE / "intake_instructions.py")
+    bodies = work / "instruction-bodies.jsonl"
+    subprocess.run([sys.executable, script, "--write", str(bodies),
+                    str(max(INSTRUCTION_BATCHES))], check=True)  # fmt: skip
+    counts: dict[str, float] = {}
+    for name, src in trees.items():
+        totals = []
+        for batches in INSTRUCTION_BATCHES:
+            out = work / f"callgrind-{name}-{batches}.out"
+            command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                       sys.executable, script, str(bodies), str(batches)]  # fmt: skip
+            COMMANDS.append(" ".join(command))
+            run = subprocess.run(command, capture_output=True, text=True, check=True,
+                                 env={**os.environ, "PYTHONPATH": str(src), "PYTHONHASHSEED": "0"})  # fmt: skip
+            collected = [line for line in run.stderr.splitlines() if "Collected :" in line]
+            totals.append(int(collected[-1].split()[-1]))
+        events = (INSTRUCTION_BATCHES[1] - INSTRUCTION_BATCHES[0]) * 1000
+        counts[name] = (totals[1] - totals[0]) / events
+        log(f"intake instructions {name}: {counts[name]:,.0f} per event")
+    return counts
 
 
 async def _build_store(db: Path, agents: int) -> float:
@@ -818,9 +865,21 @@ def report(results: dict[str, Any]) -> str:
             ),
             "",
             f"Query ratio after / before: {ba['query_ratio']['after'] / ba['query_ratio']['before']:.2f}; "
-            f"intake after / before: {ba['intake_median']['after'] / ba['intake_median']['before']:.2f}.",
+            f"intake after / before: {intake_ratio(ba):.2f} (median of the per-round ratios; "
+            f"rounds: {per_round(ba)}).",
             "",
         ]
+        counted = ba.get("intake_instructions")
+        if counted:
+            lines += [
+                "Intake cost in CPU instructions per event, counted by callgrind "
+                "(`intake_instructions.py`: the ASGI app in-process, signed batches of 1,000 "
+                "status changes, SQLite with `synchronous=OFF`; a count, not a time, so it "
+                "does not move with the load of the machine): "
+                f"before {counted['before']:,.0f}, after {counted['after']:,.0f}, "
+                f"after / before {counted['after'] / counted['before']:.2f}.",
+                "",
+            ]
     intake = results.get("intake")
     if intake:
         lines += [
