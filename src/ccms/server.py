@@ -476,7 +476,10 @@ class EmbeddedServer:
             await self._server.serve(sockets=self._sockets)
 
     async def start(self) -> bool:
-        """Serve; True once it serves, False when it could not start."""
+        """Serve; True once it serves, False when it could not start. SIGHUP reads the
+        flags file again, as with ``ccms serve``."""
+        with contextlib.suppress(ValueError, RuntimeError):  # not the main thread
+            _reload_flags_on_hup(self._app)
         self._serving = asyncio.create_task(self._serve())
         while not self._server.started:
             if self._serving.done():

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +210,25 @@ def test_the_client_docs_python_example_runs_against_the_demo(demo_factory: Any)
     assert lines[:2] == ["Hello world!", "IngestResult(accepted=1, duplicates=0)"]
     assert lines[2].startswith("Doc Example IDLE ")
     assert lines[3].startswith("0100001 agent 4712 is not known")
+
+
+def test_the_demo_flags_with_the_documented_defaults_and_reads_its_file_on_sighup(
+    demo_factory: Any,
+) -> None:
+    demo: Demo = demo_factory().start()
+    flags_file = demo.data / "flags.toml"
+    assert flags_file.is_file()  # written by the demo: the defaults, for the user to edit
+    now = int(time.time() * 1000)
+    with demo.client() as client:
+        client.post_events([{"eventId": "phone-down", "ccId": 1, "vdn": 1, "agentId": 59990,
+                             "at": now, "ctiStatus": 7, "reason": 5, "skills": [1]}])  # fmt: skip
+        flags = client.agent_history(1, 1, 59990).agent.flags
+        assert [(f.name, f.level, f.since) for f in flags] == [("phone-unavailable", "alert", now)]
+        flags_file.write_text("enabled = { phone-unavailable = false }\n", encoding="utf-8")
+        assert demo.proc is not None
+        demo.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while client.agent_history(1, 1, 59990).agent.flags and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert client.agent_history(1, 1, 59990).agent.flags == ()
+    assert demo.stop() == 0

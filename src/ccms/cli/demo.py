@@ -113,7 +113,8 @@ def demo_settings(options: DemoOptions) -> Settings:
     return load_settings(
         {},
         {"host": HOST, "port": options.port, "credentials": str(folder / "credentials.toml"),
-         "store": f"sqlite:///{folder / 'demo.db'}", "log_level": "warning"},
+         "store": f"sqlite:///{folder / 'demo.db'}", "log_level": "warning",
+         "flags_file": str(folder / FLAGS)},
     )  # fmt: skip
 
 
@@ -163,12 +164,24 @@ def _credentials(folder: Path, sk: str) -> Path:
     return path
 
 
+FLAGS = "flags.toml"
+FLAGS_TEXT = """\
+# The thresholds of the demo's flags (docs/flags.md). Empty: the documented defaults.
+# Edit, then send SIGHUP to the demo to read it again, e.g.:
+# ringing_s = 10
+"""
+
+
 def prepare(folder: Path) -> str:
-    """A fresh demo folder: no old store, new credentials. Returns the SK."""
+    """A fresh demo folder: no old store, new credentials, a flags file (the defaults,
+    kept if the user edited it). Returns the SK."""
     for old in folder.glob("demo.db*"):
         old.unlink()
     sk = secrets.token_urlsafe(32)
     _credentials(folder, sk)
+    flags = folder / FLAGS
+    if not flags.exists():
+        flags.write_text(FLAGS_TEXT, encoding="utf-8")
     return sk
 
 
