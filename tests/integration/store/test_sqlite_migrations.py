@@ -98,7 +98,9 @@ async def test_migration_starts_the_change_log_after_the_numbers_taken(tmp_path:
     conn.execute("UPDATE agent SET change_seq = 7 WHERE work_no = 101 AND vdn = 1")
     conn.close()
     store = SQLiteStore(str(path))
-    assert (await store.schema_status()).pending == ("0004_change_log", "0005_tenant_event_ids")
+    pending = tuple(m.name for m in migrations(MIGRATIONS) if m.version > 3)
+    assert pending[:2] == ("0004_change_log", "0005_tenant_event_ids")
+    assert (await store.schema_status()).pending == pending
     await store.open()
     try:
         snap = await store.snapshot(1, 1)
@@ -113,7 +115,7 @@ async def test_migration_starts_the_change_log_after_the_numbers_taken(tmp_path:
         assert (await store.changes_since(7)).agents == frozenset({AgentKey(1, 1, 102)})
     finally:
         await store.close()
-    assert file_version(path) == 5
+    assert file_version(path) == max(m.version for m in migrations(MIGRATIONS))
 
 
 async def test_migration_keeps_applied_event_ids_in_their_tenant(

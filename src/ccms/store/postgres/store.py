@@ -31,6 +31,7 @@ import asyncpg
 
 from ccms.domain.agent import AgentEvent, AgentRecord, AgentState, SkillMember, StatusChange
 from ccms.domain.changes import ChangePage, Snapshot, ViewToken
+from ccms.domain.listing import ListedAgents, ListQuery
 from ccms.errors import StoreUnavailableError
 from ccms.store.base import IngestResult, SchemaStatus
 from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
@@ -302,6 +303,9 @@ class PostgresStore:
         return await self._read(
             lambda conn: views.list_agent_states(conn, cc_id, vdn, offset, limit, cti_status)
         )
+
+    async def list_agents(self, cc_id: int, vdn: int, query: ListQuery) -> ListedAgents:
+        return await self._read(lambda conn: views.list_agents(conn, cc_id, vdn, query))
 
     async def agents_in_skills(
         self, cc_id: int, vdn: int, skill_ids: Sequence[int]
