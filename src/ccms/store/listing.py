@@ -78,7 +78,9 @@ def _where(cc_id: int, vdn: int, query: ListQuery, p: _Params) -> list[str]:
     dialect = p.dialect
     codes = ", ".join(str(int(c)) for c in sorted(f.cti_statuses))
     conditions = [f"cc_id = {p(cc_id)}", f"vdn = {p(vdn)}"]
-    if len(f.cti_statuses) == 1:
+    if not f.cti_statuses:
+        conditions.append("1 = 0")  # no status asked for is listed (IN () is not SQL)
+    elif len(f.cti_statuses) == 1:
         conditions.append(f"cti_status = {codes}")
     else:
         conditions.append(f"cti_status IN ({codes})")
