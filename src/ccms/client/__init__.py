@@ -9,6 +9,7 @@ paths, unset values) and the pure domain's statuses, counts and agent key.
 See ``docs/client.md``.
 """
 
+from ccms.client.agent_list import AgentFlag, AgentList, AgentQuery, ListedAgent
 from ccms.client.clients import AsyncClient, Client
 from ccms.client.config import ClientConfig, Profile, config_path, load_config, write_profile
 from ccms.client.errors import (
@@ -57,8 +58,11 @@ __all__ = [
     "AgentAbstract",
     "AgentCtiState",
     "AgentDetail",
+    "AgentFlag",
+    "AgentList",
     "AgentNotFoundError",
     "AgentPage",
+    "AgentQuery",
     "AgentSkills",
     "AgentStatus",
     "AgentStatusInfo",
@@ -74,6 +78,7 @@ __all__ = [
     "CtiStatus",
     "IngestResult",
     "InvalidParameterError",
+    "ListedAgent",
     "PermissionDeniedError",
     "Profile",
     "RateLimitedError",
