@@ -6,11 +6,12 @@ from __future__ import annotations
 import base64
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from tests.conftest import INGEST_AK, INGEST_SK, SCOPED_AK, SCOPED_SK, Api
+from tests.conftest import INGEST_AK, INGEST_SK, SCOPED_AK, SCOPED_SK, Api, EventFactory
 from tests.integration.http.list_support import (
     LIST,
     STATUS,
@@ -302,3 +303,38 @@ async def test_the_list_of_another_vdn_is_empty(list_api: Api) -> None:
     assert page == {"agents": [], "counts": dict.fromkeys(page["counts"], 0),
                     "nextCursor": None, "serverTime": int(list_api.clock() * 1000)}  # fmt: skip
     assert sorted(page["counts"]) == ["0", "2", "3", "4", "5", "7", "8"]
+
+
+async def test_list_example_of_the_docs(api: Api, event: EventFactory) -> None:
+    """The example of docs/api.md, "The agent list", field by field."""
+    await api.events([
+        event(offset_s=30, agentId=101, ctiStatus=1, name="Li", skills=[1]),
+        event(offset_s=200, agentId=102, ctiStatus=5, name="Ana", skills=[2], calls=["c-1"]),
+        event(offset_s=500, agentId=103, ctiStatus=8, reason=3, name="Omar", skills=[1]),
+        event(offset_s=50, agentId=104, ctiStatus=0, name="Zoe"),
+        event(offset_s=5, agentId=105, ctiStatus=1, name="Kim"),
+    ])  # fmt: skip
+    page = data(await api.post(LIST, {"ccId": 1, "vdn": 1, "sort": "-secondsInState",
+                                      "limit": 2}))  # fmt: skip
+    cursor = page.pop("nextCursor")
+    assert isinstance(cursor, str)
+    assert page == {
+        "agents": [
+            {"agentId": 103, "name": "Omar", "ctiStatus": 8, "status": 8,
+             "since": 1789999500000, "secondsInState": 500, "reason": 3, "skills": [1],
+             "calls": [], "flags": []},
+            {"agentId": 102, "name": "Ana", "ctiStatus": 5, "status": 7,
+             "since": 1789999800000, "secondsInState": 200, "reason": None, "skills": [2],
+             "calls": ["c-1"], "flags": []},
+        ],
+        "counts": {"0": 0, "2": 0, "3": 0, "4": 2, "5": 0, "7": 1, "8": 1},
+        "serverTime": 1790000000000,
+    }  # fmt: skip
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "api.md").read_text(encoding="utf-8")
+    section = docs.split("## The agent list", 1)[1].split("### Paging", 1)[0]
+    for fragment in ('"agentId": 103, "name": "Omar", "ctiStatus": 8, "status": 8',
+                     '"since": 1789999500000', '"secondsInState": 200, "reason": null',
+                     '"counts": {"0": 0, "2": 0, "3": 0, "4": 2, "5": 0, "7": 1, "8": 1}',
+                     '"serverTime": 1790000000000'):  # fmt: skip
+        assert fragment in section
+    assert ids(await ask(api, limit=2, cursor=cursor)) == [101, 105]
