@@ -188,6 +188,19 @@ async def test_a_cursor_of_another_request_is_refused(list_api: Api) -> None:
         ({"skills": [1, 2]}, "not a cursor!"),
         ({"skills": [1, 2]}, base64.urlsafe_b64encode(orjson.dumps(forged)).decode()),
         ({"skills": [1, 2]}, base64.urlsafe_b64encode(orjson.dumps([2, *raw[1:]])).decode()),
+        *(
+            ({"skills": [1, 2]}, base64.urlsafe_b64encode(orjson.dumps(fields)).decode())
+            for fields in (
+                [*raw[:2], 2**63 + 5, *raw[3:]],
+                [*raw[:3], 2**63 + 5, raw[4]],
+                [*raw[:3], -(2**63), raw[4]],
+                [*raw[:4], 2**64 - 1],
+                [*raw[:2], -1, *raw[3:]],
+                [*raw[:4], True],
+                raw[:4],
+            )
+        ),
+        ({"skills": [1, 2]}, base64.urlsafe_b64encode(b"[1, 2").decode()),
     ]:
         answer = await list_api.post(LIST, {"ccId": 1, "vdn": 1, "limit": 2, **body,
                                             "cursor": bad})  # fmt: skip

@@ -189,16 +189,28 @@ def decode_cursor(request: ListRequest) -> tuple[int, Position]:
     if not (type(fields) is list and len(fields) == 5):
         raise InvalidParameterError(_CURSOR_RULE)
     version, digest, now_ms, value, work_no = fields
-    value_type = str if request.order.key is SortKey.NAME else int
-    if (
-        version != CURSOR_VERSION
-        or digest != request.digest()
-        or type(now_ms) is not int
-        or type(value) is not value_type
-        or type(work_no) is not int
+    if not (
+        version == CURSOR_VERSION
+        and digest == request.digest()
+        and _whole(now_ms, 0)
+        and _whole(work_no, 0)
+        and (
+            type(value) is str
+            if request.order.key is SortKey.NAME
+            else _whole(value, -_CURSOR_INT_MAX)
+        )
     ):
         raise InvalidParameterError(_CURSOR_RULE)
     return now_ms, Position(value, work_no)
+
+
+_CURSOR_INT_MAX = 2**53  # a cursor's numbers: times in ms, work numbers, statuses
+
+
+def _whole(value: object, lowest: int) -> bool:
+    """Whether ``value`` is an integer a cursor may hold (a forged one out of range is
+    refused here rather than overflow a store's 64-bit integers)."""
+    return type(value) is int and lowest <= value <= _CURSOR_INT_MAX
 
 
 # -- the answer ----------------------------------------------------------------------------
