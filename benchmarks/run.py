@@ -4,7 +4,7 @@ Writes ``benchmarks/RESULTS.md`` (the report) and ``benchmarks/results.json`` (r
 Every figure is measured here, in this run; nothing is typed in by hand. Load comes from
 wrk on loopback only, and every run is bounded in time.
 
-    python benchmarks/run.py [--quick] [--only query,intake,scale,monitor,profile,stream]
+    python benchmarks/run.py [--quick] [--only query,intake,scale,monitor,list,profile,stream]
 
 A run of some sections keeps the figures of the others from the last ``results.json``,
 each section with the date it was measured.
@@ -619,6 +619,30 @@ def bench_monitor(work: Path, agents: int, rounds: int, pg_url: str | None) -> d
     return results
 
 
+def bench_list(
+    work: Path, agents: int, in_vdn: int, rounds: int, pg_url: str | None
+) -> dict[str, Any]:
+    """The agent list's latency on a store of ``agents`` agents, ``in_vdn`` in VDN 1."""
+    import agent_list
+
+    from ccms.store.sqlite import SQLiteStore
+
+    results: dict[str, Any] = {"agents": agents, "in_vdn": in_vdn, "rounds": rounds}
+    db = work / "list.db"
+    asyncio.run(agent_list.build_into(SQLiteStore(str(db), synchronous="NORMAL"), agents, in_vdn))
+    results["sqlite"] = asyncio.run(agent_list.measure_on(SQLiteStore(str(db)), rounds))
+    log(f"list sqlite: {results['sqlite']}")
+    if pg_url:
+        from ccms.store.postgres import PostgresStore
+
+        url = pg_store(pg_url, "ccms_bench_list")
+        asyncio.run(agent_list.build_into(PostgresStore(url), agents, in_vdn))
+        results["postgresql"] = asyncio.run(agent_list.measure_on(PostgresStore(url), rounds))
+        log(f"list postgresql: {results['postgresql']}")
+        pg_drop(pg_url, "ccms_bench_list")
+    return results
+
+
 def bench_profile(work: Path, sk: str, agents: int, calls: int) -> dict[str, Any]:
     """pyinstrument over the query path, in-process (the ASGI app called directly)."""
     import monitor_routes
@@ -748,7 +772,8 @@ async def components(
 # -- report --------------------------------------------------------------------------------
 
 
-SECTIONS = ("query", "intake", "scale", "monitor", "profile", "stream", "flags")
+SECTIONS = ("query", "intake", "scale", "monitor", "list", "profile", "stream", "flags")
+WRK_SECTIONS = {"query", "scale", "stream"}  # the sections that load a server with wrk
 
 
 def previous_results(sections: set[str]) -> dict[str, Any]:
@@ -776,14 +801,16 @@ def machine() -> dict[str, Any]:
             break
     import uvicorn
 
-    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
+    wrk_found = shutil.which("wrk") is not None
+    wrk = subprocess.run(["wrk", "--version"] if wrk_found else ["true"], capture_output=True,
+                         text=True, check=False)  # fmt: skip
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu, "cores": os.cpu_count(),
         "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "kernel": platform.release(), "python": platform.python_version(), "ccms": __version__,
         "uvicorn": uvicorn.__version__, "sqlite": sqlite3.sqlite_version,
-        "wrk": (wrk.stdout or wrk.stderr).splitlines()[0].split(" Copyright")[0],
+        "wrk": ((wrk.stdout or wrk.stderr).splitlines() or ["no wrk"])[0].split(" Copyright")[0],
     }  # fmt: skip
 
 
@@ -961,6 +988,34 @@ def report(results: dict[str, Any]) -> str:
             + ").",
             "",
         ]
+    listing = results.get("list")
+    if listing:
+        backends = [b for b in ("sqlite", "postgresql") if b in listing]
+        lines += [
+            "## Agent list",
+            "",
+            "`POST /ccms/v1/agents/query` in-process (the ASGI app called directly, signature "
+            f"checked), a store of {listing['agents']:,} agents, {listing['in_vdn']:,} of them "
+            f"in VDN 1 (the others in VDNs 2 to 9); median of {listing['rounds']} calls each. "
+            "`flagged` judges every agent of the filter with a stand-in for thresholds. "
+            f"Measured {results.get('measured', {}).get('list', 'in this run')}"
+            f" on {results['machine']['cores']} cores, by `python benchmarks/run.py --only list`.",
+            "",
+            "| case | " + " | ".join(f"{b} p50 ms" for b in backends) + " |",
+            "|---|" + "---|" * len(backends),
+        ]
+        for label in listing["sqlite"]:
+            cells = " | ".join(f"{listing[b][label]:.1f}" for b in backends)
+            lines.append(f"| {label} | {cells} |")
+        target = {b: listing[b]["first page 1000, -secondsInState, statuses [4]"] for b in backends}
+        lines += [
+            "",
+            "Target: the first page of 1,000, sorted by time in state with a status filter, at "
+            "most 20 ms p50 ("
+            + ", ".join(f"{b} {target[b]:.1f} ms: {verdict(target[b] <= 20)}" for b in backends)
+            + ").",
+            "",
+        ]
     profile = results.get("profile")
     if profile:
         lines += [
@@ -1107,7 +1162,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     sections = set(args.only.split(","))
-    if shutil.which("wrk") is None:
+    if shutil.which("wrk") is None and (sections & WRK_SECTIONS or args.against):
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
         return 2
     quick = args.quick
@@ -1144,6 +1199,11 @@ def main() -> int:
             results["monitor"] = bench_monitor(
                 work, agents=20_000 if quick else 100_000, rounds=10 if quick else 50, pg_url=pg_url
             )
+        if "list" in sections:
+            results["list"] = bench_list(
+                work, agents=20_000 if quick else 100_000, in_vdn=4_000 if quick else 20_000,
+                rounds=10 if quick else 50, pg_url=pg_url,
+            )  # fmt: skip
         if "profile" in sections:
             results["profile"] = bench_profile(
                 work, sk, agents=5_000 if quick else 50_000, calls=5_000 if quick else 30_000

@@ -6,8 +6,11 @@ and VDN it reads), then reads the store once.
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from ccms.auth import AccessKey
 from ccms.domain.agent import AgentEvent, AgentHistory, AgentRecord, AgentState
@@ -18,9 +21,21 @@ from ccms.domain.counts import (
     state_counts,
     system_state,
 )
+from ccms.domain.flags import FlagsOf
+from ccms.domain.listing import ListQuery, comes_after, position_of, status_counts
 from ccms.domain.status import CtiStatus
 from ccms.errors import AgentNotFoundError, PermissionDeniedError
 from ccms.store.base import IngestResult, Store
+
+
+@dataclass(frozen=True, slots=True)
+class AgentListing:
+    """A page of the agent list: its agents, the agents per agent status of every page,
+    and whether more follow."""
+
+    agents: list[AgentRecord]
+    counts: dict[int, int]
+    more: bool
 
 
 class Services:
@@ -88,6 +103,39 @@ class Services:
         return await self.store.list_agent_states(
             cc_id, vdn, offset=offset, limit=limit, cti_status=cti_status
         )
+
+    async def agent_list(
+        self,
+        key: AccessKey,
+        cc_id: int,
+        vdn: int,
+        query: ListQuery,
+        flagged: FlagsOf | None = None,
+        flags_at: int = 0,
+    ) -> AgentListing:
+        """A page of the VDN's agents matching ``query`` (``docs/api.md``, "The agent
+        list"), the counts per status of all its pages, and whether more follow.
+
+        ``flagged``: only agents with a flag at ``flags_at`` (ms). Flags are computed,
+        not stored, so this reads every agent matching the rest of the filter and cuts
+        the page here, in the order the store gave them.
+        """
+        key.check("query", cc_id, vdn)
+        limit = query.limit
+        if flagged is None:
+            found = await self.store.list_agents(cc_id, vdn, query)
+            agents, counts = found.agents, status_counts(found.cti_counts)
+        else:
+            every = await self.store.list_agents(
+                cc_id, vdn, dataclasses.replace(query, after=None, limit=None)
+            )
+            agents = [agent for agent in every.agents if flagged(agent, flags_at)]
+            counts = status_counts(Counter(agent.cti_status for agent in agents))
+            after, order = query.after, query.order
+            if after is not None:
+                agents = [a for a in agents if comes_after(position_of(a, order), after, order)]
+        more = limit is not None and len(agents) > limit
+        return AgentListing(agents[:limit] if more else agents, counts, more)
 
     async def system_state(
         self, key: AccessKey, cc_id: int, vdn: int, offset: int, limit: int

@@ -15,6 +15,7 @@ __all__ = [
     "AGENT_BY_WORK_NO",
     "AGENT_CALLS",
     "AGENT_DETAIL",
+    "AGENT_LIST",
     "AGENT_SKILLS",
     "AGENT_STATUS_INFOS",
     "CHANGES",
@@ -86,6 +87,7 @@ LEGACY_SKILL_AGENTS = f"{OPENAPI}/agentgroup/agentbyconfigedskill"
 SKILL_STATUS_COUNTS = f"{OPENAPI}/skill/agentstatusbyskill"
 # native surface, health and metrics
 EVENTS = f"{NATIVE}/events"
+AGENT_LIST = f"{NATIVE}/agents/query"  # POST, the agent list (filters, sort, cursor)
 OPENAPI_DOCUMENT = f"{NATIVE}/openapi.json"  # the OpenAPI document of both surfaces
 STREAM = f"{NATIVE}/stream"  # GET, Server-Sent Events
 CHANGES = f"{NATIVE}/changes"  # GET, the stream's long-poll twin

@@ -14,12 +14,12 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from ccms import __version__
-from ccms.cli import adapter, client, completion, db, demo, serve, simulate, watch
+from ccms.cli import adapter, agents, client, completion, db, demo, serve, simulate, watch
 from ccms.cli.command import EXIT_INTERRUPTED, EXIT_OK, REPORTED_ERRORS, Handler, report
 from ccms.settings import process_environ
 
 # in the order of ``ccms --help``
-GROUPS = (serve, simulate, demo, client, watch, db, adapter, completion)
+GROUPS = (serve, simulate, demo, client, agents, watch, db, adapter, completion)
 
 
 def build_parser() -> argparse.ArgumentParser:

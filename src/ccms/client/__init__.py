@@ -9,6 +9,7 @@ paths, unset values) and the pure domain's statuses, counts and agent key.
 See ``docs/client.md``.
 """
 
+from ccms.client.agent_list import AgentList, AgentQuery, ListedAgent
 from ccms.client.agents import AgentFlag, AgentHistory, AgentItem, StatusEvent
 from ccms.client.clients import AsyncClient, Client
 from ccms.client.config import ClientConfig, Profile, config_path, load_config, write_profile
@@ -63,8 +64,10 @@ __all__ = [
     "AgentFlag",
     "AgentHistory",
     "AgentItem",
+    "AgentList",
     "AgentNotFoundError",
     "AgentPage",
+    "AgentQuery",
     "AgentSkills",
     "AgentStatus",
     "AgentStatusInfo",
@@ -80,6 +83,7 @@ __all__ = [
     "CtiStatus",
     "IngestResult",
     "InvalidParameterError",
+    "ListedAgent",
     "PermissionDeniedError",
     "Profile",
     "RateLimitedError",

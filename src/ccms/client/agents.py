@@ -70,6 +70,7 @@ class AgentItem:
     skills: tuple[int, ...]
     calls: tuple[str, ...]
     flags: tuple[AgentFlag, ...]
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)  # as sent
 
     @classmethod
     def from_wire(cls, data: object) -> AgentItem:
@@ -86,6 +87,7 @@ class AgentItem:
             skills=tuple(_int({"skill": value}, "skill") for value in skills),
             calls=_strings(raw, "calls"),
             flags=tuple(AgentFlag.from_wire(flag) for flag in _list(raw.get("flags"), "flags")),
+            raw=raw,
         )
 
 

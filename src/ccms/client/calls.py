@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
+from ccms.client.agent_list import AgentList, AgentQuery
 from ccms.client.agents import AgentHistory
 from ccms.client.models import (
     AgentAbstract,
@@ -42,6 +43,7 @@ from ccms.wire import (
     AGENT_BY_WORK_NO,
     AGENT_CALLS,
     AGENT_DETAIL,
+    AGENT_LIST,
     AGENT_SKILLS,
     AGENT_STATUS_INFOS,
     AGENTS_BY_STATUS,
@@ -219,6 +221,14 @@ def skill_status_counts(
     flag = "true" if all_match else "false"
     body = _query(ccId=cc_id, vdn=vdn, skillIds=list(skill_ids), isSkillAllMatch=flag)
     return _call(SKILL_STATUS_COUNTS, body, state_counts_from_wire)
+
+
+def agent_list(
+    cc_id: int, vdn: int, query: AgentQuery, limit: int, cursor: str | None
+) -> Call[AgentList]:
+    """``POST /ccms/v1/agents/query``: a page of the agent list (limit 1..1000)."""
+    body = json_body(query.body(cc_id, vdn, limit, cursor))
+    return _call(AGENT_LIST, body, AgentList.from_wire)
 
 
 # -- the live stream (docs/stream.md) ------------------------------------------------------

@@ -27,7 +27,15 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from types import TracebackType
 from typing import TypeVar
 
@@ -35,6 +43,7 @@ import anyio
 import httpx
 
 from ccms.client import calls
+from ccms.client.agent_list import AgentList, AgentQuery
 from ccms.client.agents import AgentHistory
 from ccms.client.models import (
     AgentAbstract,
@@ -265,6 +274,34 @@ class Client:
         to every queue (``all_match``), else to any."""
         return self._run(calls.skill_status_counts(cc_id, vdn, skill_ids, all_match))
 
+    # -- the agent list (docs/client.md) -----------------------------------------------
+
+    def agent_list(
+        self,
+        cc_id: int,
+        vdn: int,
+        query: AgentQuery | None = None,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> AgentList:
+        """A page of the VDN's agents matching ``query`` (default: signed-in agents, the
+        longest in their state first), with the counts per status of every page."""
+        return self._run(calls.agent_list(cc_id, vdn, query or AgentQuery(), limit, cursor))
+
+    def agent_list_pages(
+        self, cc_id: int, vdn: int, query: AgentQuery | None = None, *, limit: int = 1000
+    ) -> Iterator[AgentList]:
+        """Every page of the list, first to last (each agent that does not change meanwhile
+        comes exactly once)."""
+        cursor: str | None = None
+        while True:
+            page = self.agent_list(cc_id, vdn, query, limit=limit, cursor=cursor)
+            yield page
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
     # -- the live stream (docs/stream.md) ---------------------------------------------
 
     def stream(
@@ -474,6 +511,34 @@ class AsyncClient:
         """Agents per state in skill queues (``skill/agentstatusbyskill``): agents signed in
         to every queue (``all_match``), else to any."""
         return await self._run(calls.skill_status_counts(cc_id, vdn, skill_ids, all_match))
+
+    # -- the agent list (docs/client.md) -----------------------------------------------
+
+    async def agent_list(
+        self,
+        cc_id: int,
+        vdn: int,
+        query: AgentQuery | None = None,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> AgentList:
+        """A page of the VDN's agents matching ``query`` (default: signed-in agents, the
+        longest in their state first), with the counts per status of every page."""
+        return await self._run(calls.agent_list(cc_id, vdn, query or AgentQuery(), limit, cursor))
+
+    async def agent_list_pages(
+        self, cc_id: int, vdn: int, query: AgentQuery | None = None, *, limit: int = 1000
+    ) -> AsyncIterator[AgentList]:
+        """Every page of the list, first to last (each agent that does not change meanwhile
+        comes exactly once)."""
+        cursor: str | None = None
+        while True:
+            page = await self.agent_list(cc_id, vdn, query, limit=limit, cursor=cursor)
+            yield page
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
 
     # -- the live stream (docs/stream.md) ---------------------------------------------
 

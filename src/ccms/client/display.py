@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from ccms.client.agent_list import ListedAgent
 from ccms.client.models import AgentDetail
 from ccms.domain.status import AgentStatus, CtiStatus
 
@@ -263,3 +264,42 @@ def cut(text: str, width: int) -> str:
     if len(_SGR.sub("", text)) <= width:
         return text
     return _SGR.sub("", text)[:width]
+
+
+# -- the agent list (ccms agents) ----------------------------------------------------------
+
+LIST_HEADER = ("AGENT", "NAME", "STATUS", "CTI", "IN STATE", "REASON", "SKILLS", "CALLS", "FLAGS")
+
+
+def list_counts(counts: Mapping[AgentStatus, int], *, colour: bool) -> str:
+    """``3 talking, 1 wrap-up, 2 idle``: the counts of every page, in the order of ``watch``."""
+    parts = [f"{counts[status]} {paint(STATUS_WORDS[status], status, colour)}"
+             for status in STATUS_ORDER if counts.get(status)]  # fmt: skip
+    return ", ".join(parts) or "no agents"
+
+
+def agent_list_table(agents: Sequence[ListedAgent], *, colour: bool) -> str:
+    """The table of ``ccms agents``, in the order the server gave (its sort); the time in
+    state as of each page's answer, flags as ``name (level)``."""
+    rows = []
+    for agent in agents:
+        seconds = agent.seconds_in_state
+        flags = ", ".join(f"{flag.name} ({flag.level})" for flag in agent.flags)
+        rows.append((
+            (str(agent.work_no), agent.name or "-", STATUS_WORDS[agent.status],
+             cti_text(agent.cti_status), duration(seconds),
+             "-" if agent.reason is None else str(agent.reason),
+             ",".join(map(str, agent.skills)) or "-", str(len(agent.calls)), flags or "-"),
+            agent.status,
+        ))  # fmt: skip
+    widths = [len(title) for title in LIST_HEADER]
+    for values, _ in rows:
+        widths = [max(w, len(v)) for w, v in zip(widths, values, strict=True)]
+
+    def line(values: tuple[str, ...], status: AgentStatus | None) -> str:
+        cells = [v.ljust(w) for v, w in zip(values, widths, strict=True)]
+        if status is not None:
+            cells[_STATUS] = paint(cells[_STATUS], status, colour)
+        return (" " * _GAP).join(cells).rstrip()
+
+    return "\n".join([line(LIST_HEADER, None)] + [line(values, s) for values, s in rows])

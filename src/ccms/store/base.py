@@ -31,6 +31,7 @@ from ccms.domain.agent import (
 )
 from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken
 from ccms.domain.flags import FlagsOf
+from ccms.domain.listing import ListedAgents, ListQuery
 from ccms.store.changes import ChangeSet, ChangeStream
 
 
@@ -99,6 +100,12 @@ class Store(Protocol):
         given) and ``page`` those from position ``offset`` (0-based), at most ``limit``
         of them (``None``: all). Both read from one snapshot.
         """
+
+    async def list_agents(self, cc_id: int, vdn: int, query: ListQuery) -> ListedAgents:
+        """The agent list (:mod:`ccms.domain.listing`): the VDN's agents matching
+        ``query.filter``, in ``query.order``, after ``query.after``, at most
+        ``query.limit + 1`` of them (all when ``None``), with the CTI statuses of every
+        agent matching the filter counted; both from one snapshot, through an index."""
 
     async def agents_in_skills(
         self, cc_id: int, vdn: int, skill_ids: Sequence[int]

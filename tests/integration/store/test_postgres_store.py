@@ -219,8 +219,9 @@ async def test_a_schema_of_the_previous_version_upgrades_and_keeps_its_agents(
         )
         conn.execute("UPDATE change_counter SET seq = 5")
     store = nodes()
-    pending = (await store.schema_status()).pending
+    pending = tuple(m.name for m in migrations(MIGRATIONS) if m.version > 2)
     assert pending[:2] == ("0003_change_log", "0004_tenant_event_ids")
+    assert (await store.schema_status()).pending == pending
     await store.open()
     snap = await store.snapshot(1, 1)
     assert (snap.seq, [(r.work_no, r.skills) for r in snap.agents]) == (5, [(101, (2,)), (102, ())])

@@ -99,8 +99,9 @@ async def test_migration_starts_the_change_log_after_the_numbers_taken(tmp_path:
     conn.execute("UPDATE agent SET change_seq = 7 WHERE work_no = 101 AND vdn = 1")
     conn.close()
     store = SQLiteStore(str(path))
-    pending = (await store.schema_status()).pending
+    pending = tuple(m.name for m in migrations(MIGRATIONS) if m.version > 3)
     assert pending[:2] == ("0004_change_log", "0005_tenant_event_ids")
+    assert (await store.schema_status()).pending == pending
     await store.open()
     try:
         snap = await store.snapshot(1, 1)

@@ -45,6 +45,7 @@ def complete(source: str, line: str) -> list[str]:
                 "demo",
                 "agent",
                 "events",
+                "agents",
                 "watch",
                 "db",
                 "adapter",
@@ -58,6 +59,7 @@ def complete(source: str, line: str) -> list[str]:
         ("ccms serve --log-level ", ["debug", "info", "warning", "error"]),
         ("ccms serve --log-format j", ["json"]),
         ("ccms events post --ba", ["--batch"]),
+        ("ccms agents 1 1 --fl", ["--flagged"]),
         ("ccms completion ", ["bash", "zsh"]),
         ("ccms --ver", ["--version"]),
         ("ccms serve --port ", []),  # a value: the shell's own (file) completion

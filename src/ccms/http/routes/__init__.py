@@ -8,7 +8,16 @@ line here.
 
 from __future__ import annotations
 
-from ccms.http.routes import agent, detail, document, events, health, monitor, stream
+from ccms.http.routes import (
+    agent,
+    agent_list,
+    detail,
+    document,
+    events,
+    health,
+    monitor,
+    stream,
+)
 from ccms.http.routing import Route
 from ccms.settings import Settings
 
@@ -19,6 +28,7 @@ def route_table(settings: Settings) -> list[Route]:
     served = [
         *agent.routes(settings),
         *monitor.routes(settings),
+        *agent_list.routes(settings),
         *events.routes(settings),
         *detail.routes(settings),
         *stream.routes(settings),

@@ -23,6 +23,7 @@ from ccms.domain.agent import (
 )
 from ccms.domain.flags import ALERT, WARNING
 from ccms.domain.media import MEDIA_TYPE_MAX
+from ccms.http.schemas import agent_list
 from ccms.http.schemas.detail import HISTORY_LIMIT_RANGE
 from ccms.http.schemas.fields import work_no_ranges
 from ccms.http.schemas.monitor import CTI_STATUS_RANGE, MAX_AGENT_IDS, MAX_SKILL_IDS, OFFSET_RANGE
@@ -200,6 +201,18 @@ NATIVE_AGENT_DETAIL = record(
     )),
 )  # fmt: skip
 
+FLAG = record(name=TEXT, level={"enum": ["warning", "alert"]}, since=INTEGER)
+LISTED_AGENT = record(
+    agentId=INTEGER, name=TEXT_OR_NULL, ctiStatus=INTEGER, status=INTEGER, since=INTEGER,
+    secondsInState=INTEGER, reason={"type": ["integer", "null"]}, skills=array(INTEGER),
+    calls=array(TEXT), flags=array(FLAG),
+)  # fmt: skip
+AGENT_LIST = record(
+    agents=array({"$ref": "#/components/schemas/ListedAgent"}),
+    counts={"type": "object", "additionalProperties": INTEGER},
+    nextCursor=TEXT_OR_NULL, serverTime=INTEGER,
+)  # fmt: skip
+
 COMPONENTS: dict[str, Schema] = {
     "Failure": FAILURE,
     "VendorFailure": VENDOR_FAILURE,
@@ -216,7 +229,36 @@ COMPONENTS: dict[str, Schema] = {
     "SkillAgent": SKILL_AGENT,
     "LegacySkillAgent": LEGACY_SKILL_AGENT,
     "NativeAgentDetail": NATIVE_AGENT_DETAIL,
+    "ListedAgent": LISTED_AGENT,
+    "AgentList": AGENT_LIST,
 }
+
+
+def list_request_schema() -> Schema:
+    """The body of ``POST /ccms/v1/agents/query`` (``ccms.http.schemas.agent_list``)."""
+    nullable: Schema = {"type": "null"}
+
+    def codes(lo: int, hi: int, most: int) -> Schema:
+        items = {"anyOf": [{"type": "integer", "minimum": lo, "maximum": hi},
+                           {"type": "string", "pattern": "^[0-9]+$"}]}  # fmt: skip
+        return {"anyOf": [{"type": "array", "maxItems": most, "items": items}, nullable]}
+
+    return params(
+        {"ccId": integer(*CC_ID_RANGE), "vdn": integer(*VDN_RANGE)},
+        {
+            "skills": codes(*SKILL_ID_RANGE, agent_list.MAX_SKILLS),
+            "statuses": codes(*agent_list.STATUS_RANGE, agent_list.MAX_STATUSES),
+            "ctiStatuses": codes(*agent_list.CTI_RANGE, agent_list.MAX_STATUSES),
+            "minSecondsInState": {"anyOf": [integer(*agent_list.MIN_SECONDS_RANGE), nullable]},
+            "flagged": {"type": ["boolean", "null"]},
+            "search": {"anyOf": [{"type": "string", "maxLength": agent_list.MAX_SEARCH,
+                                  "pattern": "^[^\\x00-\\x1f]*$"}, nullable]},
+            "sort": {"anyOf": [{"enum": list(agent_list.SORTS)}, nullable]},
+            "limit": {"anyOf": [integer(1, agent_list.MAX_LIMIT), nullable]},
+            "cursor": {"anyOf": [{"type": "string", "minLength": 1,
+                                  "maxLength": agent_list.MAX_CURSOR}, nullable]},
+        },
+    )  # fmt: skip
 
 
 def ref(name: str) -> Schema:
@@ -417,6 +459,13 @@ def operations(settings: Settings) -> dict[tuple[str, str], Operation]:
             example={"ccId": 1, "vdn": 1, "workNo": 101, "historyLimit": 5},
             description="source and rawState are those of the status event the current"
             " status comes from; an unknown agent answers 0100001.",
+        ),
+        (post, wire.AGENT_LIST): Operation(
+            "The agent list: filtered, sorted, in pages, with counts per status",
+            list_request_schema(), success(ref("AgentList")), tags=native,
+            example={"ccId": 1, "vdn": 1, "sort": "-secondsInState", "limit": 10},
+            description="Sorted by time in state (longest first) by default; page with"
+            " nextCursor (docs/api.md, The agent list).",
         ),
         (post, wire.TOKENS): Operation(
             "A view token for a browser (the stream and the long poll only)",

@@ -40,6 +40,7 @@ from ccms.domain.agent import (
 )
 from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken
 from ccms.domain.flags import FlagsOf
+from ccms.domain.listing import ListedAgents, ListQuery
 from ccms.errors import StoreUnavailableError
 from ccms.store.base import IngestResult, SchemaStatus
 from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
@@ -311,6 +312,9 @@ class PostgresStore:
         return await self._read(
             lambda conn: views.list_agent_states(conn, cc_id, vdn, offset, limit, cti_status)
         )
+
+    async def list_agents(self, cc_id: int, vdn: int, query: ListQuery) -> ListedAgents:
+        return await self._read(lambda conn: views.list_agents(conn, cc_id, vdn, query))
 
     async def agents_in_skills(
         self, cc_id: int, vdn: int, skill_ids: Sequence[int]

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ccms.domain.agent import AgentHistory, AgentRecord, AgentState, SkillMember, StatusChange
+from ccms.domain.listing import ListedAgents, ListQuery
+from ccms.store import listing
 
 AGENT_COLUMNS = (
     "cc_id, vdn, work_no, created_at, cti_status, status_at, status_event_at, prev_status,"
@@ -117,6 +119,15 @@ async def list_agent_states(
         rows = await conn.fetch(_LIST_IN_STATUS, cc_id, vdn, limit, offset, cti_status)
     count = int(rows[0][0]) if rows else 0
     return count, [AgentState(*r[1:]) for r in rows if r[1] is not None]
+
+
+async def list_agents(conn: Any, cc_id: int, vdn: int, query: ListQuery) -> ListedAgents:
+    """The agent list's page and counts, in one read-only snapshot (``REPEATABLE READ``)."""
+    sql = listing.statements(listing.Dialect.POSTGRES, AGENT_COLUMNS, cc_id, vdn, query)
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        counts = {int(r[0]): int(r[1]) for r in await conn.fetch(sql.counts, *sql.counts_params)}
+        rows = await conn.fetch(sql.page, *sql.page_params)
+    return ListedAgents([record(r) for r in rows], counts)
 
 
 async def history(conn: Any, cc_id: int, vdn: int, work_no: int, limit: int) -> list[StatusChange]:

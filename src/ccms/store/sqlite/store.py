@@ -56,7 +56,9 @@ from ccms.domain.agent import (
 from ccms.domain.batch import BatchPlan, EventKey, new_events, plan_batch
 from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken, state_exits
 from ccms.domain.flags import FlagsOf
+from ccms.domain.listing import ListedAgents, ListQuery
 from ccms.errors import StoreUnavailableError
+from ccms.store import listing
 from ccms.store.base import IngestResult, SchemaStatus
 from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
 from ccms.store.migrations import migrations, schema_status
@@ -554,6 +556,21 @@ class SQLiteStore:
         return await self._read(
             lambda conn: views.list_agent_states(conn, cc_id, vdn, offset, limit, cti_status)
         )
+
+    async def list_agents(self, cc_id: int, vdn: int, query: ListQuery) -> ListedAgents:
+        sql = listing.statements(listing.Dialect.SQLITE, _AGENT_COLUMNS, cc_id, vdn, query)
+
+        def run(conn: sqlite3.Connection) -> ListedAgents:
+            conn.execute("BEGIN")  # one read transaction: the page and the counts agree
+            try:
+                counts = dict(conn.execute(sql.counts, sql.counts_params).fetchall())
+                rows = conn.execute(sql.page, sql.page_params).fetchall()
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            return ListedAgents([_record(r) for r in rows], counts)
+
+        return await self._read(run)
 
     async def agents_in_skills(
         self, cc_id: int, vdn: int, skill_ids: Sequence[int]
