@@ -524,10 +524,11 @@ def intake_instructions(work: Path, trees: dict[str, Path]) -> dict[str, float] 
         return None
     script = str(HERE / "intake_instructions.py")
     bodies = work / "instruction-bodies.jsonl"
-    subprocess.run([sys.executable, script, "--write", str(bodies),
-                    str(max(INSTRUCTION_BATCHES))], check=True)  # fmt: skip
     counts: dict[str, float] = {}
     for name, src in trees.items():
+        # signed just before: the runs of a tree take minutes, the signatures' skew is bounded
+        subprocess.run([sys.executable, script, "--write", str(bodies),
+                        str(max(INSTRUCTION_BATCHES))], check=True)  # fmt: skip
         totals = []
         for batches in INSTRUCTION_BATCHES:
             out = work / f"callgrind-{name}-{batches}.out"

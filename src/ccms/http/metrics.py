@@ -12,6 +12,7 @@ ending the state, so it is counted once.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -108,6 +109,8 @@ class Metrics:
             "ccms_state_duration_seconds", "Time an agent spent in a state, at its end",
             ["state"], buckets=_STATE_BUCKETS, registry=own,
         )  # fmt: skip
+        # the upper bounds of the state histogram's buckets, +Inf last (as prometheus_client)
+        self._state_bounds = [*(float(b) for b in _STATE_BUCKETS), float("inf")]
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._histograms: dict[str, Any] = {}
         self._flags: FlagCounts | None = None
@@ -126,10 +129,29 @@ class Metrics:
         histogram.observe(seconds)
 
     def state_exits(self, exits: Sequence[tuple[int, int]]) -> None:
-        """A batch ended these states: (CTI status, ms spent in it) each."""
+        """A batch ended these states: (CTI status, ms spent in it) each.
+
+        A batch of 1,000 events ends up to 1,000 states: they are counted per state and
+        bucket first, then added to each histogram's sum and buckets once, which is what
+        ``observe`` adds one value at a time, for a fraction of its cost on the intake's
+        path (``Histogram.observe``'s own fields; prometheus_client is pinned)."""
+        bounds = self._state_bounds
+        per_state: dict[str, tuple[list[int], list[float]]] = {}
         for cti, ms in exits:
             if 0 <= cti < len(STATE_OF_CTI):
-                self.state_seconds.labels(STATE_OF_CTI[cti]).observe(ms / 1000)
+                state = STATE_OF_CTI[cti]
+                held = per_state.get(state)
+                if held is None:
+                    held = per_state[state] = ([0] * len(bounds), [0.0])
+                seconds = ms / 1000
+                held[0][bisect.bisect_left(bounds, seconds)] += 1
+                held[1][0] += seconds
+        for state, (counts, total) in per_state.items():
+            child = self.state_seconds.labels(state)
+            child._sum.inc(total[0])
+            for bucket, count in zip(child._buckets, counts, strict=True):
+                if count:
+                    bucket.inc(count)
 
     def follow_flags(self, counts: FlagCounts, names: Sequence[str] = ()) -> None:
         """Report the floor's gauges from ``counts`` at each scrape (``names``: the
