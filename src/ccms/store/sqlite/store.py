@@ -107,8 +107,15 @@ _SELECT_APPLIED = (
 # not tell are kept as call center 0, VDN 0: ids of every tenant, until they expire.
 _ANY_TENANT = (0, 0)
 _ANY_TENANT_LEFT = "SELECT 1 FROM applied_event WHERE cc_id = 0 AND vdn = 0 LIMIT 1"
+# An upsert that updates the row in place (cheaper than INSERT OR REPLACE, which deletes the
+# row and every index entry, then inserts them again).
 _UPSERT_AGENT = (
-    f"INSERT OR REPLACE INTO agent ({_AGENT_COLUMNS}, change_seq) VALUES ({', '.join('?' * 23)})"
+    f"INSERT INTO agent ({_AGENT_COLUMNS}, change_seq) VALUES ({', '.join('?' * 23)})"
+    " ON CONFLICT (cc_id, vdn, work_no) DO UPDATE SET "
+    + ", ".join(
+        f"{c} = excluded.{c}"
+        for c in [*(c.strip() for c in _AGENT_COLUMNS.split(",")[3:]), "change_seq"]
+    )
 )
 # An agent whose record changed without a change of its state (only the time a field was
 # set moved): its row, keeping the number of its last change.
