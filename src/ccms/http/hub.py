@@ -28,6 +28,7 @@ from ccms.domain.changes import AgentChange, ViewToken
 from ccms.errors import CCMSError, RateLimitedError, StoreUnavailableError
 from ccms.http.metrics import Metrics
 from ccms.http.schemas.stream import EncodedChange, Filter, encode_change
+from ccms.http.snapshots import SharedSnapshots
 from ccms.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,8 @@ class Hub:
         self._following = asyncio.Event()
         self._stopping = False
         self.seq: int | None = None  # every change up to it was handed out
+        # one store read and encoding of a snapshot for the streams that ask together
+        self.snapshots = SharedSnapshots(store, now_ms, lambda: self.seq)
 
     # -- subscribers -------------------------------------------------------------------
 
@@ -263,6 +266,7 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._following.clear()
+        self.snapshots.clear()
         self.seq = None
 
     async def _run(self) -> None:
