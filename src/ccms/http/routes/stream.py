@@ -140,12 +140,12 @@ class EventStream:
         """The answer's chunks. Each is let go once handed out: a snapshot's parts are
         shared with other streams, and an idle stream holds no bytes of its own."""
         sub = self._sub
-        chunks, self._first = self._first, []
+        parts, self._first = self._first, []
         retry = _STORE_RETRY_S[0]
         while True:
-            if chunks:
-                while chunks:
-                    yield chunks.pop(0)
+            if parts:  # a snapshot's, each part a chunk
+                while parts:
+                    yield parts.pop(0)
                 self._written_at = self._loop.time()
             if sub.ending is not None:
                 last = self._ending(sub.ending)
@@ -155,23 +155,30 @@ class EventStream:
             if self._deadline is not None and self._loop.time() >= self._deadline:
                 yield schema.error_event(AuthenticationError("the view token expired"))
                 return
+            chunk = b""
             try:
                 if sub.expired:  # the hub fell behind the replay window
                     sub.expired = False
-                    chunks = await self._snapshot(reset=self._hub.seq or 0)
+                    parts = await self._snapshot(reset=self._hub.seq or 0)
                 elif not sub.live:
-                    chunks = [self._page(await self._read(self.cursor))]
+                    chunk = self._page(await self._read(self.cursor))
                 else:
-                    chunks = [await self._live()]
+                    chunk = await self._live()
             except StoreUnavailableError:
                 await sub.wait(retry)
                 retry = min(retry * 2, _STORE_RETRY_S[1])
-                chunks = []
             else:
                 retry = _STORE_RETRY_S[0]
-            chunks = [chunk for chunk in chunks if chunk]
-            if not chunks and self._loop.time() - self._written_at >= self._heartbeat_s:
-                chunks = [self._heartbeat()]
+            if (
+                not chunk
+                and not parts
+                and self._loop.time() - self._written_at >= self._heartbeat_s
+            ):
+                chunk = self._heartbeat()
+            if chunk:
+                yield chunk
+                chunk = b""  # not kept while the stream waits for the next
+                self._written_at = self._loop.time()
 
     async def _live(self) -> bytes:
         """What the hub handed out, once there is some (or it is time for a heartbeat, or
