@@ -418,15 +418,23 @@ def export_revision(rev: str, dest: Path) -> Path:
     return dest / "src"
 
 
-def revision_server(workdir: Path, src: Path, db: Path, creds: Path, workers: int) -> Server:
-    """``ccms serve`` from another revision's source tree (its ``python -m ccms``)."""
+def revision_server(
+    workdir: Path,
+    src: Path,
+    db: Path | str,
+    creds: Path,
+    workers: int,
+    env: dict[str, str] | None = None,
+) -> Server:
+    """``ccms serve`` from another revision's source tree (its ``python -m ccms``); ``db``:
+    a SQLite file, or a whole store URL."""
     port = free_port()
     command = [
         "env", f"PYTHONPATH={src}", sys.executable, "-m", "ccms", "serve", "--port", str(port),
-        "--store", f"sqlite:///{db}", "--credentials", str(creds), "--workers", str(workers),
-        "--log-level", "warning",
+        "--store", db if isinstance(db, str) else f"sqlite:///{db}", "--credentials", str(creds),
+        "--workers", str(workers), "--log-level", "warning",
     ]  # fmt: skip
-    return Server(command, port, workdir, "/healthz")
+    return Server(command, port, workdir, "/healthz", env)
 
 
 def intake_ratio(ba: dict[str, Any]) -> float:
@@ -1159,7 +1167,8 @@ def main() -> int:
     parser.add_argument(
         "--against",
         metavar="REV",
-        help="also measure git revision REV's server side by side (query ratio, intake)",
+        help="also measure git revision REV's server side by side: the query ratio and the "
+        "intake (unless --only stream), and with the stream section its memory and latency",
     )
     args = parser.parse_args()
     sections = set(args.only.split(","))
@@ -1182,7 +1191,9 @@ def main() -> int:
             results["query"] = bench_query(work, sk, creds, rounds=1 if quick else 3,
                                            seconds=3 if quick else 10, agents=5_000 if quick else 50_000,
                                            pg_url=pg_url)  # fmt: skip
-        if args.against:
+        # --against: the query ratio and the intake side by side, unless only the stream
+        # is measured (the stream section has a before/after of its own)
+        if args.against and sections != {"stream"}:
             results["before_after"] = bench_before_after(
                 work, sk, creds, args.against, rounds=3, seconds=3 if quick else 10,
                 agents=5_000 if quick else 50_000,
@@ -1213,7 +1224,7 @@ def main() -> int:
         if "stream" in sections:
             import stream_bench
 
-            results["stream"] = stream_bench.run(work, AK, sk, creds, pg_url, quick)
+            results["stream"] = stream_bench.run(work, AK, sk, creds, pg_url, quick, args.against)
         if "flags" in sections:
             import flag_bench
 

@@ -447,13 +447,19 @@ async def _stream(
 
 
 async def _pump(chunks: AsyncIterator[bytes], send: Send) -> bool:
-    """Send every chunk; True when the iterator ended, False when the client is gone."""
-    async for chunk in chunks:
+    """Send every chunk; True when the iterator ended, False when the client is gone.
+    A chunk is let go once sent, not kept while the next one is awaited: an idle stream
+    would hold its last chunk (a whole snapshot) for as long as it stays open."""
+    while True:
+        try:
+            chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return True
         try:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except OSError:  # the ASGI server's "client disconnected"
             return False
-    return True
+        del chunk
 
 
 async def _disconnected(receive: Receive) -> None:

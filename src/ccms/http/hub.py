@@ -29,6 +29,7 @@ from ccms.domain.flags import FlagsOf, no_flags
 from ccms.errors import CCMSError, RateLimitedError, StoreUnavailableError
 from ccms.http.metrics import Metrics
 from ccms.http.schemas.stream import EncodedChange, Filter, encode_change
+from ccms.http.snapshots import SharedSnapshots
 from ccms.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,8 @@ class Hub:
         self._following = asyncio.Event()
         self._stopping = False
         self.seq: int | None = None  # every change up to it was handed out
+        # one store read and encoding of a snapshot for the streams that ask together
+        self.snapshots = SharedSnapshots(store, now_ms, lambda: self.seq)
 
     # -- subscribers -------------------------------------------------------------------
 
@@ -266,6 +269,7 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._following.clear()
+        self.snapshots.clear()
         self.seq = None
 
     async def _run(self) -> None:

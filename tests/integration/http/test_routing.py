@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 import threading
 import time
@@ -204,6 +206,47 @@ async def test_a_stream_that_fails_is_cut_short_and_logged(
     assert "a streamed answer failed" in caplog.text
     assert "the stream's source failed" in caplog.text
     assert chunks.closed.is_set()
+
+
+async def test_a_sent_chunk_is_not_kept_while_the_next_is_awaited(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """An idle stream must not hold the last chunk it wrote (a whole snapshot) for as long
+    as it stays open: nothing of the app refers to a chunk once it is sent."""
+    waiting = asyncio.Event()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield bytes(1_000_000)  # held by the app and the test's probe alone
+        waiting.set()
+        await asyncio.Event().wait()  # idle for ever
+        yield b""  # pragma: no cover - never reached
+
+    async def stream(ctx: Context, request: Request) -> Answer:
+        return Answer(chunks(), content_type=b"text/event-stream", code="")
+
+    route = Route("GET", STREAM, stream, auth=Auth.NONE, body=Body.NONE)
+    app = app_with(tmp_path / "ccms.db", clock, route)
+    bodies: list[int] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            bodies.append(id(message["body"]))
+            probe.append(message["body"])
+
+    probe: list[bytes] = []
+    served = asyncio.ensure_future(app(STREAM_SCOPE, Receiver().receive, send))
+    try:
+        await asyncio.wait_for(waiting.wait(), timeout=10)
+        chunk = probe.pop()
+        assert len(chunk) == 1_000_000 and bodies == [id(chunk)]
+        # the running test's own frame is not a referrer gc can see: nothing else is left
+        held_by = [getattr(ref, "__qualname__", type(ref).__name__)
+                   for ref in gc.get_referrers(chunk)]  # fmt: skip
+        assert held_by == [], held_by
+    finally:
+        served.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await served
 
 
 def test_a_stream_over_real_http_ends_when_the_client_leaves(

@@ -242,6 +242,47 @@ def test_filters_deliver_exactly_the_matching_changes_and_bookmarks_move_the_cur
     assert seqs(resumed.changes(1)) == [9]
 
 
+def test_streams_opened_together_share_one_snapshot_and_get_every_change(
+    serve: Callable[..., Served],
+) -> None:
+    served = serve()
+    served.ingest(list(range(101, 701)))  # a snapshot of two parts
+    snapshots = served.app.hub.snapshots
+    snapshots.share_s = 60.0  # every stream of the test asks "together", however slow the test
+    streams = [served.open() for _ in range(20)]
+    firsts = [stream.snapshot() for stream in streams]
+    assert firsts[0][0] == 600 and len(firsts[0][1]) == 600
+    assert all(first == firsts[0] for first in firsts)
+    assert snapshots.encoded == 1  # one store read and one encoding for the 20 streams
+    served.ingest([101, 102], status=5)
+    for stream in streams:
+        assert seqs(stream.changes(2)) == [601, 602]
+    # the hub handed out changes after it: the next stream gets a snapshot of its own
+    seq, agents = served.open().snapshot()
+    assert seq == 602 and [a["citStatus"] for a in agents[:3]] == [5, 5, 1]
+    assert snapshots.encoded == 2
+
+
+def test_a_closed_stream_leaves_nothing_behind_in_the_hub(serve: Callable[..., Served]) -> None:
+    served = serve()
+    served.ingest([101, 102])
+    hub = served.app.hub
+    streams = [served.open() for _ in range(5)]
+    for stream in streams:
+        stream.snapshot()
+    served.ingest([101], status=5)
+    for stream in streams:
+        stream.changes(1)  # live: each is in the hub's table of its tenant
+    assert hub.subscribers == 5
+    for stream in streams:
+        stream.close()
+    deadline = time.monotonic() + 10
+    while hub.subscribers or hub._by_tenant or hub._by_key or len(hub.snapshots):
+        assert time.monotonic() < deadline, "a closed stream left state in the hub"
+        time.sleep(0.01)
+    assert _sample(served, "ccms_streams_open") == 0
+
+
 @pytest.mark.parametrize(
     ("params", "headers", "message"),
     [

@@ -97,7 +97,7 @@ class EventStream:
         self._query = query
         self._loop = asyncio.get_running_loop()
         self._heartbeat_s = ctx.settings.stream_heartbeat_s
-        self._first = b""
+        self._first: list[bytes] = []  # the chunks the answer starts with
         self.cursor = 0
         self.last_id = 0
         self._written_at = self._loop.time()
@@ -124,24 +124,29 @@ class EventStream:
         the first page after it (a reset and a snapshot when it is too old)."""
         since = self._query.since
         if since is None:
-            self._first = schema.RETRY + await self._snapshot()
+            self._first = [schema.RETRY, *await self._snapshot()]
             return
         page = await self._read(since)
         if page.expired or since > page.newest:
             self._ctx.metrics.resets.labels(CURSOR_EXPIRED).inc()
-            self._first = schema.RETRY + await self._snapshot(reset=page.newest)
+            self._first = [schema.RETRY, *await self._snapshot(reset=page.newest)]
             return
         self.cursor = self.last_id = since
-        self._first = schema.RETRY + self._page(page)
+        self._first = [schema.RETRY + self._page(page)]
 
     # -- the stream --------------------------------------------------------------------
 
     async def _run(self) -> AsyncGenerator[bytes, None]:
+        """The answer's chunks. Each is let go once handed out: a snapshot's parts are
+        shared with other streams, and an idle stream holds no bytes of its own."""
         sub = self._sub
-        yield self._first
-        self._first = b""
+        parts, self._first = self._first, []
         retry = _STORE_RETRY_S[0]
         while True:
+            if parts:  # a snapshot's, each part a chunk
+                while parts:
+                    yield parts.pop(0)
+                self._written_at = self._loop.time()
             if sub.ending is not None:
                 last = self._ending(sub.ending)
                 if last:
@@ -150,10 +155,11 @@ class EventStream:
             if self._deadline is not None and self._loop.time() >= self._deadline:
                 yield schema.error_event(AuthenticationError("the view token expired"))
                 return
+            chunk = b""
             try:
                 if sub.expired:  # the hub fell behind the replay window
                     sub.expired = False
-                    chunk = await self._snapshot(reset=self._hub.seq or 0)
+                    parts = await self._snapshot(reset=self._hub.seq or 0)
                 elif not sub.live:
                     chunk = self._page(await self._read(self.cursor))
                 else:
@@ -161,13 +167,17 @@ class EventStream:
             except StoreUnavailableError:
                 await sub.wait(retry)
                 retry = min(retry * 2, _STORE_RETRY_S[1])
-                chunk = b""
             else:
                 retry = _STORE_RETRY_S[0]
-            if not chunk and self._loop.time() - self._written_at >= self._heartbeat_s:
+            if (
+                not chunk
+                and not parts
+                and self._loop.time() - self._written_at >= self._heartbeat_s
+            ):
                 chunk = self._heartbeat()
             if chunk:
                 yield chunk
+                chunk = b""  # not kept while the stream waits for the next
                 self._written_at = self._loop.time()
 
     async def _live(self) -> bytes:
@@ -224,19 +234,23 @@ class EventStream:
         self.cursor = self.last_id = fresh[-1].seq
         return b"".join(item.sse for item in fresh)
 
-    async def _snapshot(self, reset: int | None = None) -> bytes:
-        """A fresh snapshot (after a ``cursor-expired`` reset when ``reset`` is given:
-        the newest sequence number then); the stream catches up from its ``seq``."""
-        query, ctx = self._query, self._ctx
+    async def _snapshot(self, reset: int | None = None) -> list[bytes]:
+        """A fresh snapshot's parts, shared with the streams that ask for the same one
+        (``SharedSnapshots``), after a ``cursor-expired`` reset when ``reset`` is given
+        (the newest sequence number then); the stream catches up from its ``seq``."""
+        query = self._query
         self._hub.leave(self._sub)
-        snapshot = await ctx.store.snapshot(query.cc_id, query.vdn)
-        parts = schema.snapshot_events(
-            snapshot, query.filter, ctx.services.now_ms(), ctx.settings.stream_window_s, ctx.flags
+        snapshot = await self._hub.snapshots.get(
+            query.cc_id,
+            query.vdn,
+            query.filter,
+            self._ctx.settings.stream_window_s,
+            self._ctx.flags,
         )
         self.cursor = self.last_id = snapshot.seq
         if reset is None:
-            return b"".join(parts)
-        return schema.reset_event(CURSOR_EXPIRED, max(reset, snapshot.seq)) + b"".join(parts)
+            return list(snapshot.events)
+        return [schema.reset_event(CURSOR_EXPIRED, max(reset, snapshot.seq)), *snapshot.events]
 
     def _heartbeat(self) -> bytes:
         if self.cursor > self.last_id:
