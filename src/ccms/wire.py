@@ -46,6 +46,8 @@ __all__ = [
     "VDN_AGENTS",
     "VDN_AGENT_STATES",
     "VDN_ALL_AGENT_STATES",
+    "WALLBOARD",
+    "WALLBOARD_FILES",
     "route_name",
 ]
 
@@ -90,6 +92,8 @@ STREAM = f"{NATIVE}/stream"  # GET, Server-Sent Events
 CHANGES = f"{NATIVE}/changes"  # GET, the stream's long-poll twin
 TOKENS = f"{NATIVE}/tokens"  # POST, view tokens for browsers
 HEALTHZ = "/healthz"
+WALLBOARD = "/wallboard"  # GET, the wallboard page (no authentication; docs/wallboard.md)
+WALLBOARD_FILES = f"{WALLBOARD}/{{file}}"  # GET, its scripts and styles
 METRICS = "/metrics"
 
 

@@ -8,19 +8,20 @@ line here.
 
 from __future__ import annotations
 
-from ccms.http.routes import agent, document, events, health, monitor, stream
+from ccms.http.routes import agent, document, events, health, monitor, stream, wallboard
 from ccms.http.routing import Route
 from ccms.settings import Settings
 
 
 def route_table(settings: Settings) -> list[Route]:
     """Every route of ccms: the compatible surface, the native surface, health, and the
-    OpenAPI document of them all."""
+    OpenAPI document of them all, and the wallboard's page."""
     served = [
         *agent.routes(settings),
         *monitor.routes(settings),
         *events.routes(settings),
         *stream.routes(settings),
         *health.routes(settings),
+        *wallboard.routes(settings),
     ]
     return [*served, *document.routes(settings, served)]
