@@ -67,11 +67,11 @@ function refuse(message, detail) {
 function refusal(envelope) {
   const desc = String(envelope?.resultDesc ?? "");
   const how = `Ask for a new link: ccms wallboard-url ${ccId} ${vdn || "VDN"}.`;
-  if (envelope?.status === 401 || /token|access key|secret/i.test(desc)) {
-    return [`This wallboard link has expired or is not valid`, `The server said: ${desc}. ${how}`];
-  }
   if (envelope?.status === 403 || envelope?.resultCode === "0101003") {
     return [`This link does not give access to VDN ${vdn}`, `The server said: ${desc}. ${how}`];
+  }
+  if (envelope?.status === 401 || /token|access key|secret/i.test(desc)) {
+    return [`This wallboard link has expired or is not valid`, `The server said: ${desc}. ${how}`];
   }
   return ["The wallboard cannot open this board", `The server said: ${desc || "no answer"}.`];
 }

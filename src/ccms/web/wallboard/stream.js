@@ -60,7 +60,8 @@ export class Stream {
       this.onStatus("down", { error: String(error) });
       return "down";
     }
-    if (!response.ok) {
+    const type = response.headers.get("Content-Type") || "";
+    if (!response.ok || !type.startsWith("text/event-stream")) {
       let answer = null;
       try {
         answer = await response.json();
@@ -69,7 +70,8 @@ export class Stream {
       }
       const envelope = { status: response.status, resultCode: answer?.resultCode,
         resultDesc: answer?.resultDesc ?? response.statusText };
-      if ([400, 401, 403, 404].includes(response.status)) {
+      // a refusal in the envelope (a scope is refused with HTTP 200 and 0101003)
+      if ([200, 400, 401, 403, 404].includes(response.status)) {
         this.onStatus("refused", envelope);
         return "refused";
       }
