@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.e2e.conftest import Server, wait_until
 from tests.e2e.wallboard.conftest import board_url, floor_events, open_board, post_all, view_token
 
 pytestmark = pytest.mark.e2e
