@@ -46,6 +46,7 @@ def complete(source: str, line: str) -> list[str]:
                 "agent",
                 "events",
                 "watch",
+                "wallboard-url",
                 "db",
                 "adapter",
                 "completion",
