@@ -29,8 +29,11 @@ def chromium() -> str | None:
     return shutil.which("chromium")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium for a module's tests, stopped after them: Playwright's sync API runs
+    an event loop of its own while it is started, which the async tests that follow in the
+    same session must not find running."""
     path = chromium()
     if path is None:
         pytest.skip("no Chromium on this machine (apt-get install chromium; CI installs it)")
