@@ -48,6 +48,8 @@ __all__ = [
     "VDN_AGENTS",
     "VDN_AGENT_STATES",
     "VDN_ALL_AGENT_STATES",
+    "WALLBOARD",
+    "WALLBOARD_FILES",
     "route_name",
 ]
 
@@ -94,6 +96,8 @@ CHANGES = f"{NATIVE}/changes"  # GET, the stream's long-poll twin
 TOKENS = f"{NATIVE}/tokens"  # POST, view tokens for browsers
 AGENT_DETAIL = f"{NATIVE}/agents/detail"  # POST, one agent, its history and why
 HEALTHZ = "/healthz"
+WALLBOARD = "/wallboard"  # GET, the wallboard page (no authentication; docs/wallboard.md)
+WALLBOARD_FILES = f"{WALLBOARD}/{{file}}"  # GET, its scripts and styles
 METRICS = "/metrics"
 
 

@@ -33,6 +33,8 @@ def test_the_wheel_is_ccms_monitor_with_the_ccms_command(tmp_path: Path) -> None
     assert "Name: ccms-monitor\n" in metadata
     assert "ccms = ccms.cli:main" in entry_points
     assert "ccms/py.typed" in names  # the client's types reach mypy in users' projects
+    wallboard = {n.rpartition("/")[2] for n in names if n.startswith("ccms/web/wallboard/")}
+    assert {"index.html", "app.js", "wallboard.css"} <= wallboard  # the page is served
     # the unpacked wheel runs on its own (dependencies from this environment)
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
     done = subprocess.run(

@@ -1,4 +1,4 @@
-"""The ccms command: serve, demo, simulate, agent, events, watch, db, completion.
+"""The ccms command: serve, demo, simulate, agent, events, watch, wallboard-url, db, completion.
 
 One parser: each command group is a module of this package whose ``add_commands`` adds its
 commands, each with its handler (``set_defaults(handler=...)``). One dispatch: :func:`main`
@@ -14,12 +14,23 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from ccms import __version__
-from ccms.cli import adapter, agents, client, completion, db, demo, serve, simulate, watch
+from ccms.cli import (
+    adapter,
+    agents,
+    client,
+    completion,
+    db,
+    demo,
+    serve,
+    simulate,
+    wallboard,
+    watch,
+)
 from ccms.cli.command import EXIT_INTERRUPTED, EXIT_OK, REPORTED_ERRORS, Handler, report
 from ccms.settings import process_environ
 
 # in the order of ``ccms --help``
-GROUPS = (serve, simulate, demo, client, agents, watch, db, adapter, completion)
+GROUPS = (serve, simulate, demo, client, agents, watch, wallboard, db, adapter, completion)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -34,6 +34,7 @@ from typing import Any, TextIO
 from ccms import server
 from ccms.auth import parse_credentials
 from ccms.cli.command import EXIT_OK, Commands
+from ccms.cli.wallboard import board_link
 from ccms.client import AsyncClient, CCMSClientError, write_profile
 from ccms.feeds import Feed, Schedule, SimulatedSource
 from ccms.settings import Settings, SettingsError, load_settings
@@ -206,7 +207,8 @@ def python_command(environ: Mapping[str, str]) -> str:
 
 
 def banner(url: str, sk: str, options: DemoOptions, profile: Path | None,
-           agent: tuple[int, int, int], environ: Mapping[str, str]) -> str:  # fmt: skip
+           agent: tuple[int, int, int], environ: Mapping[str, str],
+           board: str | None = None) -> str:  # fmt: skip
     cc, vdn, work_no = agent
     ccms, python = ccms_command(environ), python_command(environ)
     if profile is not None:
@@ -216,6 +218,9 @@ def banner(url: str, sk: str, options: DemoOptions, profile: Path | None,
         profile_line = ""
         flags = f"--url {url} --ak {DEMO_AK} --sk {sk}"
         config = f"url='{url}', ak='{DEMO_AK}', sk='{sk}'"
+    board_line = (
+        "" if board is None else f"Open the wallboard of VDN {vdn} in a browser:\n  {board}\n"
+    )
     return f"""
 ccms demo is running on {url}
   {options.agents} simulated agents in {options.vdns} VDNs, speed {options.speed:g}x
@@ -223,9 +228,11 @@ ccms demo is running on {url}
   access key {DEMO_AK}, secret key {sk}
   credentials file {options.data_dir / "credentials.toml"}
 {profile_line}
+{board_line}
 Try, in another terminal:
   {ccms} agent {cc} {vdn} {work_no} {flags}
   {ccms} watch {cc} {vdn} {flags}
+  {ccms} wallboard-url {cc} {vdn} {flags}
   {python} -c "from ccms.client import load_config; import os; \\
 print(load_config(os.environ, {config}).client().agent_detail({cc}, {vdn}, {work_no}))"
   curl -s {url}/metrics | grep ccms_events
@@ -287,7 +294,11 @@ async def _feed(embedded: server.EmbeddedServer, options: DemoOptions, config: S
         signed_in = sorted(k for k, a in source.simulator.agents().items() if a.cti_status != 0)
         agent = signed_in[0] if signed_in else (config.cc_id, 1, 101)
         await _signed_in(client, agent, feeding)
-        out.write(banner(url, sk, options, profile, agent, environ))
+        board = None
+        with contextlib.suppress(CCMSClientError):
+            token = await client.create_view_token(agent[0], agent[1])
+            board = board_link(url, agent[0], agent[1], token.token)
+        out.write(banner(url, sk, options, profile, agent, environ, board))
         out.flush()
         try:
             await feeding

@@ -254,6 +254,8 @@ class App:
         path: str = scope["path"]
         method: str = scope["method"]
         entry = self._paths.get(path)
+        if entry is None and self.table.prefixes:
+            entry = self.table.lookup(path)
         name = "other" if entry is None else entry.name
         render: Callable[[CCMSError], bytes] = failure
         try:

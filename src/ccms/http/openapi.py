@@ -83,7 +83,7 @@ def _errors(route: Route) -> dict[str, Any]:
 def _answers(route: Route, op: Operation) -> dict[str, Any]:
     """The media of a 200: the operation's own, and for a stream (or any non-JSON answer
     of a route that takes parameters) the failure envelope a refused parameter gets."""
-    content: dict[str, Any] = {op.media: {"schema": op.answer}}
+    content: dict[str, Any] = {media: {"schema": op.answer} for media in (op.media, *op.also_media)}
     if op.media != "application/json" and op.query:
         own = VENDOR_FAILURE_REF if route.envelope is Family.VENDOR else FAILURE_REF
         content["application/json"] = {"schema": own}
@@ -107,16 +107,25 @@ def _operation(route: Route, op: Operation) -> dict[str, Any]:
             **_errors(route),
         },
     }
+    for status, when in op.responses.items():
+        answer: dict[str, Any] = {"description": when}
+        if status != "304":
+            answer["content"] = {"application/json": {"schema": FAILURE_REF}}
+        item["responses"][status] = answer
     if description:
         item["description"] = description
     if route.role is not None:
         item["x-ccms-role"] = route.role
-    if op.query:
-        item["parameters"] = [
-            {"name": name, "in": "query", "required": name in op.required_query,
-             "schema": schema}
-            for name, schema in op.query.items()
-        ]  # fmt: skip
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": schema}
+        for name, schema in op.path.items()
+    ]
+    parameters += [
+        {"name": name, "in": "query", "required": name in op.required_query, "schema": schema}
+        for name, schema in op.query.items()
+    ]
+    if parameters:
+        item["parameters"] = parameters
     if route.body is not Body.NONE and op.request is not None:
         media: dict[str, Any] = {"schema": op.request}
         if op.example is not None:

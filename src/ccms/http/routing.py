@@ -160,8 +160,14 @@ class PathRoutes:
         self.name = routes[0].name
 
 
+FILE_PARAMETER = "{file}"  # a path's last segment that stands for any file name
+
+
 class RouteTable:
-    """The routes of an app, looked up by path (one dict lookup) then method."""
+    """The routes of an app, looked up by path (one dict lookup) then method.
+
+    A path that ends in ``/{file}`` (the wallboard's files) matches any one last segment
+    after its prefix; it is looked up only when no exact path matches."""
 
     def __init__(self, routes: Iterable[Route]) -> None:
         self.routes = tuple(routes)
@@ -171,10 +177,28 @@ class RouteTable:
                 raise ValueError(f"{route.path}: a view-token route reads no body")
             by_path.setdefault(route.path, []).append(route)
         self.paths = {path: PathRoutes(routes) for path, routes in by_path.items()}
+        self.prefixes = [
+            (path.removesuffix(FILE_PARAMETER), entry)
+            for path, entry in self.paths.items()
+            if path.endswith("/" + FILE_PARAMETER)
+        ]
+
+    def lookup(self, path: str) -> PathRoutes | None:
+        """The routes of ``path``: its own, else those of a ``/{file}`` path it is a file
+        of (one segment, not ``.`` or ``..``), else ``None``."""
+        entry = self.paths.get(path)
+        if entry is not None:
+            return entry
+        for prefix, routes in self.prefixes:
+            if path.startswith(prefix):
+                name = path[len(prefix) :]
+                if "/" not in name and name not in (".", ".."):
+                    return routes
+        return None
 
     def match(self, path: str, method: str) -> Route:
         """The route of ``method`` at ``path``; else 404, or 405 with ``Allow``."""
-        entry = self.paths.get(path)
+        entry = self.lookup(path)
         if entry is None:
             raise NotFoundError(f"no route for {path}")
         route = entry.methods.get(method)

@@ -40,7 +40,7 @@ def test_every_command_has_a_handler() -> None:
     assert set(found) == {
         "serve", "simulate", "demo", "agent", "agents", "events post", "watch", "db status",
         "db migrate",
-        "adapter ami",
+        "adapter ami", "wallboard-url",
         "completion",
     }  # fmt: skip
     assert all(callable(handler) for handler in found.values()), found

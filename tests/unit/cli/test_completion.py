@@ -47,6 +47,7 @@ def complete(source: str, line: str) -> list[str]:
                 "events",
                 "agents",
                 "watch",
+                "wallboard-url",
                 "db",
                 "adapter",
                 "completion",

@@ -17,6 +17,7 @@ from ccms.http.routes import (
     health,
     monitor,
     stream,
+    wallboard,
 )
 from ccms.http.routing import Route
 from ccms.settings import Settings
@@ -24,7 +25,7 @@ from ccms.settings import Settings
 
 def route_table(settings: Settings) -> list[Route]:
     """Every route of ccms: the compatible surface, the native surface, health, and the
-    OpenAPI document of them all."""
+    OpenAPI document of them all, and the wallboard's page."""
     served = [
         *agent.routes(settings),
         *monitor.routes(settings),
@@ -33,5 +34,6 @@ def route_table(settings: Settings) -> list[Route]:
         *detail.routes(settings),
         *stream.routes(settings),
         *health.routes(settings),
+        *wallboard.routes(settings),
     ]
     return [*served, *document.routes(settings, served)]

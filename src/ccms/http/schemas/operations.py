@@ -23,6 +23,7 @@ from ccms.domain.agent import (
 )
 from ccms.domain.flags import ALERT, WARNING
 from ccms.domain.media import MEDIA_TYPE_MAX
+from ccms.http import assets
 from ccms.http.schemas import agent_list
 from ccms.http.schemas.detail import HISTORY_LIMIT_RANGE
 from ccms.http.schemas.fields import work_no_ranges
@@ -49,6 +50,9 @@ class Operation:
     example: Any = None
     query: dict[str, Schema] = field(default_factory=dict)  # GET query parameters
     required_query: tuple[str, ...] = ()
+    path: dict[str, Schema] = field(default_factory=dict)  # path parameters ({file})
+    also_media: tuple[str, ...] = ()  # other media types of the HTTP 200 answer
+    responses: dict[str, str] = field(default_factory=dict)  # other answers: status -> when
 
 
 # -- building blocks -----------------------------------------------------------------------
@@ -376,7 +380,8 @@ def operations(settings: Settings) -> dict[tuple[str, str], Operation]:
     event = {"eventId": "example-1", "ccId": 1, "vdn": 1, "agentId": 101, "at": 1_767_225_600_000,
              "ctiStatus": 1, "name": "Agent 101", "skills": [1]}  # fmt: skip
     post, get = "POST", "GET"
-    compat, native, health = ("compatible",), ("native",), ("health",)
+    compat, native, health, board = ("compatible",), ("native",), ("health",), ("wallboard",)
+    revalidated = {"304": "Not modified: If-None-Match holds the file's ETag"}
     return {
         (post, wire.PING): Operation(
             "Connectivity check: echoes say", ping, success(TEXT), tags=compat,
@@ -491,6 +496,18 @@ def operations(settings: Settings) -> dict[tuple[str, str], Operation]:
         (get, wire.OPENAPI_DOCUMENT): Operation(
             "This document", None, {"type": "object", "required": ["openapi", "paths"]},
             tags=native, description="The OpenAPI document itself, not an envelope.",
+        ),
+        (get, wire.WALLBOARD): Operation(
+            "The wallboard page (HTML)", None, TEXT, media="text/html", tags=board,
+            responses=revalidated,
+            description="No authentication: the page holds no data; it opens the stream"
+            " with the view token of its URL's fragment (docs/wallboard.md).",
+        ),
+        (get, wire.WALLBOARD_FILES): Operation(
+            "A script or style sheet of the wallboard page", None, TEXT,
+            media="text/javascript", also_media=("text/css",), tags=board,
+            path={"file": {"type": "string", "enum": assets.file_names()}},
+            responses={**revalidated, "404": "No such file of the wallboard"},
         ),
         (get, wire.HEALTHZ): Operation(
             "Whether the store answers", None, success({"const": "ok"}), tags=health
