@@ -1,6 +1,8 @@
 // What the supervisor sees: the header's counts, the tiles, the controls. Changes are
-// drawn once per animation frame (a burst of changes costs one layout); the times in
-// state tick once a second on the server's clock (Floor.now()).
+// drawn together, at most every DRAW_EVERY_MS, in an animation frame (a burst of changes
+// costs one sort and one layout: a floor of 500 agents at 50 changes a second would
+// otherwise sort and lay out 500 tiles 50 times a second); the times in state tick once a
+// second on the server's clock (Floor.now()).
 
 import {
   STATES, SORTS, clock, counts, duration, flagLabel, flagLevel, flagsOf, inSkill, stateOf,
@@ -9,6 +11,7 @@ import {
 import { icon } from "./icons.js";
 
 const DENSE_ABOVE = 60; // agents shown: above it, "auto" lays the tiles out dense
+const DRAW_EVERY_MS = 250; // at most four draws a second; a change waits 250 ms at most
 const HEADER_STATES = STATES.filter((state) => state.key !== "signedout");
 
 function element(tag, className, text) {
@@ -29,6 +32,9 @@ export class Board {
     this.dirty = new Set();
     this.all = false;
     this.frame = 0;
+    this.timer = 0;
+    this.drawnAt = -Infinity; // performance.now() of the last draw
+    this.laidOut = ""; // the count, size and layout the tiles were last sized for
     this.list = root.querySelector("#tiles");
     this.countsList = root.querySelector("#counts");
     this.heading = root.querySelector("#tiles-heading");
@@ -48,17 +54,32 @@ export class Board {
 
   refresh() {
     this.all = true;
-    this._schedule();
+    this._schedule(true); // the supervisor's own action (a filter, a resize): at once
   }
 
-  _schedule() {
-    if (!this.frame) this.frame = requestAnimationFrame(() => this.draw());
+  _schedule(now = false) {
+    if (now && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = 0;
+    }
+    if (this.frame || this.timer) return;
+    const wait = now ? 0 : this.drawnAt + DRAW_EVERY_MS - performance.now();
+    if (wait <= 0) {
+      this.frame = requestAnimationFrame(() => this.draw());
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = 0;
+      this.frame = requestAnimationFrame(() => this.draw());
+    }, wait);
   }
 
   draw() {
     this.frame = 0;
+    this.drawnAt = performance.now();
     const floor = this.floor;
     if (this.all) {
+      this.laidOut = ""; // a redraw of everything sizes the tiles again
       this._skillOptions();
       for (const workNo of this.tiles.keys()) {
         if (!floor.agents.has(workNo)) {
@@ -109,6 +130,12 @@ export class Board {
 
   _layout(count) {
     const layout = this.view.layout || "auto";
+    // sized again only when what the size depends on changed (reading the window's
+    // geometry forces a layout of every tile)
+    const stale = document.body.classList.contains("stale"); // its banner takes room
+    const key = `${count}:${layout}:${stale}:${window.innerWidth}x${window.innerHeight}`;
+    if (key === this.laidOut) return;
+    this.laidOut = key;
     const dense = layout === "dense" || (layout === "auto" && count > DENSE_ABOVE);
     document.body.classList.toggle("dense", dense);
     const list = this.list;
