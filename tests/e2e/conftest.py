@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -91,16 +92,20 @@ class Server:
     def start(self, wait: bool = True) -> Server:
         env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
         with self.log.open("ab") as log:
+            # a session of its own: a kill takes the worker processes of --workers too
             self.proc = subprocess.Popen(
-                self.command(), cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
+                self.command(), cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
         if wait:
             wait_until(lambda: httpx.get(self.url + "/healthz", timeout=1).status_code == 200)
         return self
 
     def kill(self) -> None:
+        """SIGKILL the server and every process of it (the workers of ``--workers``)."""
         assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(10)
 
     def stop(self) -> int:
@@ -110,8 +115,9 @@ class Server:
             try:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+                self.kill()
+        with contextlib.suppress(ProcessLookupError):  # a worker the server left behind
+            os.killpg(self.proc.pid, signal.SIGKILL)
         return int(self.proc.returncode)
 
     def post(self, path: str, payload: Any) -> httpx.Response:
@@ -145,9 +151,8 @@ def server_factory(tmp_path: Path) -> Iterator[Any]:
 
     yield make
     for server in servers:
-        if server.proc is not None and server.proc.poll() is None:
-            server.proc.kill()
-            server.proc.wait(5)
+        if server.proc is not None:
+            server.kill()  # its workers too, even when the server itself has exited
 
 
 class Demo:
