@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import errno
 import ipaddress
 import logging
@@ -206,6 +207,7 @@ def credentials_file(settings: Settings) -> CredentialsFile:
 def app_from_environ() -> App:
     """The app of one worker process, from the ``CCMS_*`` variables its parent exported.
     uvicorn calls it in the worker's event loop, once its signal handlers are in place."""
+    _end_with_parent()
     environ = process_environ()
     settings = load_settings(environ)
     credentials = credentials_file(settings)
@@ -215,6 +217,22 @@ def app_from_environ() -> App:
         _close_streams_on_stop(app)
         _reload_flags_on_hup(app)
     return app
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _end_with_parent() -> None:
+    """A worker of ``--workers N`` stops (SIGTERM: its graceful stop) when the supervisor
+    dies, even by SIGKILL; otherwise it would go on serving, holding the listening socket,
+    and a restarted server could not bind its port. Linux only (``prctl``)."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # the supervisor died before the call
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _reload_flags_on_hup(app: App) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -151,6 +152,39 @@ def test_two_workers_share_the_store_and_the_port(server_factory: Any) -> None:
     # whichever worker a scrape reaches, it counts the requests of both
     assert [answered_queries() for _ in range(6)] == [40.0] * 6
     assert server.stop() == 0
+
+
+def test_workers_stop_when_their_supervisor_is_killed(server_factory: Any) -> None:
+    """A SIGKILLed ``ccms serve --workers 2`` takes its workers with it: none goes on
+    serving on the port, and a new server binds it at once."""
+    server: Server = server_factory("--workers", "2").start()
+    assert server.proc is not None
+    workers = wait_until(lambda: len(kids := children(server.proc.pid)) == 2 and kids)
+    os.kill(server.proc.pid, signal.SIGKILL)  # the supervisor alone, as a crash would
+    server.proc.wait(10)
+    wait_until(lambda: not any(alive(pid) for pid in workers), timeout=15)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", server.port))  # free: no worker holds it any more
+
+
+def children(pid: int) -> list[int]:
+    """The worker processes of the server ``pid`` (Linux /proc; multiprocessing's
+    resource tracker left out: it is not a worker and ends by itself)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"resource_tracker" not in command:
+                found.append(int(child))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has stopped; only its parent (init) is left to reap it
 
 
 def run_cli(*args: str, cwd: Path, pythonpath: str = SRC) -> subprocess.CompletedProcess[str]:
