@@ -182,6 +182,8 @@ def test_sighup_reads_the_flags_file_again_and_a_file_refused_keeps_the_threshol
         return [signer.get(CHANGES, TENANT).json()["resultDesc"]["snapshot"]["agents"][0]["flags"]
                 for _ in range(8)]  # fmt: skip
 
+    # every worker is up (healthy means one is): a signal must not find one still starting
+    wait_until(lambda: server.log.read_text().count("Application startup complete") >= workers)
     path.write_text("ringing_s = 1\nlevels = { ringing-long = 'red' }\n", encoding="utf-8")
     server.proc.send_signal(signal.SIGHUP)
     wait_until(lambda: server.log.read_text().count("flags file not reloaded") >= workers)
