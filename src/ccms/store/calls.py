@@ -1,0 +1,87 @@
+"""The SQL of calls (``docs/calls.md``), for both backends: the columns of ``call``, a row
+and a record, the reads of a call and of a page of call records, and pruning.
+
+The two dialects differ only in placeholders, the type of ``call_in`` (an integer on
+SQLite, a boolean on PostgreSQL) and the collation of ``call_id`` (byte order on both).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ccms.domain.call import CallRecord, CallState, RecordQuery
+from ccms.store.listing import Dialect
+
+COLUMNS = (
+    "cc_id, vdn, call_id, arrived_at, caller_no, callee_no, access_code, media_type,"
+    " sub_media_type, call_type, call_in, attrs_at, state, state_at, last_at, skill_id,"
+    " work_no, enter_reason, devices, queued_at, offered_at, answered_at, ended_at,"
+    " leave_reason, release_cause"
+)
+WIDTH = len(COLUMNS.split(","))
+
+
+def record(row: Sequence[Any]) -> CallRecord:
+    values = list(row)
+    values[10] = bool(values[10])
+    values[12] = CallState(values[12])
+    return CallRecord(*values)
+
+
+def row(r: CallRecord, dialect: Dialect) -> tuple[Any, ...]:
+    call_in: Any = r.call_in if dialect is Dialect.POSTGRES else int(r.call_in)
+    return (*r[:10], call_in, r.attrs_at, int(r.state), *r[13:])
+
+
+def _mark(dialect: Dialect, n: int) -> str:
+    return "?" if dialect is Dialect.SQLITE else f"${n}"
+
+
+def upsert(dialect: Dialect) -> str:
+    marks = ", ".join(_mark(dialect, n) for n in range(1, WIDTH + 1))
+    if dialect is Dialect.SQLITE:
+        return f"INSERT OR REPLACE INTO call ({COLUMNS}) VALUES ({marks})"
+    updates = ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in COLUMNS.split(",")[3:])
+    return (
+        f"INSERT INTO call ({COLUMNS}) VALUES ({marks})"
+        f" ON CONFLICT (cc_id, vdn, call_id) DO UPDATE SET {updates}"
+    )
+
+
+def select_one(dialect: Dialect) -> str:
+    m = [_mark(dialect, n) for n in (1, 2, 3)]
+    return f"SELECT {COLUMNS} FROM call WHERE cc_id = {m[0]} AND vdn = {m[1]} AND call_id = {m[2]}"
+
+
+def records(dialect: Dialect, cc_id: int, vdn: int, q: RecordQuery) -> tuple[str, str, list[Any]]:
+    """``(page, count, params)``: the page's statement (its limit and offset are the two
+    last parameters) and the count's (the same parameters without those two)."""
+    params: list[Any] = [cc_id, vdn, q.call_in if dialect is Dialect.POSTGRES else int(q.call_in)]
+    params += [q.begin, q.end]
+    where = (
+        f"cc_id = {_mark(dialect, 1)} AND vdn = {_mark(dialect, 2)} AND ended_at IS NOT NULL"
+        f" AND call_in = {_mark(dialect, 3)}"
+        f" AND arrived_at BETWEEN {_mark(dialect, 4)} AND {_mark(dialect, 5)}"
+    )
+    for column, value in (("caller_no", q.caller_no), ("callee_no", q.callee_no)):
+        if value:
+            params.append(value)
+            where += f" AND {column} = {_mark(dialect, len(params))}"
+    collate = ' COLLATE "C"' if dialect is Dialect.POSTGRES else ""
+    n = len(params)
+    page = (
+        f"SELECT {COLUMNS} FROM call WHERE {where} ORDER BY arrived_at, call_id{collate}"
+        f" LIMIT {_mark(dialect, n + 1)} OFFSET {_mark(dialect, n + 2)}"
+    )
+    return page, f"SELECT count(*) FROM call WHERE {where}", params
+
+
+def prune(dialect: Dialect) -> list[str]:
+    """Two statements of one parameter, the oldest moment kept: the calls that ended
+    before it, and the live calls not heard of since (their end was lost)."""
+    m = _mark(dialect, 1)
+    return [
+        f"DELETE FROM call WHERE ended_at < {m}",
+        f"DELETE FROM call WHERE ended_at IS NULL AND last_at < {m}",
+    ]
