@@ -11,6 +11,7 @@ See ``docs/client.md``.
 
 from ccms.client.agent_list import AgentList, AgentQuery, ListedAgent
 from ccms.client.agents import AgentFlag, AgentHistory, AgentItem, StatusEvent
+from ccms.client.call_records import BasicCallInfo, CallRecord, CallRecordPage
 from ccms.client.clients import AsyncClient, Client
 from ccms.client.config import ClientConfig, Profile, config_path, load_config, write_profile
 from ccms.client.errors import (
@@ -75,7 +76,10 @@ __all__ = [
     "AsyncClient",
     "AsyncStream",
     "AuthenticationError",
+    "BasicCallInfo",
     "CCMSClientError",
+    "CallRecord",
+    "CallRecordPage",
     "ChangesPage",
     "Client",
     "ClientConfig",
