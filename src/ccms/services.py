@@ -24,6 +24,7 @@ from ccms.domain.counts import (
 )
 from ccms.domain.flags import FlagsOf
 from ccms.domain.listing import ListQuery, comes_after, position_of, status_counts
+from ccms.domain.queues import QueueWindow, window_start
 from ccms.domain.status import CtiStatus
 from ccms.errors import AgentNotFoundError, CallNotFoundError, PermissionDeniedError
 from ccms.store.base import IngestResult, Store
@@ -73,6 +74,15 @@ class Services:
         """A page of a VDN's call records and how many match (``vdn/querycalls``)."""
         key.check("query", cc_id, vdn)
         return await self.store.call_records(cc_id, vdn, query)
+
+    async def queue_windows(
+        self, key: AccessKey, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> list[QueueWindow]:
+        """The figures of skill queues in the current 5 minutes (``skill/
+        currentcallstateinfo``)."""
+        key.check("query", cc_id, vdn)
+        start = window_start(self.now_ms())
+        return await self.store.queue_windows(cc_id, vdn, skill_ids, start)
 
     async def agent_history(
         self, key: AccessKey, cc_id: int, vdn: int, work_no: int, limit: int

@@ -33,6 +33,7 @@ from ccms.domain.call import CallEvent, CallRecord, RecordQuery
 from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken
 from ccms.domain.flags import FlagsOf
 from ccms.domain.listing import ListedAgents, ListQuery
+from ccms.domain.queues import QueueWindow
 from ccms.store.changes import ChangeSet, ChangeStream
 
 
@@ -155,6 +156,12 @@ class Store(Protocol):
 
     async def ping(self) -> None:
         """Raise StoreUnavailableError when the store cannot answer."""
+
+    async def queue_windows(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int], start: int
+    ) -> list[QueueWindow]:
+        """The figures of each of ``skill_ids`` (in order, each once) since ``start``, in
+        one query: equal to :func:`ccms.domain.queues.recount` over the VDN's calls."""
 
     # -- the change feed ---------------------------------------------------------------
 

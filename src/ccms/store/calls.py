@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ccms.domain.call import CallRecord, CallState, RecordQuery
+from ccms.domain.queues import SERVICE_LEVEL_MS, QueueWindow, moved_at
 from ccms.store.listing import Dialect
 
 COLUMNS = (
@@ -20,6 +21,8 @@ COLUMNS = (
     " leave_reason, release_cause"
 )
 WIDTH = len(COLUMNS.split(","))
+# What a batch writes: the record's columns and ``moved_at`` (not part of the record).
+WRITE_COLUMNS = COLUMNS + ", moved_at"
 
 
 def record(row: Sequence[Any]) -> CallRecord:
@@ -30,8 +33,9 @@ def record(row: Sequence[Any]) -> CallRecord:
 
 
 def row(r: CallRecord, dialect: Dialect) -> tuple[Any, ...]:
+    """The values of :data:`WRITE_COLUMNS`."""
     call_in: Any = r.call_in if dialect is Dialect.POSTGRES else int(r.call_in)
-    return (*r[:10], call_in, r.attrs_at, int(r.state), *r[13:])
+    return (*r[:10], call_in, r.attrs_at, int(r.state), *r[13:], moved_at(r))
 
 
 def _mark(dialect: Dialect, n: int) -> str:
@@ -39,12 +43,13 @@ def _mark(dialect: Dialect, n: int) -> str:
 
 
 def upsert(dialect: Dialect) -> str:
-    marks = ", ".join(_mark(dialect, n) for n in range(1, WIDTH + 1))
+    marks = ", ".join(_mark(dialect, n) for n in range(1, WIDTH + 2))
     if dialect is Dialect.SQLITE:
-        return f"INSERT OR REPLACE INTO call ({COLUMNS}) VALUES ({marks})"
-    updates = ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in COLUMNS.split(",")[3:])
+        return f"INSERT OR REPLACE INTO call ({WRITE_COLUMNS}) VALUES ({marks})"
+    names = WRITE_COLUMNS.split(",")[3:]
+    updates = ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in names)
     return (
-        f"INSERT INTO call ({COLUMNS}) VALUES ({marks})"
+        f"INSERT INTO call ({WRITE_COLUMNS}) VALUES ({marks})"
         f" ON CONFLICT (cc_id, vdn, call_id) DO UPDATE SET {updates}"
     )
 
@@ -84,4 +89,48 @@ def prune(dialect: Dialect) -> list[str]:
     return [
         f"DELETE FROM call WHERE ended_at < {m}",
         f"DELETE FROM call WHERE ended_at IS NULL AND last_at < {m}",
+    ]
+
+
+def queue_windows(dialect: Dialect) -> str:
+    """The figures of skill queues since a moment, in one statement of three parameters:
+    call center, VDN, the queues (a JSON array on SQLite, an array on PostgreSQL) and the
+    window's start (:func:`ccms.domain.queues.recount` is the definition)."""
+    if dialect is Dialect.SQLITE:
+        c, v, skills, s = "?1", "?2", "(SELECT value FROM json_each(?3))", "?4"
+        among, cast = f"skill_id IN {skills}", ""
+    else:
+        c, v, s = "$1", "$2", "$4"
+        among, cast = "skill_id = ANY($3::integer[])", "::bigint"
+
+    def count(condition: str, value: str = "1") -> str:
+        return f"coalesce(sum(CASE WHEN {condition} THEN {value} ELSE 0 END), 0){cast}"
+
+    figures = ", ".join(
+        [
+            count(f"queued_at >= {s}"),
+            count(f"answered_at >= {s}"),
+            count(f"ended_at >= {s} AND answered_at IS NULL"),
+            count(f"ended_at >= {s}"),
+            count(
+                f"answered_at >= {s} AND queued_at IS NOT NULL"
+                f" AND answered_at - queued_at <= {SERVICE_LEVEL_MS}"
+            ),
+            count(f"queued_at >= {s} AND queued_at > arrived_at", "queued_at - arrived_at"),
+        ]
+    )
+    return (
+        f"SELECT skill_id, {figures} FROM call WHERE cc_id = {c} AND vdn = {v} AND {among}"
+        f" AND moved_at >= {s} GROUP BY skill_id"
+    )
+
+
+def windows(
+    rows: Sequence[Sequence[Any]], skill_ids: Sequence[int], start: int
+) -> list[QueueWindow]:
+    """The figures of each of ``skill_ids`` (in order, each once; zeros without calls)."""
+    found = {int(r[0]): tuple(int(x) for x in r[1:]) for r in rows}
+    return [
+        QueueWindow(skill, start, *found.get(skill, (0, 0, 0, 0, 0, 0)))
+        for skill in dict.fromkeys(skill_ids)
     ]

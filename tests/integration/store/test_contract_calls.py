@@ -4,8 +4,11 @@ and the call records, on every backend."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests.conftest import FrozenClock
 from tests.integration.store.conftest import StoreMaker
 
@@ -19,6 +22,7 @@ from ccms.domain.call import (
     RecordQuery,
     apply_call_event,
 )
+from ccms.domain.queues import recount
 from ccms.store.base import Store
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -174,3 +178,91 @@ async def test_concurrent_batches_about_one_new_call(stores: StoreMaker) -> None
         CallState.RINGING, T0 + 1_000, T0 + 9_000,
     )  # fmt: skip
     assert call.caller_no == "88881364"
+
+
+_example = itertools.count(1)
+_kinds = st.sampled_from(list(CallKind))
+_histories = st.lists(
+    st.tuples(
+        st.integers(0, 4),  # which call
+        _kinds,
+        # at, around the window's start; on a 5 s grid, so that the 20 s limit is met
+        st.one_of(st.integers(-400_000, 100_000), st.integers(-80, 20).map(lambda k: k * 5_000)),
+        st.integers(1, 3),  # skill queue
+        st.one_of(st.none(), st.integers(101, 103)),  # agent
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    raw=_histories,
+    split=st.integers(0, 30),
+    start_shift=st.one_of(st.integers(-300_000, 300_000), st.just(0)),
+)
+async def test_queue_figures_equal_a_recount_of_the_calls(
+    store: Store,
+    raw: list[tuple[int, CallKind, int, int, int | None]],
+    split: int,
+    start_shift: int,
+) -> None:
+    """For any call history, sent in any two batches, the store's one-query figures of
+    each queue equal the domain's recount over the calls the events make."""
+    n = next(_example)
+    vdn = 1 + n % 5000  # calls of this example only (the store outlives examples)
+    start = T0 + start_shift
+    events = []
+    for i, (call, kind, at, skill, agent) in enumerate(raw):
+        if kind is CallKind.OFFER and agent is None:
+            agent = 101
+        fields: dict[str, object] = {}
+        if kind in (CallKind.QUEUE, CallKind.OFFER, CallKind.TRANSFER):
+            fields["skill_id"] = skill
+        if kind in (CallKind.OFFER, CallKind.ANSWER) or (kind is CallKind.TRANSFER and agent):
+            fields["work_no"] = agent
+        events.append(cev(f"q{n}-{i}", T0 + at, kind, f"1789999000-{call}", vdn=vdn, **fields))
+    for batch in (events[:split], events[split:]):
+        if batch:
+            await store.apply_events([], batch)
+    records: dict[str, CallRecord] = {}
+    for event in events:
+        records[event.call_id] = apply_call_event(records.get(event.call_id), event)
+    for call_id, expected in records.items():
+        assert await store.get_call(1, vdn, call_id) == expected
+    skills = [3, 1, 2, 9, 1]
+    assert await store.queue_windows(1, vdn, skills, start) == recount(
+        records.values(), skills, start
+    )
+
+
+async def test_queue_figures_of_a_window(store: Store) -> None:
+    start = T0 + 60_000
+    events = [
+        # queued before the window, answered in it at 20 s: connected within 20 s
+        cev("w1", start - 25_000, CallKind.ARRIVE, "1789999000-1"),
+        cev("w2", start - 20_000, CallKind.QUEUE, "1789999000-1", skill_id=1),
+        cev("w3", start, CallKind.ANSWER, "1789999000-1", work_no=101),
+        # queued in the window 4 s after entering, answered at 20.001 s, ended
+        cev("x1", start + 1_000, CallKind.ARRIVE, "1789999000-2"),
+        cev("x2", start + 5_000, CallKind.QUEUE, "1789999000-2", skill_id=1),
+        cev("x3", start + 25_001, CallKind.ANSWER, "1789999000-2", work_no=102),
+        cev("x4", start + 40_000, CallKind.END, "1789999000-2"),
+        # queued in the window, abandoned; then one only queued (no arrive seen)
+        cev("y1", start + 2_000, CallKind.QUEUE, "1789999000-3", skill_id=1),
+        cev("y2", start + 9_000, CallKind.ABANDON, "1789999000-3"),
+        cev("z1", start + 3_000, CallKind.QUEUE, "1789999000-4", skill_id=2),
+        # before the window only: counts nowhere
+        cev("o1", start - 9_000, CallKind.QUEUE, "1789999000-5", skill_id=1),
+        cev("o2", start - 1, CallKind.ABANDON, "1789999000-5"),
+    ]
+    await store.apply_events([], events)
+    got = await store.queue_windows(1, 1, [2, 1, 7, 2], start)
+    assert [tuple(w) for w in got] == [
+        (2, start, 1, 0, 0, 0, 0, 0),
+        (1, start, 2, 2, 1, 2, 1, 4_000),
+        (7, start, 0, 0, 0, 0, 0, 0),
+    ]

@@ -3,9 +3,11 @@ transaction (the SQL is :mod:`ccms.store.calls`, shared with SQLite)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ccms.domain.call import CallEvent, CallKey, CallRecord, RecordQuery, plan_calls
+from ccms.domain.queues import QueueWindow
 from ccms.store import calls as call_sql
 from ccms.store.listing import Dialect
 
@@ -15,8 +17,8 @@ _KEYS = "unnest($1::integer[], $2::integer[], $3::text[]) AS k(c, v, i)"
 # Calls are locked as agents are: a placeholder row for the unknown ones, then FOR UPDATE,
 # both in key order, so that two batches about one new call do not both insert it.
 _PLACEHOLD = (
-    f"INSERT INTO call ({call_sql.COLUMNS}) SELECT c, v, i, 0, '', '', '', 0, -1, 0, true,"
-    f" NULL, 0, 0, 0, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL FROM {_KEYS}"
+    f"INSERT INTO call ({call_sql.WRITE_COLUMNS}) SELECT c, v, i, 0, '', '', '', 0, -1, 0, true,"
+    f" NULL, 0, 0, 0, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0 FROM {_KEYS}"
     ' ORDER BY c, v, i COLLATE "C" ON CONFLICT DO NOTHING RETURNING cc_id, vdn, call_id'
 )
 _LOCK = (
@@ -24,6 +26,7 @@ _LOCK = (
     f' (SELECT c, v, i FROM {_KEYS}) ORDER BY cc_id, vdn, call_id COLLATE "C" FOR UPDATE'
 )
 _UPSERT = call_sql.upsert(_PG)
+_WINDOWS = call_sql.queue_windows(_PG)
 PRUNE = call_sql.prune(_PG)
 
 
@@ -40,6 +43,13 @@ async def call_records(
         total = int(await conn.fetchval(count, *params))
         rows = await conn.fetch(page, *params, query.limit, query.offset)
     return total, [call_sql.record(r) for r in rows]
+
+
+async def queue_windows(
+    conn: Any, cc_id: int, vdn: int, skill_ids: Sequence[int], start: int
+) -> list[QueueWindow]:
+    rows = await conn.fetch(_WINDOWS, cc_id, vdn, list(dict.fromkeys(skill_ids)), start)
+    return call_sql.windows(rows, skill_ids, start)
 
 
 async def apply_calls(conn: Any, fresh: list[CallEvent]) -> None:

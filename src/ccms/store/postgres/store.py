@@ -42,6 +42,7 @@ from ccms.domain.call import CallEvent, CallRecord, RecordQuery, kept_from
 from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken
 from ccms.domain.flags import FlagsOf
 from ccms.domain.listing import ListedAgents, ListQuery
+from ccms.domain.queues import QueueWindow
 from ccms.errors import StoreUnavailableError
 from ccms.store.base import IngestResult, SchemaStatus
 from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
@@ -303,6 +304,13 @@ class PostgresStore:
         self, cc_id: int, vdn: int, query: RecordQuery
     ) -> tuple[int, list[CallRecord]]:
         return await self._read(lambda conn: call_store.call_records(conn, cc_id, vdn, query))
+
+    async def queue_windows(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int], start: int
+    ) -> list[QueueWindow]:
+        return await self._read(
+            lambda conn: call_store.queue_windows(conn, cc_id, vdn, skill_ids, start)
+        )
 
     async def get_agents(self, cc_id: int, vdn: int, work_nos: Sequence[int]) -> list[AgentRecord]:
         return await self._read(lambda conn: views.get_agents(conn, cc_id, vdn, work_nos))

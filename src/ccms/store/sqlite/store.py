@@ -58,6 +58,7 @@ from ccms.domain.call import CallEvent, CallKey, CallRecord, RecordQuery, kept_f
 from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken, state_exits
 from ccms.domain.flags import FlagsOf
 from ccms.domain.listing import ListedAgents, ListQuery
+from ccms.domain.queues import QueueWindow
 from ccms.errors import StoreUnavailableError
 from ccms.store import calls as call_sql
 from ccms.store import listing
@@ -126,6 +127,7 @@ _SELECT_CALLS = (
     " AND call_id IN (SELECT value FROM json_each(?))"
 )
 _UPSERT_CALL = call_sql.upsert(_SQLITE)
+_QUEUE_WINDOWS = call_sql.queue_windows(_SQLITE)
 _PRUNE_CALLS = call_sql.prune(_SQLITE)
 _PRUNE_INTERVAL_S = 60.0
 _CHANGE_PRUNE_INTERVAL_S = 1.0
@@ -544,6 +546,17 @@ class SQLiteStore:
             finally:
                 conn.execute("COMMIT")
             return total, [call_sql.record(r) for r in rows]
+
+        return await self._read(run)
+
+    async def queue_windows(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int], start: int
+    ) -> list[QueueWindow]:
+        ids = orjson.dumps(list(dict.fromkeys(skill_ids))).decode()
+
+        def run(conn: sqlite3.Connection) -> list[QueueWindow]:
+            rows = conn.execute(_QUEUE_WINDOWS, (cc_id, vdn, ids, start)).fetchall()
+            return call_sql.windows(rows, skill_ids, start)
 
         return await self._read(run)
 

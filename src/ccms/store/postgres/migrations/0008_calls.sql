@@ -26,9 +26,14 @@ CREATE TABLE call (
     ended_at bigint,
     leave_reason smallint,
     release_cause integer,
+    -- the latest moment of the call (ccms.domain.queues.moved_at)
+    moved_at bigint NOT NULL,
     PRIMARY KEY (cc_id, vdn, call_id)
 );
 CREATE INDEX call_record ON call (cc_id, vdn, call_in, arrived_at, call_id COLLATE "C")
     WHERE ended_at IS NOT NULL;
+-- The figures of skill queues over a window (skill/currentcallstateinfo): the calls of
+-- each queue that moved in it.
+CREATE INDEX call_queue ON call (cc_id, vdn, skill_id, moved_at);
 CREATE INDEX call_ended ON call (ended_at) WHERE ended_at IS NOT NULL;
 CREATE INDEX call_live ON call (cc_id, vdn, last_at) WHERE ended_at IS NULL;

@@ -27,6 +27,8 @@ CREATE TABLE call (
     ended_at INTEGER,
     leave_reason INTEGER,
     release_cause INTEGER,
+    -- the latest moment of the call (ccms.domain.queues.moved_at)
+    moved_at INTEGER NOT NULL,
     PRIMARY KEY (cc_id, vdn, call_id)
 ) WITHOUT ROWID;
 -- The call records of a VDN (vdn/querycalls): ended calls by direction, in the order they
@@ -34,5 +36,8 @@ CREATE TABLE call (
 CREATE INDEX call_record ON call (cc_id, vdn, call_in, arrived_at, call_id)
     WHERE ended_at IS NOT NULL;
 -- Pruning: ended calls past the days kept, and live calls not heard of since then.
+-- The figures of skill queues over a window (skill/currentcallstateinfo): the calls of
+-- each queue that moved in it.
+CREATE INDEX call_queue ON call (cc_id, vdn, skill_id, moved_at);
 CREATE INDEX call_ended ON call (ended_at) WHERE ended_at IS NOT NULL;
 CREATE INDEX call_live ON call (cc_id, vdn, last_at) WHERE ended_at IS NULL;
