@@ -37,6 +37,7 @@ __all__ = [
     "PING",
     "SIGNED_OUT_LOGIN_DATE",
     "SKILL_AGENTS",
+    "SKILL_CALL_COUNTS",
     "SKILL_MEMBERS",
     "SKILL_STATUS_COUNTS",
     "STREAM",
@@ -94,6 +95,7 @@ OPENAPI_V2 = "/rest/cmsapp/v2/openapi"  # the vendor's one v2 route is vdn/query
 VDN_CALLS = f"{OPENAPI}/vdn/querycalls"  # inbound call records only
 VDN_CALLS_V2 = f"{OPENAPI_V2}/vdn/querycalls"  # inbound or outbound (isCallIn)
 BASIC_CALL_INFO = f"{OPENAPI}/calldata/querybasiccallinfo"  # one call in progress
+SKILL_CALL_COUNTS = f"{OPENAPI}/skill/currentcallstateinfo"  # queues, current 5 minutes
 # native surface, health and metrics
 EVENTS = f"{NATIVE}/events"
 AGENT_LIST = f"{NATIVE}/agents/query"  # POST, the agent list (filters, sort, cursor)

@@ -122,3 +122,29 @@ class BasicCallInfo:
             time_in_platform=_int(raw, "logonTimes"), enter_reason=_int(raw, "enterReason"),
             raw=raw,
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class QueueCallCounts:
+    """A skill queue in the current 5 minutes (``skill/currentcallstateinfo``): calls that
+    entered it, were answered (within 20 s), abandoned, ended; seconds in the IVR."""
+
+    skill_id: int
+    start: int
+    calls: int
+    connected: int
+    abandoned: int
+    ended: int
+    ivr_seconds: int
+    connected_in_20s: int
+
+    @classmethod
+    def from_wire(cls, data: object) -> QueueCallCounts:
+        raw = _object(data, "skill queue")
+        return cls(
+            skill_id=_int(raw, "id"), start=_int(raw, "startTime"),
+            calls=_int(raw, "allCallCount"), connected=_int(raw, "cnnedCallCount"),
+            abandoned=_int(raw, "abanCallCount"), ended=_int(raw, "callEndCount"),
+            ivr_seconds=_int(raw, "talkTimeOnIvr"),
+            connected_in_20s=_int(raw, "cnnedIn20sCallCount"),
+        )  # fmt: skip

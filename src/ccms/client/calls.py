@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from ccms.client.agent_list import AgentList, AgentQuery
 from ccms.client.agents import AgentHistory
-from ccms.client.call_records import BasicCallInfo, CallRecordPage
+from ccms.client.call_records import BasicCallInfo, CallRecordPage, QueueCallCounts
 from ccms.client.models import (
     AgentAbstract,
     AgentCtiState,
@@ -56,6 +56,7 @@ from ccms.wire import (
     LEGACY_SKILL_AGENTS,
     PING,
     SKILL_AGENTS,
+    SKILL_CALL_COUNTS,
     SKILL_MEMBERS,
     SKILL_STATUS_COUNTS,
     STREAM,
@@ -227,6 +228,15 @@ def basic_call_info(cc_id: int, vdn: int, call_id: str) -> Call[BasicCallInfo]:
     """``calldata/querybasiccallinfo``: one call in progress."""
     body = json_body({"ccId": cc_id, "vdn": vdn, "callId": call_id})
     return _call(BASIC_CALL_INFO, body, BasicCallInfo.from_wire)
+
+
+def skill_call_counts(
+    cc_id: int, vdn: int, skill_ids: Sequence[int]
+) -> Call[tuple[QueueCallCounts, ...]]:
+    """``skill/currentcallstateinfo``: call counts of up to 1,000 skill queues, current
+    5 minutes."""
+    body = _query(ccId=cc_id, vdn=vdn, skillIds=list(skill_ids))
+    return _call(SKILL_CALL_COUNTS, body, list_of(QueueCallCounts.from_wire, "queues"))
 
 
 def skill_members(cc_id: int, vdn: int, skill_ids: Sequence[int]) -> Call[tuple[SkillMembers, ...]]:

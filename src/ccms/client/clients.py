@@ -45,7 +45,7 @@ import httpx
 from ccms.client import calls
 from ccms.client.agent_list import AgentList, AgentQuery
 from ccms.client.agents import AgentHistory
-from ccms.client.call_records import BasicCallInfo, CallRecordPage
+from ccms.client.call_records import BasicCallInfo, CallRecordPage, QueueCallCounts
 from ccms.client.models import (
     AgentAbstract,
     AgentCtiState,
@@ -274,6 +274,12 @@ class Client:
             callee_no=callee_no, limit=limit, offset=offset,
         )  # fmt: skip
         return self._run(call)
+
+    def skill_call_counts(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> tuple[QueueCallCounts, ...]:
+        """Call counts of skill queues, current 5 minutes (``skill/currentcallstateinfo``)."""
+        return self._run(calls.skill_call_counts(cc_id, vdn, skill_ids))
 
     def basic_call_info(self, cc_id: int, vdn: int, call_id: str) -> BasicCallInfo:
         """One call in progress (``calldata/querybasiccallinfo``)."""
@@ -535,6 +541,12 @@ class AsyncClient:
             callee_no=callee_no, limit=limit, offset=offset,
         )  # fmt: skip
         return await self._run(call)
+
+    async def skill_call_counts(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> tuple[QueueCallCounts, ...]:
+        """Call counts of skill queues, current 5 minutes (``skill/currentcallstateinfo``)."""
+        return await self._run(calls.skill_call_counts(cc_id, vdn, skill_ids))
 
     async def basic_call_info(self, cc_id: int, vdn: int, call_id: str) -> BasicCallInfo:
         """One call in progress (``calldata/querybasiccallinfo``)."""

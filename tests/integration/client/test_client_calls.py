@@ -81,3 +81,13 @@ async def test_basic_call_info(api: Any, server_clock: ServerClock) -> None:
     with pytest.raises(ApiError, match="not in progress") as caught:
         await api.basic_call_info(1, 1, "1789999000-1")
     assert caught.value.result_code == "0100001"
+
+
+async def test_skill_call_counts(api: Any, server_clock: ServerClock) -> None:
+    now = server_clock.now_ms
+    start = now // 300_000 * 300_000
+    counts = await api.skill_call_counts(1, 1, [2, 3])
+    assert [c.skill_id for c in counts] == [2, 3] and counts[0].start == start
+    queued = calls(now)[-1]["at"]  # queue 2's call queued 4 s ago
+    assert counts[0].calls == (1 if queued >= start else 0)
+    assert (counts[0].connected, counts[0].abandoned, counts[0].ivr_seconds) == (0, 0, 0)

@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 V1 = "/rest/cmsapp/v1/openapi/vdn/querycalls"
 V2 = "/rest/cmsapp/v2/openapi/vdn/querycalls"
 BASIC = "/rest/cmsapp/v1/openapi/calldata/querybasiccallinfo"
+COUNTS = "/rest/cmsapp/v1/openapi/skill/currentcallstateinfo"
 
 
 def calls_of_today(now: int) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -232,14 +233,16 @@ async def test_querybasiccallinfo_request_rules(
     assert text.startswith(message), text
 
 
-@pytest.mark.parametrize("path", [V1, V2, BASIC])
+@pytest.mark.parametrize("path", [V1, V2, BASIC, COUNTS])
 async def test_scopes_and_roles(list_api: Api, path: str) -> None:
     now, ids = await fed(list_api)
-    body = {"ccId": 1, "vdn": 2, **today(now), "isCallIn": "true", "callId": ids["live"]}
+    body: dict[str, Any] = {"ccId": 1, "vdn": 2, **today(now), "isCallIn": "true"}
     if path != V2:
         del body["isCallIn"]
     if path == BASIC:
         body = {"ccId": 1, "vdn": 2, "callId": ids["live"]}
+    if path == COUNTS:
+        body = {"ccId": 1, "vdn": 2, "skillIds": [3]}
     denied = await list_api.post(path, body, ak=SCOPED_AK, sk=SCOPED_SK)
     envelope_error(denied, 200, "0101003")
     allowed = await list_api.post(path, {**body, "vdn": 1}, ak=SCOPED_AK, sk=SCOPED_SK)
@@ -261,7 +264,9 @@ async def test_the_calls_examples_of_the_docs(api: Api) -> None:
     app's clock is 1790000000000)."""
     docs = Path(__file__).resolve().parents[3] / "docs"
     intake = _json_blocks(docs / "intake.md", "## Call events")[0]
-    events, v2_body, v2_answer, basic_body, basic_answer = _json_blocks(docs / "api.md", "## Calls")
+    events, v2_body, v2_answer, basic_body, basic_answer, counts_body, counts_answer = _json_blocks(
+        docs / "api.md", "## Calls"
+    )
     for batch in (intake, events):
         answer = (await api.events(batch["events"])).json()["resultDesc"]
         assert answer == {"accepted": len(batch["events"]), "duplicates": 0}
@@ -272,6 +277,10 @@ async def test_the_calls_examples_of_the_docs(api: Api) -> None:
         **basic_answer,
         "resultDatas": basic_answer["resultDesc"],
     }
+    assert (await api.post(COUNTS, counts_body)).json() == {
+        **counts_answer,
+        "resultDatas": counts_answer["resultDesc"],
+    }
     ended = await api.post(BASIC, {**basic_body, "callId": "1789999700-17"})
     assert envelope_error(ended, 200, "0100001") == (
         "call 1789999700-17 is not in progress in call center 1, vdn 1"
@@ -281,3 +290,60 @@ async def test_the_calls_examples_of_the_docs(api: Api) -> None:
         "beginDate must be a time in ms since the epoch from 1789862400000 to 1790035199999"
         " (the days kept, UTC)"
     )
+
+
+async def test_currentcallstateinfo_counts_the_current_5_minutes(list_api: Api) -> None:
+    now = int(list_api.clock() * 1000)
+    start = now // 300_000 * 300_000
+
+    def e(n: str, call: str, kind: str, at: int, **fields: Any) -> dict[str, Any]:
+        return {"eventId": n, "ccId": 1, "vdn": 1, "callId": call, "at": at,
+                "callEvent": kind, **fields}  # fmt: skip
+
+    events = [
+        e("a1", "1789999000-1", "arrive", start),
+        e("a2", "1789999000-1", "queue", start + 1_000, skillId=1),
+        e("a3", "1789999000-1", "answer", start + 15_000, agentId=101),
+        e("b1", "1789999000-2", "queue", start - 60_000, skillId=1),
+        e("b2", "1789999000-2", "abandon", start + 2_000),
+        e("c1", "1789999000-3", "queue", start + 3_000, skillId=2),
+        e("c2", "1789999000-3", "transfer", start + 4_000, skillId=1),
+    ]
+    assert (await list_api.events(events)).json()["resultDesc"]["accepted"] == 7
+    answer = await list_api.post(COUNTS, {"queryParam": {"ccId": 1, "vdn": 1,
+                                                         "skillIds": [2, "1", 2]}})  # fmt: skip
+    body = answer.json()
+    assert body["resultCode"] == "0100000" and body["resultDatas"] == body["resultDesc"]
+    zero = {"allCallCount": 0, "cnnedCallCount": 0, "abanCallCount": 0, "callEndCount": 0,
+            "talkTimeOnIvr": 0, "cnnedIn20sCallCount": 0, "clearUpCallCount": 0,
+            "clearUpTime": 0}  # fmt: skip
+    assert body["resultDesc"] == [
+        {"id": 2, "startTime": start, **zero},  # the call moved on to queue 1
+        {"id": 1, "startTime": start, "allCallCount": 2, "cnnedCallCount": 1,
+         "abanCallCount": 1, "callEndCount": 1, "talkTimeOnIvr": 1, "cnnedIn20sCallCount": 1,
+         "clearUpCallCount": 0, "clearUpTime": 0},
+    ]  # fmt: skip
+    other = await list_api.post(COUNTS, {"ccId": 1, "vdn": 2, "skillIds": [1]})
+    assert other.json()["resultDesc"] == [{"id": 1, "startTime": start, **zero}]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"ccId": 1, "vdn": 1}, "skillIds is required"),
+        ({"ccId": 1, "vdn": 1, "skillIds": []}, "skillIds must be a list of 1 to 1000 integers"),
+        ({"ccId": 1, "vdn": 1, "skillIds": [0]}, "skillIds must be a list of 1 to 1000 integers"),
+        ({"ccId": 1, "vdn": 1, "skillIds": [10001]}, "skillIds must be a list of 1 to 1000"),
+        ({"ccId": 1, "vdn": 1, "skillIds": "1"}, "skillIds must be a list of 1 to 1000"),
+        ({"ccId": 1, "vdn": 1, "skillIds": list(range(1, 1002))}, "skillIds must be a list of"),
+        ({"vdn": 1, "skillIds": [1]}, "ccId is required"),
+    ],
+)
+async def test_currentcallstateinfo_request_rules(
+    list_api: Api, body: dict[str, Any], message: str
+) -> None:
+    text = envelope_error(await list_api.post(COUNTS, body), 200, "0100002")
+    assert text.startswith(message), text
+    if "skillIds" in body and len(body["skillIds"]) == 1001:
+        ok = await list_api.post(COUNTS, {**body, "skillIds": list(range(1, 1001))})
+        assert len(ok.json()["resultDesc"]) == 1000  # the limit itself is taken

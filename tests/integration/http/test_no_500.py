@@ -23,6 +23,7 @@ ROUTES = [
     "/rest/cmsapp/v1/openapi/vdn/querycalls",
     "/rest/cmsapp/v2/openapi/vdn/querycalls",
     "/rest/cmsapp/v1/openapi/calldata/querybasiccallinfo",
+    "/rest/cmsapp/v1/openapi/skill/currentcallstateinfo",
     "/ccms/v1/events",
     "/ccms/v1/agents/detail",
     "/ccms/v1/tokens",

@@ -1,5 +1,6 @@
 """The call routes of the compatible surface (``docs/calls.md``): a VDN's call records
-(``vdn/querycalls`` v1 and v2) and one call in progress (``calldata/querybasiccallinfo``).
+(``vdn/querycalls`` v1 and v2), one call in progress (``calldata/querybasiccallinfo``) and
+the call figures of skill queues (``skill/currentcallstateinfo``).
 Role ``query``, a scope covering the ccId/VDN asked."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from ccms import wire
 from ccms.http import envelope
 from ccms.http.routing import Answer, Context, Request, Route
 from ccms.http.schemas import calls as schema
+from ccms.http.schemas import monitor as monitor_schema
 from ccms.settings import Settings
 
 
@@ -35,10 +37,17 @@ async def basic_call_info(ctx: Context, request: Request) -> Answer:
     return Answer(envelope.success(schema.basic_call_info(record, ctx.services.now_ms())))
 
 
+async def skill_call_counts(ctx: Context, request: Request) -> Answer:
+    cc_id, vdn, skill_ids = monitor_schema.skills_query(request.body)
+    windows = await ctx.services.queue_windows(request.signed_key, cc_id, vdn, skill_ids)
+    return Answer(envelope.success([schema.queue_window(w) for w in windows]))
+
+
 def routes(settings: Settings) -> list[Route]:
     query = partial(Route, "POST", role="query", max_body=settings.max_body_bytes)
     return [
         query(wire.VDN_CALLS, vdn_calls),
         query(wire.VDN_CALLS_V2, vdn_calls_v2),
         query(wire.BASIC_CALL_INFO, basic_call_info),
+        query(wire.SKILL_CALL_COUNTS, skill_call_counts),
     ]

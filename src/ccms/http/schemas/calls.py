@@ -16,6 +16,7 @@ from ccms.domain.call import (
     last_day_end,
     valid_call_id,
 )
+from ccms.domain.queues import QueueWindow
 from ccms.errors import InvalidParameterError
 from ccms.http.schemas.fields import int_field, query_params, tenant
 from ccms.wire import UNSET_16
@@ -174,4 +175,21 @@ def basic_call_info(r: CallRecord, now_ms: int) -> dict[str, Any]:
         "callInCause": UNSET_16,
         "enterReason": r.enter_reason,
         "mediaBillType": "0",
+    }
+
+
+def queue_window(w: QueueWindow) -> dict[str, Any]:
+    """One item of ``skill/currentcallstateinfo`` (the queue is ``id``, as the vendor
+    spells it); durations in seconds. ccms does not see wrap-up: its two fields are 0."""
+    return {
+        "id": w.skill_id,
+        "startTime": w.start,
+        "allCallCount": w.calls,
+        "cnnedCallCount": w.connected,
+        "abanCallCount": w.abandoned,
+        "callEndCount": w.ended,
+        "talkTimeOnIvr": w.ivr_ms // 1000,
+        "cnnedIn20sCallCount": w.connected_in_20s,
+        "clearUpCallCount": 0,
+        "clearUpTime": 0,
     }

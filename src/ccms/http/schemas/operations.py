@@ -232,6 +232,11 @@ CALL_RECORD = record(
     leaveReason=INTEGER, mediaType=INTEGER, subMediaType=INTEGER,
 )  # fmt: skip
 CALL_RECORDS = record(data=array({"$ref": "#/components/schemas/CallRecord"}), count=INTEGER)
+QUEUE_WINDOW = record(
+    id=INTEGER, startTime=INTEGER, allCallCount=INTEGER, cnnedCallCount=INTEGER,
+    abanCallCount=INTEGER, callEndCount=INTEGER, talkTimeOnIvr=INTEGER,
+    cnnedIn20sCallCount=INTEGER, clearUpCallCount=INTEGER, clearUpTime=INTEGER,
+)  # fmt: skip
 BASIC_CALL_INFO = record(
     time=INTEGER, dsn=INTEGER, handle=INTEGER, server=INTEGER, keyId=TEXT, callingNum=TEXT,
     calledNum=TEXT, mid=INTEGER, trunkNo=INTEGER, priority=INTEGER, deviceType=INTEGER,
@@ -267,6 +272,7 @@ COMPONENTS: dict[str, Schema] = {
     "CallRecord": CALL_RECORD,
     "CallRecords": CALL_RECORDS,
     "BasicCallInfo": BASIC_CALL_INFO,
+    "QueueCallCounts": QUEUE_WINDOW,
 }
 
 
@@ -565,6 +571,12 @@ def operations(settings: Settings) -> dict[tuple[str, str], Operation]:
             success(ref("BasicCallInfo")), tags=compat,
             example={"ccId": 1, "vdn": 1, "callId": EXAMPLE_CALL},
             description="A call not in progress (unknown, or ended) answers 0100001.",
+        ),
+        (post, wire.SKILL_CALL_COUNTS): Operation(
+            "Call counts of up to 1,000 skill queues in the current 5 minutes", skills,
+            success(array(ref("QueueCallCounts"))), tags=compat, example=asking(skillIds=[1]),
+            description="From the last moment whose minutes end in 0 or 5 (UTC); each"
+            " queue once, in request order (docs/calls.md).",
         ),
         (post, wire.EVENTS): Operation(
             "Take in a batch of agent and call events", events,
