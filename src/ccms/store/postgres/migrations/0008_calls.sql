@@ -30,7 +30,7 @@ CREATE TABLE call (
     moved_at bigint NOT NULL,
     PRIMARY KEY (cc_id, vdn, call_id)
 );
-CREATE INDEX call_record ON call (cc_id, vdn, call_in, arrived_at, call_id COLLATE "C")
+CREATE INDEX call_record ON call (cc_id, vdn, call_in, arrived_at, call_id COLLATE "C", ended_at)
     WHERE ended_at IS NOT NULL;
 -- The figures of skill queues over a window (skill/currentcallstateinfo): the calls of
 -- each queue that moved in it.
