@@ -25,6 +25,7 @@ from ccms.domain.media import MEDIA_TYPE_MAX
 from ccms.errors import InvalidParameterError
 
 MAX_NUMBER = 32  # callerNo, calleeNo, accessCode
+MAX_EVENT_ID = 128  # as agent events' (ccms.ingest.validation)
 _COMMON = frozenset({"eventId", "ccId", "vdn", "callId", "at", "callEvent"})
 _RELEASE = frozenset({"leaveReason", "releaseCause"})
 FIELDS_OF: dict[CallKind, frozenset[str]] = {
@@ -92,11 +93,12 @@ def parse_call_event(
         raise InvalidParameterError(
             f"events[{index}].{name} is not a field of a call event '{kind.value}'"
         )
-    event_id = _text(event, index, "eventId", 128)
-    if not event_id:
+    raw_id = event.get("eventId")
+    if not isinstance(raw_id, str) or not 1 <= len(raw_id) <= MAX_EVENT_ID:
         raise InvalidParameterError(
-            f"events[{index}].eventId must be a string of 1 to 128 characters"
+            f"events[{index}].eventId must be a string of 1 to {MAX_EVENT_ID} characters"
         )
+    event_id = _text(event, index, "eventId", MAX_EVENT_ID) or raw_id
     cc_id = _required(event, index, "ccId", *CC_ID_RANGE)
     vdn = _required(event, index, "vdn", *VDN_RANGE)
     if "callId" not in event:

@@ -45,6 +45,8 @@ async def call_state(api: Api, call_id: str = CALL) -> Any:
         ({"vdn": 5001}, "events[1].vdn must be an integer from 1 to 5000"),
         ({"at": "soon"}, "events[1].at must be an integer from 0 to"),
         ({"eventId": ""}, "events[1].eventId must be a string of 1 to 128 characters"),
+        ({"eventId": 7}, "events[1].eventId must be a string of 1 to 128 characters"),
+        ({"eventId": "e\x00"}, "events[1].eventId must not contain control characters"),
     ],
 )
 async def test_one_invalid_call_event_rejects_the_batch(
