@@ -23,6 +23,7 @@ from ccms.domain.counts import (
     system_state,
 )
 from ccms.domain.flags import FlagsOf
+from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListQuery, comes_after, position_of, status_counts
 from ccms.domain.queues import QueueWindow, window_start
 from ccms.domain.status import CtiStatus
@@ -83,6 +84,15 @@ class Services:
         key.check("query", cc_id, vdn)
         start = window_start(self.now_ms())
         return await self.store.queue_windows(cc_id, vdn, skill_ids, start)
+
+    async def vdn_counts(
+        self, key: AccessKey, cc_id: int, vdns: Sequence[int]
+    ) -> dict[int, VdnCounts]:
+        """The agents and live calls of VDNs now (``rindex/vdn``); the key must be allowed
+        for every VDN asked."""
+        for vdn in vdns:
+            key.check("query", cc_id, vdn)
+        return await self.store.vdn_counts(cc_id, vdns)
 
     async def agent_history(
         self, key: AccessKey, cc_id: int, vdn: int, work_no: int, limit: int

@@ -53,6 +53,7 @@ __all__ = [
     "VDN_ALL_AGENT_STATES",
     "VDN_CALLS",
     "VDN_CALLS_V2",
+    "VDN_INDICATORS",
     "route_name",
 ]
 
@@ -96,6 +97,7 @@ VDN_CALLS = f"{OPENAPI}/vdn/querycalls"  # inbound call records only
 VDN_CALLS_V2 = f"{OPENAPI_V2}/vdn/querycalls"  # inbound or outbound (isCallIn)
 BASIC_CALL_INFO = f"{OPENAPI}/calldata/querybasiccallinfo"  # one call in progress
 SKILL_CALL_COUNTS = f"{OPENAPI}/skill/currentcallstateinfo"  # queues, current 5 minutes
+VDN_INDICATORS = f"{OPENAPI}/rindex/vdn"  # real-time indicators of VDNs
 # native surface, health and metrics
 EVENTS = f"{NATIVE}/events"
 AGENT_LIST = f"{NATIVE}/agents/query"  # POST, the agent list (filters, sort, cursor)

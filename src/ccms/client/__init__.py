@@ -11,7 +11,13 @@ See ``docs/client.md``.
 
 from ccms.client.agent_list import AgentList, AgentQuery, ListedAgent
 from ccms.client.agents import AgentFlag, AgentHistory, AgentItem, StatusEvent
-from ccms.client.call_records import BasicCallInfo, CallRecord, CallRecordPage, QueueCallCounts
+from ccms.client.call_records import (
+    BasicCallInfo,
+    CallRecord,
+    CallRecordPage,
+    QueueCallCounts,
+    VdnIndicators,
+)
 from ccms.client.clients import AsyncClient, Client
 from ccms.client.config import ClientConfig, Profile, config_path, load_config, write_profile
 from ccms.client.errors import (
@@ -113,6 +119,7 @@ __all__ = [
     "SystemState",
     "TransportError",
     "UnexpectedAnswerError",
+    "VdnIndicators",
     "ViewToken",
     "config_path",
     "load_config",

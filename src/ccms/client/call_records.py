@@ -148,3 +148,20 @@ class QueueCallCounts:
             ivr_seconds=_int(raw, "talkTimeOnIvr"),
             connected_in_20s=_int(raw, "cnnedIn20sCallCount"),
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class VdnIndicators:
+    """A VDN's real-time indicators (``rindex/vdn``): each code asked, and its value."""
+
+    vdn: int
+    values: Mapping[str, int]
+
+    @classmethod
+    def from_wire(cls, data: object) -> VdnIndicators:
+        raw = _object(data, "VDN")
+        items = raw.get("idxs")
+        if not isinstance(items, list):
+            raise ValueError(f"idxs must be a JSON array, got {items!r}")
+        values = {_str(_object(i, "indicator"), "id"): _int(i, "val") for i in items}
+        return cls(_int(raw, "id"), values)

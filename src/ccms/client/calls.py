@@ -14,7 +14,12 @@ from typing import TypeVar
 
 from ccms.client.agent_list import AgentList, AgentQuery
 from ccms.client.agents import AgentHistory
-from ccms.client.call_records import BasicCallInfo, CallRecordPage, QueueCallCounts
+from ccms.client.call_records import (
+    BasicCallInfo,
+    CallRecordPage,
+    QueueCallCounts,
+    VdnIndicators,
+)
 from ccms.client.models import (
     AgentAbstract,
     AgentCtiState,
@@ -68,6 +73,7 @@ from ccms.wire import (
     VDN_ALL_AGENT_STATES,
     VDN_CALLS,
     VDN_CALLS_V2,
+    VDN_INDICATORS,
     route_name,
 )
 
@@ -237,6 +243,17 @@ def skill_call_counts(
     5 minutes."""
     body = _query(ccId=cc_id, vdn=vdn, skillIds=list(skill_ids))
     return _call(SKILL_CALL_COUNTS, body, list_of(QueueCallCounts.from_wire, "queues"))
+
+
+def vdn_indicators(
+    vdn_ids: Sequence[int], index_ids: Sequence[str], cc_id: int | None = None
+) -> Call[tuple[VdnIndicators, ...]]:
+    """``rindex/vdn``: real-time indicators of up to 100 VDNs (``cc_id`` ``None``: the
+    server's default call center)."""
+    fields: dict[str, object] = {"vdnIds": list(vdn_ids), "indexIds": list(index_ids)}
+    if cc_id is not None:
+        fields["ccId"] = cc_id
+    return _call(VDN_INDICATORS, json_body(fields), list_of(VdnIndicators.from_wire, "VDNs"))
 
 
 def skill_members(cc_id: int, vdn: int, skill_ids: Sequence[int]) -> Call[tuple[SkillMembers, ...]]:

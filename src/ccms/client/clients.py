@@ -45,7 +45,12 @@ import httpx
 from ccms.client import calls
 from ccms.client.agent_list import AgentList, AgentQuery
 from ccms.client.agents import AgentHistory
-from ccms.client.call_records import BasicCallInfo, CallRecordPage, QueueCallCounts
+from ccms.client.call_records import (
+    BasicCallInfo,
+    CallRecordPage,
+    QueueCallCounts,
+    VdnIndicators,
+)
 from ccms.client.models import (
     AgentAbstract,
     AgentCtiState,
@@ -280,6 +285,12 @@ class Client:
     ) -> tuple[QueueCallCounts, ...]:
         """Call counts of skill queues, current 5 minutes (``skill/currentcallstateinfo``)."""
         return self._run(calls.skill_call_counts(cc_id, vdn, skill_ids))
+
+    def vdn_indicators(
+        self, vdn_ids: Sequence[int], index_ids: Sequence[str], cc_id: int | None = None
+    ) -> tuple[VdnIndicators, ...]:
+        """Real-time indicators of VDNs (``rindex/vdn``)."""
+        return self._run(calls.vdn_indicators(vdn_ids, index_ids, cc_id))
 
     def basic_call_info(self, cc_id: int, vdn: int, call_id: str) -> BasicCallInfo:
         """One call in progress (``calldata/querybasiccallinfo``)."""
@@ -547,6 +558,12 @@ class AsyncClient:
     ) -> tuple[QueueCallCounts, ...]:
         """Call counts of skill queues, current 5 minutes (``skill/currentcallstateinfo``)."""
         return await self._run(calls.skill_call_counts(cc_id, vdn, skill_ids))
+
+    async def vdn_indicators(
+        self, vdn_ids: Sequence[int], index_ids: Sequence[str], cc_id: int | None = None
+    ) -> tuple[VdnIndicators, ...]:
+        """Real-time indicators of VDNs (``rindex/vdn``)."""
+        return await self._run(calls.vdn_indicators(vdn_ids, index_ids, cc_id))
 
     async def basic_call_info(self, cc_id: int, vdn: int, call_id: str) -> BasicCallInfo:
         """One call in progress (``calldata/querybasiccallinfo``)."""

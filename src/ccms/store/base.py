@@ -32,6 +32,7 @@ from ccms.domain.agent import (
 from ccms.domain.call import CallEvent, CallRecord, RecordQuery
 from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken
 from ccms.domain.flags import FlagsOf
+from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListedAgents, ListQuery
 from ccms.domain.queues import QueueWindow
 from ccms.store.changes import ChangeSet, ChangeStream
@@ -162,6 +163,10 @@ class Store(Protocol):
     ) -> list[QueueWindow]:
         """The figures of each of ``skill_ids`` (in order, each once) since ``start``, in
         one query: equal to :func:`ccms.domain.queues.recount` over the VDN's calls."""
+
+    async def vdn_counts(self, cc_id: int, vdns: Sequence[int]) -> dict[int, VdnCounts]:
+        """For each of ``vdns`` (each once), its agents per CTI status and its live calls per
+        state, from one read (a statement per table): the ``rindex/vdn`` indicators."""
 
     # -- the change feed ---------------------------------------------------------------
 

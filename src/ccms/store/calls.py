@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ccms.domain.call import CallRecord, CallState, RecordQuery
+from ccms.domain.indicators import VdnCounts
 from ccms.domain.queues import SERVICE_LEVEL_MS, QueueWindow, moved_at
 from ccms.store.listing import Dialect
 
@@ -134,3 +135,35 @@ def windows(
         QueueWindow(skill, start, *found.get(skill, (0, 0, 0, 0, 0, 0)))
         for skill in dict.fromkeys(skill_ids)
     ]
+
+
+def vdn_counts(dialect: Dialect) -> tuple[str, str]:
+    """The agents per CTI status and the live calls per state of VDNs (two statements of
+    two parameters: the call center, and the VDNs as a JSON array on SQLite or an array on
+    PostgreSQL); each row ``(vdn, key, count)``."""
+    among = (
+        "vdn IN (SELECT value FROM json_each(?2))"
+        if dialect is Dialect.SQLITE
+        else "vdn = ANY($2::integer[])"
+    )
+    c = "?1" if dialect is Dialect.SQLITE else "$1"
+    agents = (
+        f"SELECT vdn, cti_status, count(*) FROM agent WHERE cc_id = {c} AND {among}"
+        " GROUP BY vdn, cti_status"
+    )
+    live = (
+        f"SELECT vdn, state, count(*) FROM call WHERE cc_id = {c} AND {among}"
+        " AND ended_at IS NULL GROUP BY vdn, state"
+    )
+    return agents, live
+
+
+def counts_of(
+    vdns: Sequence[int], agent_rows: Sequence[Sequence[Any]], call_rows: Sequence[Sequence[Any]]
+) -> dict[int, VdnCounts]:
+    found: dict[int, VdnCounts] = {vdn: VdnCounts({}, {}) for vdn in vdns}
+    for vdn, status, n in agent_rows:
+        found[int(vdn)].agents[int(status)] = int(n)  # type: ignore[index]
+    for vdn, state, n in call_rows:
+        found[int(vdn)].calls[int(state)] = int(n)  # type: ignore[index]
+    return found

@@ -91,3 +91,15 @@ async def test_skill_call_counts(api: Any, server_clock: ServerClock) -> None:
     queued = calls(now)[-1]["at"]  # queue 2's call queued 4 s ago
     assert counts[0].calls == (1 if queued >= start else 0)
     assert (counts[0].connected, counts[0].abandoned, counts[0].ivr_seconds) == (0, 0, 0)
+
+
+async def test_vdn_indicators(api: Any) -> None:
+    found = await api.vdn_indicators(
+        [1, 2], ["IDX_COUNT_REAL_SKILL_QUEUE", "IDX_COUNT_REAL_VDN_CALL"]
+    )
+    assert [(f.vdn, dict(f.values)) for f in found] == [
+        (1, {"IDX_COUNT_REAL_SKILL_QUEUE": 1, "IDX_COUNT_REAL_VDN_CALL": 1}),
+        (2, {"IDX_COUNT_REAL_SKILL_QUEUE": 0, "IDX_COUNT_REAL_VDN_CALL": 0}),
+    ]
+    with pytest.raises(InvalidParameterError, match="indexIds must be a list"):
+        await api.vdn_indicators([1], ["IDX_NOPE"], cc_id=1)

@@ -264,9 +264,9 @@ async def test_the_calls_examples_of_the_docs(api: Api) -> None:
     app's clock is 1790000000000)."""
     docs = Path(__file__).resolve().parents[3] / "docs"
     intake = _json_blocks(docs / "intake.md", "## Call events")[0]
-    events, v2_body, v2_answer, basic_body, basic_answer, counts_body, counts_answer = _json_blocks(
-        docs / "api.md", "## Calls"
-    )
+    blocks = _json_blocks(docs / "api.md", "## Calls")
+    events, v2_body, v2_answer, basic_body, basic_answer = blocks[:5]
+    counts_body, counts_answer, rindex_body, rindex_answer = blocks[5:]
     for batch in (intake, events):
         answer = (await api.events(batch["events"])).json()["resultDesc"]
         assert answer == {"accepted": len(batch["events"]), "duplicates": 0}
@@ -280,6 +280,10 @@ async def test_the_calls_examples_of_the_docs(api: Api) -> None:
     assert (await api.post(COUNTS, counts_body)).json() == {
         **counts_answer,
         "resultDatas": counts_answer["resultDesc"],
+    }
+    assert (await api.post(RINDEX, rindex_body)).json() == {
+        **rindex_answer,
+        "resultDatas": rindex_answer["resultDesc"],
     }
     ended = await api.post(BASIC, {**basic_body, "callId": "1789999700-17"})
     assert envelope_error(ended, 200, "0100001") == (
@@ -347,3 +351,96 @@ async def test_currentcallstateinfo_request_rules(
     if "skillIds" in body and len(body["skillIds"]) == 1001:
         ok = await list_api.post(COUNTS, {**body, "skillIds": list(range(1, 1001))})
         assert len(ok.json()["resultDesc"]) == 1000  # the limit itself is taken
+
+
+RINDEX = "/rest/cmsapp/v1/openapi/rindex/vdn"
+ALL_CODES = [
+    "IDX_COUNT_REAL_VDN_CONNECT", "IDX_COUNT_REAL_VDN_CALL", "IDX_COUNT_REAL_IVR_HANDLE",
+    "IDX_COUNT_REAL_SKILL_QUEUE", "IDX_COUNT_REAL_AGENT_SIGN_IN", "IDX_COUNT_REAL_AGENT_SET_IDLE",
+    "IDX_COUNT_REAL_AGENT_SET_BUSY", "IDX_COUNT_REAL_AGENT_CONNECT", "IDX_COUNT_REAL_AGENT_STUDY",
+    "IDX_COUNT_REAL_AGENT_ACW", "IDX_COUNT_REAL_AGENT_ANSWER", "IDX_COUNT_REAL_AGENT_PREOCCUPY",
+    "IDX_COUNT_REAL_AGENT_OCCUPY", "IDX_COUNT_REAL_AGENT_NOT_SIGN_IN", "IDX_COUNT_REAL_AGENT_REST",
+]  # fmt: skip
+
+
+async def test_rindex_vdn_counts_the_agents_and_calls_now(list_api: Api) -> None:
+    now, _ = await fed(list_api)  # VDN 1: one call talking, three ended
+    at = now - 10_000
+    agents = [
+        {"eventId": f"g{work_no}", "ccId": 1, "vdn": vdn, "agentId": work_no, "at": at,
+         "ctiStatus": status}
+        for vdn, work_no, status in [(1, 101, 5), (1, 102, 1), (1, 103, 7), (1, 104, 0),
+                                     (1, 105, 6), (1, 106, 8), (2, 101, 1)]
+    ]  # fmt: skip
+    more_calls = [
+        {"eventId": "v1", "ccId": 1, "vdn": 1, "callId": "1789999000-41", "at": at,
+         "callEvent": "arrive"},
+        {"eventId": "v2", "ccId": 1, "vdn": 1, "callId": "1789999000-42", "at": at,
+         "callEvent": "queue", "skillId": 1},
+        {"eventId": "v3", "ccId": 1, "vdn": 1, "callId": "1789999000-43", "at": at,
+         "callEvent": "offer", "agentId": 102},
+        {"eventId": "v4", "ccId": 1, "vdn": 2, "callId": "1789999000-44", "at": at,
+         "callEvent": "queue", "skillId": 1},
+    ]  # fmt: skip
+    assert (await list_api.events(agents + more_calls)).json()["resultCode"] == "0100000"
+    answer = await list_api.post(RINDEX, {"vdnIds": [1, "2", 3, 1], "indexIds": ALL_CODES})
+    body = answer.json()
+    assert body["resultCode"] == "0100000" and body["resultDatas"] == body["resultDesc"]
+    values = [dict.fromkeys(ALL_CODES, 0) for _ in range(3)]
+    values[0].update({
+        "IDX_COUNT_REAL_VDN_CONNECT": 1, "IDX_COUNT_REAL_VDN_CALL": 4,
+        "IDX_COUNT_REAL_IVR_HANDLE": 1, "IDX_COUNT_REAL_SKILL_QUEUE": 1,
+        "IDX_COUNT_REAL_AGENT_SIGN_IN": 5, "IDX_COUNT_REAL_AGENT_SET_IDLE": 1,
+        "IDX_COUNT_REAL_AGENT_SET_BUSY": 1, "IDX_COUNT_REAL_AGENT_CONNECT": 1,
+        "IDX_COUNT_REAL_AGENT_ACW": 1, "IDX_COUNT_REAL_AGENT_NOT_SIGN_IN": 1,
+        "IDX_COUNT_REAL_AGENT_REST": 1,
+    })  # fmt: skip
+    values[1].update({"IDX_COUNT_REAL_VDN_CALL": 1, "IDX_COUNT_REAL_SKILL_QUEUE": 1,
+                      "IDX_COUNT_REAL_AGENT_SIGN_IN": 1, "IDX_COUNT_REAL_AGENT_SET_IDLE": 1})  # fmt: skip
+    assert body["resultDesc"] == [
+        {"id": vdn, "idxs": [{"id": code, "val": v[code]} for code in ALL_CODES]}
+        for vdn, v in zip(["1", "2", "3"], values, strict=True)
+    ]
+    one = await list_api.post(
+        RINDEX, {"ccId": 1, "vdnIds": [1], "indexIds": ["IDX_COUNT_REAL_SKILL_QUEUE"]}
+    )
+    assert one.json()["resultDesc"] == [
+        {"id": "1", "idxs": [{"id": "IDX_COUNT_REAL_SKILL_QUEUE", "val": 1}]}
+    ]
+    other = await list_api.post(
+        RINDEX, {"ccId": 2, "vdnIds": [1], "indexIds": ["IDX_COUNT_REAL_VDN_CALL"]}
+    )
+    assert other.json()["resultDesc"][0]["idxs"][0]["val"] == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"indexIds": ["IDX_COUNT_REAL_VDN_CALL"]}, "vdnIds is required"),
+        ({"vdnIds": [1]}, "indexIds is required"),
+        ({"vdnIds": [], "indexIds": ["IDX_COUNT_REAL_VDN_CALL"]}, "vdnIds must be a list of 1 to 100"),
+        ({"vdnIds": list(range(1, 102)), "indexIds": ["IDX_COUNT_REAL_VDN_CALL"]},
+         "vdnIds must be a list of 1 to 100 integers from 1 to 5000"),
+        ({"vdnIds": [5001], "indexIds": ["IDX_COUNT_REAL_VDN_CALL"]}, "vdnIds must be a list"),
+        ({"vdnIds": [1], "indexIds": ["IDX_NOPE"]}, "indexIds must be a list of 1 to 15 of"),
+        ({"vdnIds": [1], "indexIds": []}, "indexIds must be a list of 1 to 15"),
+        ({"vdnIds": [1], "indexIds": "IDX_COUNT_REAL_VDN_CALL"}, "indexIds must be a list"),
+        ({"vdnIds": [1], "indexIds": [1]}, "indexIds must be a list"),
+        ({"ccId": 0, "vdnIds": [1], "indexIds": ["IDX_COUNT_REAL_VDN_CALL"]},
+         "ccId must be an integer from 1 to 65535"),
+    ],
+)  # fmt: skip
+async def test_rindex_vdn_request_rules(list_api: Api, body: dict[str, Any], message: str) -> None:
+    text = envelope_error(await list_api.post(RINDEX, body), 200, "0100002")
+    assert text.startswith(message), text
+    if len(body.get("vdnIds", [])) == 101:  # the limit itself is taken
+        ok = await list_api.post(RINDEX, {**body, "vdnIds": list(range(1, 101))})
+        assert len(ok.json()["resultDesc"]) == 100
+
+
+async def test_rindex_vdn_needs_every_vdn_in_the_keys_scopes(list_api: Api) -> None:
+    body = {"vdnIds": [1, 2], "indexIds": ["IDX_COUNT_REAL_VDN_CALL"]}
+    envelope_error(await list_api.post(RINDEX, body, ak=SCOPED_AK, sk=SCOPED_SK), 200, "0101003")
+    ok = await list_api.post(RINDEX, {**body, "vdnIds": [1]}, ak=SCOPED_AK, sk=SCOPED_SK)
+    assert ok.json()["resultCode"] == "0100000"
+    envelope_error(await list_api.post(RINDEX, body, ak=INGEST_AK, sk=INGEST_SK), 200, "0101003")

@@ -24,6 +24,7 @@ ROUTES = [
     "/rest/cmsapp/v2/openapi/vdn/querycalls",
     "/rest/cmsapp/v1/openapi/calldata/querybasiccallinfo",
     "/rest/cmsapp/v1/openapi/skill/currentcallstateinfo",
+    "/rest/cmsapp/v1/openapi/rindex/vdn",
     "/ccms/v1/events",
     "/ccms/v1/agents/detail",
     "/ccms/v1/tokens",
@@ -50,7 +51,7 @@ field_names = st.sampled_from(
      "skills", "calls", "name", "phoneNumber", "mediaType", "reason", "agentIds", "skillIds",
      "skillId", "offset", "limit", "status", "isSkillAllMatch", "ttlS", "workNo",
      "historyLimit", "source", "rawState", "callId", "callEvent", "beginDate", "endDate",
-     "isCallIn", "callerNo", "calleeNo", "leaveReason"]
+     "isCallIn", "callerNo", "calleeNo", "leaveReason", "vdnIds", "indexIds"]
 )  # fmt: skip
 shaped = st.recursive(
     st.dictionaries(field_names, json_values, max_size=6),
@@ -106,7 +107,10 @@ near_valid_calls = st.fixed_dictionaries(
     {"ccId": tenant_ids, "vdn": tenant_ids},
     optional={"beginDate": moments, "endDate": moments, "limit": page, "offset": page,
               "isCallIn": st.one_of(st.sampled_from(["true", "false"]), scalars),
-              "callerNo": json_values, "calleeNo": json_values, "callId": call_ids},
+              "callerNo": json_values, "calleeNo": json_values, "callId": call_ids,
+              "vdnIds": id_lists, "indexIds": st.one_of(
+                  st.lists(st.sampled_from(["IDX_COUNT_REAL_VDN_CALL", "IDX_NOPE"]), max_size=3),
+                  json_values)},
 )  # fmt: skip
 near_valid = st.one_of(
     near_valid_calls,

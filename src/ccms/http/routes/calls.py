@@ -43,6 +43,12 @@ async def skill_call_counts(ctx: Context, request: Request) -> Answer:
     return Answer(envelope.success([schema.queue_window(w) for w in windows]))
 
 
+async def vdn_indicators(ctx: Context, request: Request) -> Answer:
+    cc_id, vdns, codes = schema.indicators_query(request.body)
+    counts = await ctx.services.vdn_counts(request.signed_key, cc_id, vdns)
+    return Answer(envelope.success(schema.vdn_indicators(vdns, codes, counts)))
+
+
 def routes(settings: Settings) -> list[Route]:
     query = partial(Route, "POST", role="query", max_body=settings.max_body_bytes)
     return [
@@ -50,4 +56,5 @@ def routes(settings: Settings) -> list[Route]:
         query(wire.VDN_CALLS_V2, vdn_calls_v2),
         query(wire.BASIC_CALL_INFO, basic_call_info),
         query(wire.SKILL_CALL_COUNTS, skill_call_counts),
+        query(wire.VDN_INDICATORS, vdn_indicators),
     ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ccms.domain.agent import as_int
+from ccms.domain.agent import CC_ID_RANGE, VDN_RANGE, as_int
 from ccms.domain.call import (
     CallRecord,
     CallState,
@@ -16,9 +16,10 @@ from ccms.domain.call import (
     last_day_end,
     valid_call_id,
 )
+from ccms.domain.indicators import VDN_INDICATORS, VdnCounts, indicator
 from ccms.domain.queues import QueueWindow
 from ccms.errors import InvalidParameterError
-from ccms.http.schemas.fields import int_field, query_params, tenant
+from ccms.http.schemas.fields import int_field, int_list_field, query_params, tenant
 from ccms.wire import UNSET_16
 
 MAX_LIMIT = 100  # records per page (the vendor's maximum; also the default)
@@ -193,3 +194,43 @@ def queue_window(w: QueueWindow) -> dict[str, Any]:
         "clearUpCallCount": 0,
         "clearUpTime": 0,
     }
+
+
+MAX_VDNS = 100
+DEFAULT_CC_ID = 1  # rindex/vdn without ccId: the vendor's "default call center"
+
+
+def indicators_query(body: dict[str, Any]) -> tuple[int, list[int], list[str]]:
+    """``(ccId, vdnIds, indexIds)`` of ``rindex/vdn``: ``ccId`` optional (call center 1),
+    1 to 100 VDNs, 1 to 15 of the vendor's VDN indicator codes."""
+    params = query_params(body)
+    cc_id = DEFAULT_CC_ID
+    if params.get("ccId") is not None:
+        cc_id = int_field(params, "ccId", *CC_ID_RANGE)
+    vdns = list(dict.fromkeys(int_list_field(params, "vdnIds", (VDN_RANGE,), MAX_VDNS)))
+    if "indexIds" not in params:
+        raise InvalidParameterError("indexIds is required")
+    codes = params["indexIds"]
+    if (
+        type(codes) is not list
+        or not 1 <= len(codes) <= len(VDN_INDICATORS)
+        or not all(type(c) is str and c in VDN_INDICATORS for c in codes)
+    ):
+        raise InvalidParameterError(
+            f"indexIds must be a list of 1 to {len(VDN_INDICATORS)} of the VDN indicator"
+            " codes (IDX_COUNT_REAL_VDN_CALL, ...; docs/calls.md)"
+        )
+    return cc_id, vdns, list(dict.fromkeys(codes))
+
+
+def vdn_indicators(
+    vdns: list[int], codes: list[str], counts: dict[int, VdnCounts]
+) -> list[dict[str, Any]]:
+    """``rindex/vdn``'s items: the VDN's id as a string, as the vendor's sample has it."""
+    return [
+        {
+            "id": str(vdn),
+            "idxs": [{"id": code, "val": indicator(counts[vdn], code)} for code in codes],
+        }
+        for vdn in vdns
+    ]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ccms import wire
+from ccms.domain import indicators
 from ccms.domain.agent import (
     CC_ID_RANGE,
     REASON_RANGE,
@@ -237,6 +238,7 @@ QUEUE_WINDOW = record(
     abanCallCount=INTEGER, callEndCount=INTEGER, talkTimeOnIvr=INTEGER,
     cnnedIn20sCallCount=INTEGER, clearUpCallCount=INTEGER, clearUpTime=INTEGER,
 )  # fmt: skip
+VDN_INDICATORS = record(id=TEXT, idxs=array(record(id=TEXT, val=INTEGER)))
 BASIC_CALL_INFO = record(
     time=INTEGER, dsn=INTEGER, handle=INTEGER, server=INTEGER, keyId=TEXT, callingNum=TEXT,
     calledNum=TEXT, mid=INTEGER, trunkNo=INTEGER, priority=INTEGER, deviceType=INTEGER,
@@ -273,6 +275,7 @@ COMPONENTS: dict[str, Schema] = {
     "CallRecords": CALL_RECORDS,
     "BasicCallInfo": BASIC_CALL_INFO,
     "QueueCallCounts": QUEUE_WINDOW,
+    "VdnIndicators": VDN_INDICATORS,
 }
 
 
@@ -577,6 +580,21 @@ def operations(settings: Settings) -> dict[tuple[str, str], Operation]:
             success(array(ref("QueueCallCounts"))), tags=compat, example=asking(skillIds=[1]),
             description="From the last moment whose minutes end in 0 or 5 (UTC); each"
             " queue once, in request order (docs/calls.md).",
+        ),
+        (post, wire.VDN_INDICATORS): Operation(
+            "Real-time indicators of up to 100 VDNs (calls and agents now)",
+            params(
+                {"vdnIds": integers((VDN_RANGE,), call_schema.MAX_VDNS),
+                 "indexIds": {"type": "array", "minItems": 1,
+                              "maxItems": len(indicators.VDN_INDICATORS),
+                              "items": {"enum": list(indicators.VDN_INDICATORS)}}},
+                {"ccId": {"anyOf": [cc_id, nullable]}},
+            ),
+            success(array(ref("VdnIndicators"))), tags=compat,
+            example={"vdnIds": [1], "indexIds": ["IDX_COUNT_REAL_VDN_CALL",
+                                                 "IDX_COUNT_REAL_AGENT_SIGN_IN"]},
+            description="ccId absent: call center 1. Each VDN once, in request order"
+            " (docs/calls.md).",
         ),
         (post, wire.EVENTS): Operation(
             "Take in a batch of agent and call events", events,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ccms.domain.call import CallEvent, CallKey, CallRecord, RecordQuery, plan_calls
+from ccms.domain.indicators import VdnCounts
 from ccms.domain.queues import QueueWindow
 from ccms.store import calls as call_sql
 from ccms.store.listing import Dialect
@@ -27,6 +28,7 @@ _LOCK = (
 )
 _UPSERT = call_sql.upsert(_PG)
 _WINDOWS = call_sql.queue_windows(_PG)
+_VDN_AGENTS, _VDN_CALLS = call_sql.vdn_counts(_PG)
 PRUNE = call_sql.prune(_PG)
 
 
@@ -50,6 +52,14 @@ async def queue_windows(
 ) -> list[QueueWindow]:
     rows = await conn.fetch(_WINDOWS, cc_id, vdn, list(dict.fromkeys(skill_ids)), start)
     return call_sql.windows(rows, skill_ids, start)
+
+
+async def vdn_counts(conn: Any, cc_id: int, vdns: Sequence[int]) -> dict[int, VdnCounts]:
+    wanted = list(dict.fromkeys(vdns))
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        agents = await conn.fetch(_VDN_AGENTS, cc_id, wanted)
+        live = await conn.fetch(_VDN_CALLS, cc_id, wanted)
+    return call_sql.counts_of(wanted, agents, live)
 
 
 async def apply_calls(conn: Any, fresh: list[CallEvent]) -> None:

@@ -41,6 +41,7 @@ from ccms.domain.agent import (
 from ccms.domain.call import CallEvent, CallRecord, RecordQuery, kept_from
 from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken
 from ccms.domain.flags import FlagsOf
+from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListedAgents, ListQuery
 from ccms.domain.queues import QueueWindow
 from ccms.errors import StoreUnavailableError
@@ -311,6 +312,9 @@ class PostgresStore:
         return await self._read(
             lambda conn: call_store.queue_windows(conn, cc_id, vdn, skill_ids, start)
         )
+
+    async def vdn_counts(self, cc_id: int, vdns: Sequence[int]) -> dict[int, VdnCounts]:
+        return await self._read(lambda conn: call_store.vdn_counts(conn, cc_id, vdns))
 
     async def get_agents(self, cc_id: int, vdn: int, work_nos: Sequence[int]) -> list[AgentRecord]:
         return await self._read(lambda conn: views.get_agents(conn, cc_id, vdn, work_nos))

@@ -57,6 +57,7 @@ from ccms.domain.batch import BatchPlan, EventKey, new_calls, new_events, plan_b
 from ccms.domain.call import CallEvent, CallKey, CallRecord, RecordQuery, kept_from, plan_calls
 from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken, state_exits
 from ccms.domain.flags import FlagsOf
+from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListedAgents, ListQuery
 from ccms.domain.queues import QueueWindow
 from ccms.errors import StoreUnavailableError
@@ -128,6 +129,7 @@ _SELECT_CALLS = (
 )
 _UPSERT_CALL = call_sql.upsert(_SQLITE)
 _QUEUE_WINDOWS = call_sql.queue_windows(_SQLITE)
+_VDN_AGENTS, _VDN_CALLS = call_sql.vdn_counts(_SQLITE)
 _PRUNE_CALLS = call_sql.prune(_SQLITE)
 _PRUNE_INTERVAL_S = 60.0
 _CHANGE_PRUNE_INTERVAL_S = 1.0
@@ -557,6 +559,21 @@ class SQLiteStore:
         def run(conn: sqlite3.Connection) -> list[QueueWindow]:
             rows = conn.execute(_QUEUE_WINDOWS, (cc_id, vdn, ids, start)).fetchall()
             return call_sql.windows(rows, skill_ids, start)
+
+        return await self._read(run)
+
+    async def vdn_counts(self, cc_id: int, vdns: Sequence[int]) -> dict[int, VdnCounts]:
+        wanted = list(dict.fromkeys(vdns))
+        ids = orjson.dumps(wanted).decode()
+
+        def run(conn: sqlite3.Connection) -> dict[int, VdnCounts]:
+            conn.execute("BEGIN")  # one read transaction: the agents and the calls agree
+            try:
+                agents = conn.execute(_VDN_AGENTS, (cc_id, ids)).fetchall()
+                live = conn.execute(_VDN_CALLS, (cc_id, ids)).fetchall()
+            finally:
+                conn.execute("COMMIT")
+            return call_sql.counts_of(wanted, agents, live)
 
         return await self._read(run)
 
