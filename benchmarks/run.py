@@ -781,7 +781,7 @@ async def components(
 # -- report --------------------------------------------------------------------------------
 
 
-SECTIONS = ("query", "intake", "scale", "monitor", "list", "profile", "stream", "flags")
+SECTIONS = ("query", "intake", "scale", "monitor", "list", "profile", "stream", "flags", "calls")
 WRK_SECTIONS = {"query", "scale", "stream"}  # the sections that load a server with wrk
 
 
@@ -1058,6 +1058,11 @@ def report(results: dict[str, Any]) -> str:
         import flag_bench
 
         lines += flag_bench.report(flags)
+    calls = results.get("calls")
+    if calls:
+        import call_bench
+
+        lines += call_bench.report(calls)
     lines += analysis(results)
     commands = [c for cmds in results.get("commands", {}).values() for c in cmds] or COMMANDS
     lines += ["## Commands", "", "```", *dict.fromkeys(commands), "```", ""]
@@ -1229,6 +1234,10 @@ def main() -> int:
             import flag_bench
 
             results["flags"] = flag_bench.run(work, quick)
+        if "calls" in sections:
+            import call_bench
+
+            results["calls"] = call_bench.run(work, quick, pg_url)
         COMMANDS[:] = [scrub(c, work) for c in COMMANDS]
         for section in sections:
             results.setdefault("measured", {})[section] = results["machine"]["date"]

@@ -53,6 +53,13 @@ class AgentNotFoundError(CCMSError):
     http_status = 200
 
 
+class CallNotFoundError(CCMSError):
+    """The call is not in progress in that call center and VDN (unknown, or ended)."""
+
+    result_code = FAILED
+    http_status = 200
+
+
 class PermissionDeniedError(CCMSError):
     """The access key may not use that call center / VDN, or lacks the role."""
 

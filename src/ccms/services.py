@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ccms.auth import AccessKey
 from ccms.domain.agent import AgentEvent, AgentHistory, AgentRecord, AgentState
+from ccms.domain.call import CallEvent, CallRecord, RecordQuery
 from ccms.domain.counts import (
     StateCounts,
     SystemState,
@@ -22,9 +23,11 @@ from ccms.domain.counts import (
     system_state,
 )
 from ccms.domain.flags import FlagsOf
+from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListQuery, comes_after, position_of, status_counts
+from ccms.domain.queues import QueueWindow, window_start
 from ccms.domain.status import CtiStatus
-from ccms.errors import AgentNotFoundError, PermissionDeniedError
+from ccms.errors import AgentNotFoundError, CallNotFoundError, PermissionDeniedError
 from ccms.store.base import IngestResult, Store
 
 
@@ -54,6 +57,42 @@ class Services:
                 f"agent {work_no} is not known in call center {cc_id}, vdn {vdn}"
             )
         return record
+
+    async def live_call(self, key: AccessKey, cc_id: int, vdn: int, call_id: str) -> CallRecord:
+        """A call in progress (``calldata/querybasiccallinfo``); an unknown or ended call
+        is :class:`CallNotFoundError`."""
+        key.check("query", cc_id, vdn)
+        record = await self.store.get_call(cc_id, vdn, call_id)
+        if record is None or not record.live:
+            raise CallNotFoundError(
+                f"call {call_id} is not in progress in call center {cc_id}, vdn {vdn}"
+            )
+        return record
+
+    async def call_records(
+        self, key: AccessKey, cc_id: int, vdn: int, query: RecordQuery
+    ) -> tuple[int, list[CallRecord]]:
+        """A page of a VDN's call records and how many match (``vdn/querycalls``)."""
+        key.check("query", cc_id, vdn)
+        return await self.store.call_records(cc_id, vdn, query)
+
+    async def queue_windows(
+        self, key: AccessKey, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> list[QueueWindow]:
+        """The figures of skill queues in the current 5 minutes (``skill/
+        currentcallstateinfo``)."""
+        key.check("query", cc_id, vdn)
+        start = window_start(self.now_ms())
+        return await self.store.queue_windows(cc_id, vdn, skill_ids, start)
+
+    async def vdn_counts(
+        self, key: AccessKey, cc_id: int, vdns: Sequence[int]
+    ) -> dict[int, VdnCounts]:
+        """The agents and live calls of VDNs now (``rindex/vdn``); the key must be allowed
+        for every VDN asked."""
+        for vdn in vdns:
+            key.check("query", cc_id, vdn)
+        return await self.store.vdn_counts(cc_id, vdns)
 
     async def agent_history(
         self, key: AccessKey, cc_id: int, vdn: int, work_no: int, limit: int
@@ -181,13 +220,33 @@ class Services:
             status for status, skills in agents.values() if skills_match(skills, wanted, all_match)
         )
 
-    async def ingest(self, key: AccessKey, events: Sequence[AgentEvent]) -> IngestResult:
+    async def ingest(
+        self,
+        key: AccessKey,
+        events: Sequence[AgentEvent],
+        calls: Sequence[CallEvent] = (),
+        call_index: Sequence[int] = (),
+    ) -> IngestResult:
+        """Apply a batch: its agent events and its call events (``call_index``: the
+        position of each call event in the batch, for messages)."""
         if not key.has_role("ingest"):
             raise PermissionDeniedError("access key lacks the role 'ingest'")
         for index, event in enumerate(events):
             if not key.allows(event.cc_id, event.vdn):
+                if call_index:  # a mixed batch: the agent event's position in it
+                    calls_at = set(call_index)
+                    index = [i for i in range(len(events) + len(calls)) if i not in calls_at][index]
                 raise PermissionDeniedError(
                     f"events[{index}]: access key is not allowed for ccId {event.cc_id}"
                     f" and vdn {event.vdn}"
                 )
-        return await self.store.apply_events(events)
+        if not calls:
+            return await self.store.apply_events(events)
+        for position, call in enumerate(calls):
+            if not key.allows(call.cc_id, call.vdn):
+                index = call_index[position] if position < len(call_index) else position
+                raise PermissionDeniedError(
+                    f"events[{index}]: access key is not allowed for ccId {call.cc_id}"
+                    f" and vdn {call.vdn}"
+                )
+        return await self.store.apply_events(events, calls)

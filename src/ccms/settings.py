@@ -180,6 +180,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Days an applied eventId is remembered for de-duplication.",
         metavar="DAYS",
     ),
+    Setting(
+        "call_record_days",
+        int,
+        2,
+        "Days of call records kept, today included (2: today and yesterday, UTC), 1 to 366;"
+        " older records, and live calls not heard of since, are dropped.",
+        metavar="DAYS",
+    ),
     # The live stream's replay window: how long the change log keeps changes.
     Setting(
         "stream_window_s",
@@ -327,6 +335,7 @@ class Settings:
     rate_limit: float = 0.0
     rate_burst: int = 100
     event_id_retention_days: int = 7
+    call_record_days: int = 2
     stream_window_s: int = 900
     stream_window_changes: int = 1_000_000
     sqlite_synchronous: str = "FULL"
@@ -451,6 +460,8 @@ def _check(s: Settings) -> None:
         raise SettingsError("rate_limit must be >= 0 and rate_burst >= 1")
     if s.event_id_retention_days < 1:
         raise SettingsError("event_id_retention_days must be at least 1")
+    if not 1 <= s.call_record_days <= 366:
+        raise SettingsError("call_record_days must be from 1 to 366")
     if s.stream_window_s < 1 or s.stream_window_changes < 1:
         raise SettingsError("stream_window_s and stream_window_changes must be at least 1")
     if s.sqlite_mmap_mb < 0:

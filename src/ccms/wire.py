@@ -18,6 +18,7 @@ __all__ = [
     "AGENT_LIST",
     "AGENT_SKILLS",
     "AGENT_STATUS_INFOS",
+    "BASIC_CALL_INFO",
     "CHANGES",
     "COMPAT",
     "EVENTS",
@@ -31,10 +32,12 @@ __all__ = [
     "NATIVE",
     "OPENAPI",
     "OPENAPI_DOCUMENT",
+    "OPENAPI_V2",
     "PERMISSION_DENIED",
     "PING",
     "SIGNED_OUT_LOGIN_DATE",
     "SKILL_AGENTS",
+    "SKILL_CALL_COUNTS",
     "SKILL_MEMBERS",
     "SKILL_STATUS_COUNTS",
     "STREAM",
@@ -48,6 +51,9 @@ __all__ = [
     "VDN_AGENTS",
     "VDN_AGENT_STATES",
     "VDN_ALL_AGENT_STATES",
+    "VDN_CALLS",
+    "VDN_CALLS_V2",
+    "VDN_INDICATORS",
     "WALLBOARD",
     "WALLBOARD_FILES",
     "route_name",
@@ -87,6 +93,13 @@ SKILL_MEMBERS = f"{OPENAPI}/realindex/agent/agentsinskill"
 SKILL_AGENTS = f"{OPENAPI}/skill/agentbyconfigedskill"
 LEGACY_SKILL_AGENTS = f"{OPENAPI}/agentgroup/agentbyconfigedskill"
 SKILL_STATUS_COUNTS = f"{OPENAPI}/skill/agentstatusbyskill"
+# calls (docs/calls.md)
+OPENAPI_V2 = "/rest/cmsapp/v2/openapi"  # the vendor's one v2 route is vdn/querycalls
+VDN_CALLS = f"{OPENAPI}/vdn/querycalls"  # inbound call records only
+VDN_CALLS_V2 = f"{OPENAPI_V2}/vdn/querycalls"  # inbound or outbound (isCallIn)
+BASIC_CALL_INFO = f"{OPENAPI}/calldata/querybasiccallinfo"  # one call in progress
+SKILL_CALL_COUNTS = f"{OPENAPI}/skill/currentcallstateinfo"  # queues, current 5 minutes
+VDN_INDICATORS = f"{OPENAPI}/rindex/vdn"  # real-time indicators of VDNs
 # native surface, health and metrics
 EVENTS = f"{NATIVE}/events"
 AGENT_LIST = f"{NATIVE}/agents/query"  # POST, the agent list (filters, sort, cursor)
@@ -105,6 +118,8 @@ def route_name(path: str) -> str:
     """A route's short name (the metrics label, the client's messages): what follows
     ``/openapi/`` or the surface's prefix (``agent/agentbyworkno``, ``ping``, ``events``),
     else the path itself (``/healthz``)."""
+    if path.startswith(f"{OPENAPI_V2}/"):
+        return "v2/" + path[len(OPENAPI_V2) + 1 :]
     for prefix in (f"{OPENAPI}/", f"{COMPAT}/", f"{NATIVE}/"):
         if path.startswith(prefix):
             return path[len(prefix) :]

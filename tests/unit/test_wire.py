@@ -14,7 +14,7 @@ from ccms.settings import load_settings
 
 pytestmark = pytest.mark.unit
 
-PREFIXES = {wire.COMPAT, wire.OPENAPI, wire.NATIVE}
+PREFIXES = {wire.COMPAT, wire.OPENAPI, wire.OPENAPI_V2, wire.NATIVE}
 
 
 def wire_paths() -> set[str]:

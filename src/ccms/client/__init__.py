@@ -11,6 +11,13 @@ See ``docs/client.md``.
 
 from ccms.client.agent_list import AgentList, AgentQuery, ListedAgent
 from ccms.client.agents import AgentFlag, AgentHistory, AgentItem, StatusEvent
+from ccms.client.call_records import (
+    BasicCallInfo,
+    CallRecord,
+    CallRecordPage,
+    QueueCallCounts,
+    VdnIndicators,
+)
 from ccms.client.clients import AsyncClient, Client
 from ccms.client.config import ClientConfig, Profile, config_path, load_config, write_profile
 from ccms.client.errors import (
@@ -75,7 +82,10 @@ __all__ = [
     "AsyncClient",
     "AsyncStream",
     "AuthenticationError",
+    "BasicCallInfo",
     "CCMSClientError",
+    "CallRecord",
+    "CallRecordPage",
     "ChangesPage",
     "Client",
     "ClientConfig",
@@ -86,6 +96,7 @@ __all__ = [
     "ListedAgent",
     "PermissionDeniedError",
     "Profile",
+    "QueueCallCounts",
     "RateLimitedError",
     "RetryNotice",
     "RetryPolicy",
@@ -108,6 +119,7 @@ __all__ = [
     "SystemState",
     "TransportError",
     "UnexpectedAnswerError",
+    "VdnIndicators",
     "ViewToken",
     "config_path",
     "load_config",

@@ -14,6 +14,12 @@ from typing import TypeVar
 
 from ccms.client.agent_list import AgentList, AgentQuery
 from ccms.client.agents import AgentHistory
+from ccms.client.call_records import (
+    BasicCallInfo,
+    CallRecordPage,
+    QueueCallCounts,
+    VdnIndicators,
+)
 from ccms.client.models import (
     AgentAbstract,
     AgentCtiState,
@@ -47,6 +53,7 @@ from ccms.wire import (
     AGENT_SKILLS,
     AGENT_STATUS_INFOS,
     AGENTS_BY_STATUS,
+    BASIC_CALL_INFO,
     CHANGES,
     EVENTS,
     HAS_CALL,
@@ -54,6 +61,7 @@ from ccms.wire import (
     LEGACY_SKILL_AGENTS,
     PING,
     SKILL_AGENTS,
+    SKILL_CALL_COUNTS,
     SKILL_MEMBERS,
     SKILL_STATUS_COUNTS,
     STREAM,
@@ -63,6 +71,9 @@ from ccms.wire import (
     VDN_AGENT_STATES,
     VDN_AGENTS,
     VDN_ALL_AGENT_STATES,
+    VDN_CALLS,
+    VDN_CALLS_V2,
+    VDN_INDICATORS,
     route_name,
 )
 
@@ -194,6 +205,55 @@ def vdn_all_agent_states(cc_id: int, vdn: int) -> Call[tuple[AgentCtiState, ...]
     """``vdn/totalagentstate``: the state of every agent of a VDN."""
     body = _query(ccId=cc_id, vdn=vdn)
     return _call(VDN_ALL_AGENT_STATES, body, list_of(AgentCtiState.from_wire, "agents"))
+
+
+def vdn_calls(
+    cc_id: int,
+    vdn: int,
+    begin: int,
+    end: int,
+    *,
+    call_in: bool | None = None,
+    caller_no: str | None = None,
+    callee_no: str | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Call[CallRecordPage]:
+    """``vdn/querycalls``: a page of a VDN's call records that entered from ``begin`` to
+    ``end`` (ms). ``call_in`` ``None``: the v1 route (inbound); ``True``/``False``: v2."""
+    fields: dict[str, object] = {"ccId": cc_id, "vdn": vdn, "beginDate": begin, "endDate": end}
+    if call_in is not None:
+        fields["isCallIn"] = "true" if call_in else "false"
+    optional = {"callerNo": caller_no, "calleeNo": callee_no, "limit": limit, "offset": offset}
+    fields.update({k: v for k, v in optional.items() if v is not None})
+    path = VDN_CALLS if call_in is None else VDN_CALLS_V2
+    return _call(path, json_body(fields), CallRecordPage.from_wire)
+
+
+def basic_call_info(cc_id: int, vdn: int, call_id: str) -> Call[BasicCallInfo]:
+    """``calldata/querybasiccallinfo``: one call in progress."""
+    body = json_body({"ccId": cc_id, "vdn": vdn, "callId": call_id})
+    return _call(BASIC_CALL_INFO, body, BasicCallInfo.from_wire)
+
+
+def skill_call_counts(
+    cc_id: int, vdn: int, skill_ids: Sequence[int]
+) -> Call[tuple[QueueCallCounts, ...]]:
+    """``skill/currentcallstateinfo``: call counts of up to 1,000 skill queues, current
+    5 minutes."""
+    body = _query(ccId=cc_id, vdn=vdn, skillIds=list(skill_ids))
+    return _call(SKILL_CALL_COUNTS, body, list_of(QueueCallCounts.from_wire, "queues"))
+
+
+def vdn_indicators(
+    vdn_ids: Sequence[int], index_ids: Sequence[str], cc_id: int | None = None
+) -> Call[tuple[VdnIndicators, ...]]:
+    """``rindex/vdn``: real-time indicators of up to 100 VDNs (``cc_id`` ``None``: the
+    server's default call center)."""
+    fields: dict[str, object] = {"vdnIds": list(vdn_ids), "indexIds": list(index_ids)}
+    if cc_id is not None:
+        fields["ccId"] = cc_id
+    return _call(VDN_INDICATORS, json_body(fields), list_of(VdnIndicators.from_wire, "VDNs"))
 
 
 def skill_members(cc_id: int, vdn: int, skill_ids: Sequence[int]) -> Call[tuple[SkillMembers, ...]]:

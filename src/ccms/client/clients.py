@@ -45,6 +45,12 @@ import httpx
 from ccms.client import calls
 from ccms.client.agent_list import AgentList, AgentQuery
 from ccms.client.agents import AgentHistory
+from ccms.client.call_records import (
+    BasicCallInfo,
+    CallRecordPage,
+    QueueCallCounts,
+    VdnIndicators,
+)
 from ccms.client.models import (
     AgentAbstract,
     AgentCtiState,
@@ -252,6 +258,43 @@ class Client:
     def vdn_all_agent_states(self, cc_id: int, vdn: int) -> tuple[AgentCtiState, ...]:
         """The state of every agent of a VDN (``vdn/totalagentstate``)."""
         return self._run(calls.vdn_all_agent_states(cc_id, vdn))
+
+    def vdn_calls(
+        self,
+        cc_id: int,
+        vdn: int,
+        begin: int,
+        end: int,
+        *,
+        call_in: bool | None = None,
+        caller_no: str | None = None,
+        callee_no: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> CallRecordPage:
+        """A page of a VDN's call records (``vdn/querycalls``; v2 when ``call_in`` is
+        given)."""
+        call = calls.vdn_calls(
+            cc_id, vdn, begin, end, call_in=call_in, caller_no=caller_no,
+            callee_no=callee_no, limit=limit, offset=offset,
+        )  # fmt: skip
+        return self._run(call)
+
+    def skill_call_counts(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> tuple[QueueCallCounts, ...]:
+        """Call counts of skill queues, current 5 minutes (``skill/currentcallstateinfo``)."""
+        return self._run(calls.skill_call_counts(cc_id, vdn, skill_ids))
+
+    def vdn_indicators(
+        self, vdn_ids: Sequence[int], index_ids: Sequence[str], cc_id: int | None = None
+    ) -> tuple[VdnIndicators, ...]:
+        """Real-time indicators of VDNs (``rindex/vdn``)."""
+        return self._run(calls.vdn_indicators(vdn_ids, index_ids, cc_id))
+
+    def basic_call_info(self, cc_id: int, vdn: int, call_id: str) -> BasicCallInfo:
+        """One call in progress (``calldata/querybasiccallinfo``)."""
+        return self._run(calls.basic_call_info(cc_id, vdn, call_id))
 
     def skill_members(
         self, cc_id: int, vdn: int, skill_ids: Sequence[int]
@@ -488,6 +531,43 @@ class AsyncClient:
     async def vdn_all_agent_states(self, cc_id: int, vdn: int) -> tuple[AgentCtiState, ...]:
         """The state of every agent of a VDN (``vdn/totalagentstate``)."""
         return await self._run(calls.vdn_all_agent_states(cc_id, vdn))
+
+    async def vdn_calls(
+        self,
+        cc_id: int,
+        vdn: int,
+        begin: int,
+        end: int,
+        *,
+        call_in: bool | None = None,
+        caller_no: str | None = None,
+        callee_no: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> CallRecordPage:
+        """A page of a VDN's call records (``vdn/querycalls``; v2 when ``call_in`` is
+        given)."""
+        call = calls.vdn_calls(
+            cc_id, vdn, begin, end, call_in=call_in, caller_no=caller_no,
+            callee_no=callee_no, limit=limit, offset=offset,
+        )  # fmt: skip
+        return await self._run(call)
+
+    async def skill_call_counts(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> tuple[QueueCallCounts, ...]:
+        """Call counts of skill queues, current 5 minutes (``skill/currentcallstateinfo``)."""
+        return await self._run(calls.skill_call_counts(cc_id, vdn, skill_ids))
+
+    async def vdn_indicators(
+        self, vdn_ids: Sequence[int], index_ids: Sequence[str], cc_id: int | None = None
+    ) -> tuple[VdnIndicators, ...]:
+        """Real-time indicators of VDNs (``rindex/vdn``)."""
+        return await self._run(calls.vdn_indicators(vdn_ids, index_ids, cc_id))
+
+    async def basic_call_info(self, cc_id: int, vdn: int, call_id: str) -> BasicCallInfo:
+        """One call in progress (``calldata/querybasiccallinfo``)."""
+        return await self._run(calls.basic_call_info(cc_id, vdn, call_id))
 
     async def skill_members(
         self, cc_id: int, vdn: int, skill_ids: Sequence[int]

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, StatusChange, apply_event
+from ccms.domain.call import CallEvent
 from ccms.domain.changes import AgentChange, is_change
 
 
@@ -131,3 +132,22 @@ def plan_batch(
         if after is not before and after != before:  # apply_event keeps an unchanged record
             changes[key] = AgentUpdate(before, after)
     return BatchPlan(history, changes, log, last)
+
+
+def new_calls(
+    calls: Iterable[CallEvent], applied: Container[EventKey], taken: Iterable[EventKey]
+) -> tuple[list[CallEvent], int]:
+    """The call events to apply, in arrival order, and how many were duplicates: those
+    whose key is not in ``applied``, nor in ``taken`` (the keys of the batch's new agent
+    events), nor earlier among the batch's call events."""
+    seen = set(taken)
+    fresh: list[CallEvent] = []
+    duplicates = 0
+    for call in calls:
+        key = EventKey(call.cc_id, call.vdn, call.event_id)
+        if key in seen or key in applied:
+            duplicates += 1
+            continue
+        seen.add(key)
+        fresh.append(call)
+    return fresh, duplicates

@@ -12,6 +12,7 @@ Which route answers with which (paths under ``/rest/cmsapp/v1/openapi/`` but the
 | agentgroup/agentbyworkno, agentgroup/agentbyconfigedskill | legacy_success     | failure        |
 | vdn/totalagentabstractex3, vdn/totalagentdynamicinfo      | success_with_count | failure        |
 | vdn/queryAgentByStatus                                    | vendor_success     | vendor_failure |
+| vdn/querycalls (v1 and ``/rest/cmsapp/v2/openapi/...``)    | plain_success      | failure        |
 | /metrics                                                  | Prometheus text    | failure        |
 
 A route names its failure envelope by :class:`Family` (``Route.envelope``); its handler
@@ -48,6 +49,12 @@ def success(data: Any) -> bytes:
     return orjson.dumps(
         {"result": "0", "resultCode": SUCCESS, "resultDatas": data, "resultDesc": data}
     )
+
+
+def plain_success(data: Any) -> bytes:
+    """The vendor's envelope without the fields kept for older clients: ``resultCode`` and
+    ``resultDesc`` only (``vdn/querycalls`` v1 and v2)."""
+    return orjson.dumps({"resultCode": SUCCESS, "resultDesc": data})
 
 
 def legacy_success(data: Any) -> bytes:

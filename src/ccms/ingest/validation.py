@@ -10,7 +10,7 @@ said it, and the feed's own words for the state: an operator's "why") follow the
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from ccms.domain.agent import (
     CC_ID_RANGE,
@@ -22,8 +22,10 @@ from ccms.domain.agent import (
     AgentEvent,
     as_int,
 )
+from ccms.domain.call import CallEvent
 from ccms.domain.media import MEDIA_TYPE_MAX
 from ccms.errors import InvalidParameterError
+from ccms.ingest.calls import is_call_event, parse_call_event
 
 MAX_EVENT_ID = 128
 MAX_NAME = 128
@@ -42,6 +44,18 @@ KNOWN_FIELDS = frozenset(
     {"eventId", "ccId", "vdn", "agentId", "at", "ctiStatus", "reason", "name", "phoneNumber",
      "mediaType", "skills", "calls", "source", "rawState"}
 )  # fmt: skip
+
+
+class _CallEventFound(Exception):
+    """An agent-event parse met a call event: the batch is parsed again, mixed."""
+
+
+class Batch(NamedTuple):
+    """A valid intake batch: its agent events and its call events, each in arrival order."""
+
+    agents: list[AgentEvent]
+    calls: list[CallEvent]
+    call_index: list[int]  # the position of each call event in the batch
 
 
 def _int(event: dict[str, Any], index: int, name: str, lo: int, hi: int) -> int:
@@ -129,6 +143,8 @@ def parse_event(event: object, index: int, large_work_numbers: bool) -> AgentEve
     if not isinstance(event, dict):
         raise InvalidParameterError(f"events[{index}] must be a JSON object")
     if not KNOWN_FIELDS.issuperset(event):
+        if is_call_event(event):
+            raise _CallEventFound
         unknown = sorted(set(event) - KNOWN_FIELDS)
         raise InvalidParameterError(f"events[{index}].{unknown[0]} is not a known event field")
     if "eventId" not in event:
@@ -175,10 +191,12 @@ def parse_event(event: object, index: int, large_work_numbers: bool) -> AgentEve
     )  # fmt: skip
 
 
-def parse_batch(
-    body: dict[str, Any], max_events: int, large_work_numbers: bool
-) -> list[AgentEvent]:
-    """The events of an intake body ``{"events": [...]}``, all valid, or an error."""
+def parse_batch(body: dict[str, Any], max_events: int, large_work_numbers: bool) -> Batch:
+    """The events of an intake body ``{"events": [...]}``, all valid, or an error.
+
+    A batch of agent events alone is parsed in one pass; one that holds call events is
+    parsed again from the start, each event by its kind, so that agent events cost no more
+    for the call events a batch might hold (and the first invalid event still decides)."""
     events = body.get("events")
     if not isinstance(events, list):
         raise InvalidParameterError("events is required and must be a list")
@@ -186,4 +204,18 @@ def parse_batch(
         raise InvalidParameterError("events must hold at least one event")
     if len(events) > max_events:
         raise InvalidParameterError(f"events must hold at most {max_events} events")
-    return [parse_event(e, i, large_work_numbers) for i, e in enumerate(events)]
+    try:
+        return Batch([parse_event(e, i, large_work_numbers) for i, e in enumerate(events)], [], [])
+    except _CallEventFound:
+        pass
+    ranges = (WORK_NO_RANGE, LARGE_WORK_NO_RANGE) if large_work_numbers else (WORK_NO_RANGE,)
+    agents: list[AgentEvent] = []
+    calls: list[CallEvent] = []
+    call_index: list[int] = []
+    for index, event in enumerate(events):
+        if isinstance(event, dict) and not KNOWN_FIELDS.issuperset(event) and is_call_event(event):
+            calls.append(parse_call_event(event, index, ranges, MAX_AT))
+            call_index.append(index)
+        else:
+            agents.append(parse_event(event, index, large_work_numbers))
+    return Batch(agents, calls, call_index)

@@ -22,6 +22,7 @@ def open_store(settings: Settings) -> Store:
             readers=settings.sqlite_readers,
             mmap_bytes=settings.sqlite_mmap_mb * 1024 * 1024,
             event_id_retention_days=settings.event_id_retention_days,
+            call_record_days=settings.call_record_days,
             stream_window_s=settings.stream_window_s,
             stream_window_changes=settings.stream_window_changes,
         )
@@ -33,6 +34,7 @@ def open_store(settings: Settings) -> Store:
             pool_size=settings.pg_pool_size,
             command_timeout=settings.pg_command_timeout,
             event_id_retention_days=settings.event_id_retention_days,
+            call_record_days=settings.call_record_days,
             stream_window_s=settings.stream_window_s,
             stream_window_changes=settings.stream_window_changes,
         )

@@ -29,9 +29,12 @@ from ccms.domain.agent import (
     SkillMember,
     StatusChange,
 )
+from ccms.domain.call import CallEvent, CallRecord, RecordQuery
 from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken
 from ccms.domain.flags import FlagsOf
+from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListedAgents, ListQuery
+from ccms.domain.queues import QueueWindow
 from ccms.store.changes import ChangeSet, ChangeStream
 
 
@@ -120,12 +123,27 @@ class Store(Protocol):
         skill queues include it, whatever its status: one query, ordered by skill id then
         work number (an agent in two of the queues appears twice)."""
 
-    async def apply_events(self, events: Sequence[AgentEvent]) -> IngestResult:
-        """Apply a validated batch atomically; return only once it is durably committed.
+    async def apply_events(
+        self, events: Sequence[AgentEvent], calls: Sequence[CallEvent] = ()
+    ) -> IngestResult:
+        """Apply a validated batch (its agent events and its call events) atomically;
+        return only once it is durably committed.
 
-        Events whose ``event_id`` was applied before (or earlier in the batch) are counted
-        as duplicates and change nothing.
+        Events whose ``event_id`` was applied before in their call center and VDN (or
+        earlier in the batch: agent events first, then call events) are counted as
+        duplicates and change nothing. Call events follow :mod:`ccms.domain.call`.
         """
+
+    # -- calls -------------------------------------------------------------------------
+
+    async def get_call(self, cc_id: int, vdn: int, call_id: str) -> CallRecord | None:
+        """One call, live or ended, or ``None`` when not known (or no longer kept)."""
+
+    async def call_records(
+        self, cc_id: int, vdn: int, query: RecordQuery
+    ) -> tuple[int, list[CallRecord]]:
+        """A page of the VDN's call records (:class:`~ccms.domain.call.RecordQuery`):
+        ``(count, page)``, ``count`` every record matching, both from one snapshot."""
 
     async def history(self, cc_id: int, vdn: int, work_no: int, limit: int) -> list[StatusChange]:
         """The newest ``limit`` status events of an agent, newest first."""
@@ -139,6 +157,16 @@ class Store(Protocol):
 
     async def ping(self) -> None:
         """Raise StoreUnavailableError when the store cannot answer."""
+
+    async def queue_windows(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int], start: int
+    ) -> list[QueueWindow]:
+        """The figures of each of ``skill_ids`` (in order, each once) since ``start``, in
+        one query: equal to :func:`ccms.domain.queues.recount` over the VDN's calls."""
+
+    async def vdn_counts(self, cc_id: int, vdns: Sequence[int]) -> dict[int, VdnCounts]:
+        """For each of ``vdns`` (each once), its agents per CTI status and its live calls per
+        state, from one read (a statement per table): the ``rindex/vdn`` indicators."""
 
     # -- the change feed ---------------------------------------------------------------
 

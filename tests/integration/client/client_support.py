@@ -98,8 +98,8 @@ class Api:
     def __getattr__(self, name: str) -> Callable[..., Any]:
         method = getattr(self.client, name)
 
-        async def call(*args: Any) -> Any:
-            result = method(*args)
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            result = method(*args, **kwargs)
             return await result if inspect.isawaitable(result) else result
 
         return call

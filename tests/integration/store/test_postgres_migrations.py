@@ -8,6 +8,7 @@ from tests.conftest import FrozenClock
 from tests.integration.store.conftest import PgSchema
 
 from ccms.domain.agent import AgentEvent
+from ccms.domain.call import CallEvent, CallKind, RecordQuery
 from ccms.domain.status import CtiStatus
 from ccms.store.migrations import migrations
 from ccms.store.postgres import PostgresStore
@@ -17,6 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.anyio]
 MIGRATIONS = "ccms.store.postgres.migrations"
 TENANT_EVENT_IDS = 4  # the version from which event ids are per call center and VDN
 HISTORY_SOURCE = 5  # the version from which the history keeps source and rawState
+CALLS = 8  # the version from which the store keeps calls
 
 
 def old_schema(schema: PgSchema, version: int) -> psycopg.Connection[tuple[object, ...]]:
@@ -159,5 +161,32 @@ async def test_a_node_of_the_earlier_version_still_writes_history(pg_schema: PgS
             )
         kept = await store.history(1, 1, 101, 10)
         assert [(h.event_id, h.source, h.raw_state) for h in kept] == [("old-node", None, None)]
+    finally:
+        await store.close()
+
+
+async def test_migration_adds_calls_and_keeps_the_agents(pg_schema: PgSchema) -> None:
+    with old_schema(pg_schema, CALLS - 1) as conn:
+        conn.execute(
+            "INSERT INTO agent (cc_id, vdn, work_no, created_at, cti_status, status_at,"
+            " status_event_at, media_type, skills, calls)"
+            " VALUES (1, 1, 101, 0, 1, 9, 9, 0, '{1}', '{}')"
+        )
+    clock = FrozenClock()
+    store = PostgresStore(pg_schema.url, clock=clock)
+    assert (await store.schema_status()).pending == ("0008_calls",)
+    await store.open()
+    try:
+        agent = await store.get_agent(1, 1, 101)
+        assert agent is not None and agent.skills == (1,) and agent.status_at == 9
+        now = int(clock() * 1000)
+        result = await store.apply_events(
+            [AgentEvent("a", 1, 1, 101, now, CtiStatus.TALKING)],
+            [CallEvent("c", 1, 1, "1789999000-1", now, CallKind.ABANDON)],
+        )
+        assert (result.accepted, result.duplicates) == (2, 0)
+        count, page = await store.call_records(1, 1, RecordQuery(now - 1, now, call_in=True))
+        assert (count, [r.call_id for r in page]) == (1, ["1789999000-1"])
+        assert (await store.schema_status()).pending == ()
     finally:
         await store.close()

@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import FrozenClock
 
 from ccms.domain.agent import AgentEvent, AgentKey
+from ccms.domain.call import CallEvent, CallKind, RecordQuery
 from ccms.domain.status import CtiStatus
 from ccms.store.migrations import migrations
 from ccms.store.sqlite import SQLiteStore
@@ -19,6 +20,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 MIGRATIONS = "ccms.store.sqlite.migrations"
 TENANT_EVENT_IDS = 5  # the version from which event ids are per call center and VDN
 HISTORY_SOURCE = 6  # the version from which the history keeps source and rawState
+CALLS = 9  # the version from which the store keeps calls
 
 
 def old_file(path: Path, version: int) -> None:
@@ -205,3 +207,28 @@ async def test_migration_keeps_the_history_and_adds_source_and_raw_state(tmp_pat
     finally:
         await store.close()
     assert file_version(path) == max(m.version for m in migrations(MIGRATIONS))
+
+
+async def test_migration_adds_calls_and_keeps_the_agents(tmp_path: Path) -> None:
+    path = tmp_path / "v8.db"
+    old_file(path, CALLS - 1)
+    store = SQLiteStore(str(path), clock=FrozenClock())
+    assert (await store.schema_status()).pending == ("0009_calls",)
+    await store.open()
+    try:
+        kept = await store.get_agents(1, 1, [101, 102, 103])
+        assert [(r.work_no, r.skills) for r in kept] == [(101, (1, 2)), (102, (2,)), (103, ())]
+        assert await store.get_call(1, 1, "1789999000-1") is None
+        now = int(FrozenClock()() * 1000)
+        result = await store.apply_events(
+            [AgentEvent("a", 1, 1, 101, now, CtiStatus.IDLE)],
+            [CallEvent("c", 1, 1, "1789999000-1", now, CallKind.ABANDON)],
+        )
+        assert (result.accepted, result.duplicates) == (2, 0)
+        call = await store.get_call(1, 1, "1789999000-1")
+        assert call is not None and call.abandoned
+        count, page = await store.call_records(1, 1, RecordQuery(now - 1, now, call_in=True))
+        assert (count, [r.call_id for r in page]) == (1, ["1789999000-1"])
+    finally:
+        await store.close()
+    assert file_version(path) == CALLS == max(m.version for m in migrations(MIGRATIONS))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ccms.http.routes import (
     agent,
     agent_list,
+    calls,
     detail,
     document,
     events,
@@ -29,6 +30,7 @@ def route_table(settings: Settings) -> list[Route]:
     served = [
         *agent.routes(settings),
         *monitor.routes(settings),
+        *calls.routes(settings),
         *agent_list.routes(settings),
         *events.routes(settings),
         *detail.routes(settings),

@@ -11,8 +11,10 @@ from ccms.settings import Settings
 
 async def post_events(ctx: Context, request: Request) -> Answer:
     settings = ctx.settings
-    events = parse_batch(request.body, settings.max_events_per_batch, settings.large_work_numbers)
-    result = await ctx.services.ingest(request.signed_key, events)
+    batch = parse_batch(request.body, settings.max_events_per_batch, settings.large_work_numbers)
+    result = await ctx.services.ingest(
+        request.signed_key, batch.agents, batch.calls, batch.call_index
+    )
     ctx.metrics.events.labels("accepted").inc(result.accepted)
     ctx.metrics.events.labels("duplicate").inc(result.duplicates)
     if result.exits:

@@ -11,27 +11,42 @@ has no operation here, or an operation no route.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from ccms import wire
+from ccms.domain import indicators
 from ccms.domain.agent import (
     CC_ID_RANGE,
     REASON_RANGE,
     SKILL_ID_RANGE,
     VDN_RANGE,
 )
+from ccms.domain.call import (
+    CALL_ID_MAX,
+    CALL_TYPE_RANGE,
+    LEAVE_REASON_RANGE,
+    RELEASE_CAUSE_RANGE,
+    SUB_MEDIA_TYPE_RANGE,
+    CallKind,
+    kept_from,
+    last_day_end,
+)
 from ccms.domain.flags import ALERT, WARNING
 from ccms.domain.media import MEDIA_TYPE_MAX
 from ccms.http import assets
 from ccms.http.schemas import agent_list
+from ccms.http.schemas import calls as call_schema
 from ccms.http.schemas.detail import HISTORY_LIMIT_RANGE
 from ccms.http.schemas.fields import work_no_ranges
 from ccms.http.schemas.monitor import CTI_STATUS_RANGE, MAX_AGENT_IDS, MAX_SKILL_IDS, OFFSET_RANGE
+from ccms.ingest import calls as call_validation
 from ccms.ingest import validation
 from ccms.settings import Settings
 
 Schema = dict[str, Any]
+EXAMPLE_CALL = "1767225600-1"  # the call in progress of the examples
 
 
 @dataclass(frozen=True)
@@ -39,7 +54,7 @@ class Operation:
     """A route in the document: a summary, its request body (``None``: none) and the
     schema of its HTTP 200 answer (``media``: its media type). ``example`` is a request
     body that succeeds on a store holding agent 101 of call center 1, VDN 1, in skill
-    queue 1."""
+    queue 1, and the call :data:`EXAMPLE_CALL` in progress there."""
 
     summary: str
     request: Schema | None
@@ -131,6 +146,11 @@ def vendor_success(data: Schema) -> Schema:
     return {"anyOf": [ok, VENDOR_FAILURE_REF]}
 
 
+def plain_success(data: Schema) -> Schema:
+    """``envelope.plain_success`` (``resultCode`` and ``resultDesc`` only), or a failure."""
+    return {"anyOf": [record(resultCode={"const": wire.SUCCESS}, resultDesc=data), FAILURE_REF]}
+
+
 def array(item: Schema) -> Schema:
     return {"type": "array", "items": item}
 
@@ -211,6 +231,26 @@ LISTED_AGENT = record(
     secondsInState=INTEGER, reason={"type": ["integer", "null"]}, skills=array(INTEGER),
     calls=array(TEXT), flags=array(FLAG),
 )  # fmt: skip
+CALL_RECORD = record(
+    logDate=INTEGER, callerNo=TEXT, calleeNo=TEXT, callId=TEXT, callType=INTEGER,
+    waitBegin=INTEGER, ackBegin=INTEGER, callBegin=INTEGER, callEnd=INTEGER, vdn=INTEGER,
+    leaveReason=INTEGER, mediaType=INTEGER, subMediaType=INTEGER,
+)  # fmt: skip
+CALL_RECORDS = record(data=array({"$ref": "#/components/schemas/CallRecord"}), count=INTEGER)
+QUEUE_WINDOW = record(
+    id=INTEGER, startTime=INTEGER, allCallCount=INTEGER, cnnedCallCount=INTEGER,
+    abanCallCount=INTEGER, callEndCount=INTEGER, talkTimeOnIvr=INTEGER,
+    cnnedIn20sCallCount=INTEGER, clearUpCallCount=INTEGER, clearUpTime=INTEGER,
+)  # fmt: skip
+VDN_INDICATORS = record(id=TEXT, idxs=array(record(id=TEXT, val=INTEGER)))
+BASIC_CALL_INFO = record(
+    time=INTEGER, dsn=INTEGER, handle=INTEGER, server=INTEGER, keyId=TEXT, callingNum=TEXT,
+    calledNum=TEXT, mid=INTEGER, trunkNo=INTEGER, priority=INTEGER, deviceType=INTEGER,
+    deviceNo=INTEGER, callSkill=TEXT, partyNum=INTEGER, callFeature=INTEGER,
+    orgiCalledNum=TEXT, mediaType=INTEGER, submediaType=INTEGER, place=INTEGER,
+    waitTime=INTEGER, totalTalkingTimes=INTEGER, logonTimes=INTEGER, serviceType=INTEGER,
+    callInCause=INTEGER, enterReason=INTEGER, mediaBillType=TEXT,
+)  # fmt: skip
 AGENT_LIST = record(
     agents=array({"$ref": "#/components/schemas/ListedAgent"}),
     counts={"type": "object", "additionalProperties": INTEGER},
@@ -235,6 +275,11 @@ COMPONENTS: dict[str, Schema] = {
     "NativeAgentDetail": NATIVE_AGENT_DETAIL,
     "ListedAgent": LISTED_AGENT,
     "AgentList": AGENT_LIST,
+    "CallRecord": CALL_RECORD,
+    "CallRecords": CALL_RECORDS,
+    "BasicCallInfo": BASIC_CALL_INFO,
+    "QueueCallCounts": QUEUE_WINDOW,
+    "VdnIndicators": VDN_INDICATORS,
 }
 
 
@@ -269,6 +314,42 @@ def ref(name: str) -> Schema:
     if name not in COMPONENTS:
         raise KeyError(name)
     return {"$ref": f"#/components/schemas/{name}"}
+
+
+def call_event_schema(settings: Settings) -> Schema:
+    """One call event of ``POST /ccms/v1/events`` (``docs/intake.md``, Call events); the
+    fields each kind takes are :data:`ccms.ingest.calls.FIELDS_OF`."""
+    text = "^[^\\x00-\\x1f]*$"
+    number = {"type": "string", "maxLength": call_validation.MAX_NUMBER, "pattern": text}
+    work_nos = [
+        {"type": "integer", "minimum": lo, "maximum": hi}
+        for lo, hi in work_no_ranges(settings.large_work_numbers)
+    ]
+    return {
+        "type": "object",
+        "required": ["eventId", "ccId", "vdn", "callId", "at", "callEvent"],
+        "additionalProperties": False,
+        "properties": {
+            "eventId": {"type": "string", "minLength": 1, "maxLength": validation.MAX_EVENT_ID,
+                        "pattern": text},
+            "ccId": integer(*CC_ID_RANGE),
+            "vdn": integer(*VDN_RANGE),
+            "callId": {"type": "string", "maxLength": CALL_ID_MAX,
+                       "pattern": "^[0-9]{9,13}-[0-9]{1,10}$"},
+            "at": integer(0, validation.MAX_AT),
+            "callEvent": {"enum": [kind.value for kind in CallKind]},
+            "callerNo": number, "calleeNo": number, "accessCode": number,
+            "mediaType": integer(0, MEDIA_TYPE_MAX),
+            "subMediaType": {"type": "integer", "minimum": SUB_MEDIA_TYPE_RANGE[0],
+                             "maximum": SUB_MEDIA_TYPE_RANGE[1]},
+            "callType": integer(*CALL_TYPE_RANGE),
+            "callIn": {"type": "boolean"},
+            "skillId": integer(*SKILL_ID_RANGE),
+            "agentId": {"anyOf": [*work_nos, {"type": "string", "pattern": "^[0-9]+$"}]},
+            "leaveReason": integer(*LEAVE_REASON_RANGE),
+            "releaseCause": integer(*RELEASE_CAUSE_RANGE),
+        },
+    }  # fmt: skip
 
 
 def event_schema(settings: Settings) -> Schema:
@@ -362,7 +443,7 @@ def operations(settings: Settings) -> dict[tuple[str, str], Operation]:
                 "type": "array",
                 "minItems": 1,
                 "maxItems": settings.max_events_per_batch,
-                "items": event_schema(settings),
+                "items": {"anyOf": [event_schema(settings), call_event_schema(settings)]},
             }
         },
     }
@@ -371,6 +452,35 @@ def operations(settings: Settings) -> dict[tuple[str, str], Operation]:
         {"ccId": cc_id, "vdn": vdn, "workNo": work_no},
         {"historyLimit": {"anyOf": [integer(*HISTORY_LIMIT_RANGE), nullable]}},
     )
+
+    moment = integer(0, validation.MAX_AT)
+    number: Schema = {
+        "anyOf": [
+            {
+                "type": "string",
+                "maxLength": call_schema.MAX_NUMBER,
+                "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$",
+            },
+            nullable,
+        ]
+    }
+    paging: dict[str, Schema] = {
+        "limit": {"anyOf": [integer(1, call_schema.MAX_LIMIT), nullable]},
+        "offset": {"anyOf": [integer(*OFFSET_RANGE), nullable]},
+        "callerNo": number,
+        "calleeNo": number,
+    }
+    calls_v1 = params({"ccId": cc_id, "vdn": vdn, "beginDate": moment, "endDate": moment}, paging)
+    direction = {"anyOf": [{"enum": ["true", "false"]}, {"type": "boolean"}]}
+    calls_v2 = params(
+        {"ccId": cc_id, "vdn": vdn, "beginDate": moment, "endDate": moment, "isCallIn": direction},
+        paging,
+    )
+    call_id = {"type": "string", "maxLength": CALL_ID_MAX, "pattern": "^[0-9]{9,13}-[0-9]{1,10}$"}
+    one_call = params({"ccId": cc_id, "vdn": vdn, "callId": call_id})
+    # The examples' dates: today, UTC, as the document is built (valid tomorrow too).
+    now_ms = int(time.time() * 1000)
+    today = {"beginDate": kept_from(now_ms, 1), "endDate": last_day_end(now_ms)}
 
     def asking(**fields: Any) -> Any:
         return {"queryParam": {"ccId": 1, "vdn": 1, **fields}}
@@ -452,8 +562,47 @@ def operations(settings: Settings) -> dict[tuple[str, str], Operation]:
             "Agents in each state, of skill queues", skill_counts, success(ref("SkillCounts")),
             tags=compat, example=asking(skillIds=[1], isSkillAllMatch="false"),
         ),
+        (post, wire.VDN_CALLS): Operation(
+            "Inbound call records of a VDN, in pages", calls_v1,
+            plain_success(ref("CallRecords")), tags=compat, example=asking(**today),
+            description="Ended calls that entered the VDN from beginDate to endDate (ms,"
+            " within the days kept), oldest first; limit at most 100 (docs/calls.md).",
+        ),
+        (post, wire.VDN_CALLS_V2): Operation(
+            "Inbound or outbound call records of a VDN, in pages", calls_v2,
+            plain_success(ref("CallRecords")), tags=compat,
+            example=asking(**today, isCallIn="true", limit=10, offset=0),
+            description="As v1, of the direction isCallIn (\"true\" or \"false\").",
+        ),
+        (post, wire.BASIC_CALL_INFO): Operation(
+            "Basic information about a call in progress", one_call,
+            success(ref("BasicCallInfo")), tags=compat,
+            example={"ccId": 1, "vdn": 1, "callId": EXAMPLE_CALL},
+            description="A call not in progress (unknown, or ended) answers 0100001.",
+        ),
+        (post, wire.SKILL_CALL_COUNTS): Operation(
+            "Call counts of up to 1,000 skill queues in the current 5 minutes", skills,
+            success(array(ref("QueueCallCounts"))), tags=compat, example=asking(skillIds=[1]),
+            description="From the last moment whose minutes end in 0 or 5 (UTC); each"
+            " queue once, in request order (docs/calls.md).",
+        ),
+        (post, wire.VDN_INDICATORS): Operation(
+            "Real-time indicators of up to 100 VDNs (calls and agents now)",
+            params(
+                {"vdnIds": integers((VDN_RANGE,), call_schema.MAX_VDNS),
+                 "indexIds": {"type": "array", "minItems": 1,
+                              "maxItems": len(indicators.VDN_INDICATORS),
+                              "items": {"enum": list(indicators.VDN_INDICATORS)}}},
+                {"ccId": {"anyOf": [cc_id, nullable]}},
+            ),
+            success(array(ref("VdnIndicators"))), tags=compat,
+            example={"vdnIds": [1], "indexIds": ["IDX_COUNT_REAL_VDN_CALL",
+                                                 "IDX_COUNT_REAL_AGENT_SIGN_IN"]},
+            description="ccId absent: call center 1. Each VDN once, in request order"
+            " (docs/calls.md).",
+        ),
         (post, wire.EVENTS): Operation(
-            "Take in a batch of agent events", events,
+            "Take in a batch of agent and call events", events,
             success(record(accepted=INTEGER, duplicates=INTEGER)), tags=native,
             example={"events": [event]},
             description="Idempotent by eventId: a batch sent again counts its duplicates.",

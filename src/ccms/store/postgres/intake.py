@@ -27,10 +27,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, StatusChange
-from ccms.domain.batch import EventKey, event_key, new_events, plan_batch
+from ccms.domain.batch import EventKey, event_key, new_calls, new_events, plan_batch
+from ccms.domain.call import CallEvent
 from ccms.domain.changes import state_exits
 from ccms.store.base import IngestResult
 from ccms.store.postgres import stream
+from ccms.store.postgres.calls import apply_calls
 from ccms.store.postgres.notify import encode_payload
 from ccms.store.postgres.views import AGENT_COLUMNS, record
 
@@ -73,16 +75,31 @@ PRUNE = "DELETE FROM applied_event WHERE applied_at < $1"
 
 
 async def apply_batch(
-    conn: Any, events: Sequence[AgentEvent], now_ms: int, channel: str
+    conn: Any,
+    events: Sequence[AgentEvent],
+    now_ms: int,
+    channel: str,
+    calls: Sequence[CallEvent] = (),
 ) -> IngestResult:
-    """Apply ``events`` in one transaction on ``conn``; committed when this returns."""
+    """Apply ``events`` and ``calls`` in one transaction on ``conn``; committed when this
+    returns. The call events' ids are claimed with the agent events' (one statement, in
+    key order), their calls locked after the agents."""
     ids = list(dict.fromkeys(event_key(e) for e in events))
+    if calls:
+        ids = list(dict.fromkeys([*ids, *(EventKey(c.cc_id, c.vdn, c.event_id) for c in calls)]))
     claim = ([k.cc_id for k in ids], [k.vdn for k in ids], [k.event_id for k in ids], now_ms)
     async with conn.transaction():
         claimed = {EventKey(*r) for r in await conn.fetch(_CLAIM, *claim)}
-        new = new_events(events, applied=set(ids).difference(claimed))
+        applied = set(ids).difference(claimed)
+        new = new_events(events, applied=applied)
+        fresh_calls: list[CallEvent] = []
+        again = 0
+        if calls:
+            fresh_calls, again = new_calls(calls, applied, new.event_keys)
+            if fresh_calls:
+                await apply_calls(conn, fresh_calls)
         if not new.events:
-            return IngestResult(accepted=0, duplicates=new.duplicates)
+            return IngestResult(accepted=len(fresh_calls), duplicates=new.duplicates + again)
         keys = sorted(new.keys)  # every transaction locks agents in key order
         arrays = ([k.cc_id for k in keys], [k.vdn for k in keys], [k.work_no for k in keys])
         fresh = {AgentKey(*r) for r in await conn.fetch(_PLACEHOLD, *arrays)}
@@ -114,7 +131,9 @@ async def apply_batch(
         if plan.log:
             payload = encode_payload(base + 1, seq, list(last))
             await conn.execute("SELECT pg_notify($1, $2)", channel, payload)
-    return IngestResult(len(new.events), new.duplicates, tuple(state_exits(plan.log)))
+    return IngestResult(
+        len(new.events) + len(fresh_calls), new.duplicates + again, tuple(state_exits(plan.log))
+    )
 
 
 def _row(r: AgentRecord, seq: int) -> tuple[Any, ...]:

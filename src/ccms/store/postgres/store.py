@@ -38,13 +38,17 @@ from ccms.domain.agent import (
     SkillMember,
     StatusChange,
 )
+from ccms.domain.call import CallEvent, CallRecord, RecordQuery, kept_from
 from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken
 from ccms.domain.flags import FlagsOf
+from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListedAgents, ListQuery
+from ccms.domain.queues import QueueWindow
 from ccms.errors import StoreUnavailableError
 from ccms.store.base import IngestResult, SchemaStatus
 from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
 from ccms.store.migrations import schema_status
+from ccms.store.postgres import calls as call_store
 from ccms.store.postgres import flags, migrate, stream, views
 from ccms.store.postgres.intake import PRUNE, apply_batch
 from ccms.store.postgres.notify import Listener, channel_for, fetch_changes_since
@@ -133,6 +137,7 @@ class PostgresStore:
         pool_size: int = 10,
         command_timeout: float = 5.0,
         event_id_retention_days: int = 7,
+        call_record_days: int = 2,
         clock: Callable[[], float] = time.time,
         reconnect_delay: float = 0.1,
         stream_window_s: float = 900.0,
@@ -145,6 +150,7 @@ class PostgresStore:
         self._pool_size = pool_size
         self._timeout = command_timeout
         self._retention_ms = event_id_retention_days * 86_400_000
+        self._call_days = call_record_days
         self._clock = clock
         self._reconnect_delay = reconnect_delay
         self._pool: Any = None
@@ -292,6 +298,24 @@ class PostgresStore:
     async def get_agent(self, cc_id: int, vdn: int, work_no: int) -> AgentRecord | None:
         return await self._read(lambda conn: views.get_agent(conn, cc_id, vdn, work_no))
 
+    async def get_call(self, cc_id: int, vdn: int, call_id: str) -> CallRecord | None:
+        return await self._read(lambda conn: call_store.get_call(conn, cc_id, vdn, call_id))
+
+    async def call_records(
+        self, cc_id: int, vdn: int, query: RecordQuery
+    ) -> tuple[int, list[CallRecord]]:
+        return await self._read(lambda conn: call_store.call_records(conn, cc_id, vdn, query))
+
+    async def queue_windows(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int], start: int
+    ) -> list[QueueWindow]:
+        return await self._read(
+            lambda conn: call_store.queue_windows(conn, cc_id, vdn, skill_ids, start)
+        )
+
+    async def vdn_counts(self, cc_id: int, vdns: Sequence[int]) -> dict[int, VdnCounts]:
+        return await self._read(lambda conn: call_store.vdn_counts(conn, cc_id, vdns))
+
     async def get_agents(self, cc_id: int, vdn: int, work_nos: Sequence[int]) -> list[AgentRecord]:
         return await self._read(lambda conn: views.get_agents(conn, cc_id, vdn, work_nos))
 
@@ -339,15 +363,18 @@ class PostgresStore:
 
     # -- writes ------------------------------------------------------------------------
 
-    async def apply_events(self, events: Sequence[AgentEvent]) -> IngestResult:
+    async def apply_events(
+        self, events: Sequence[AgentEvent], calls: Sequence[CallEvent] = ()
+    ) -> IngestResult:
         events = list(events)
-        if not events:
+        call_events = list(calls)
+        if not events and not call_events:
             return IngestResult(accepted=0, duplicates=0)
         for attempt in range(_RETRIES):
             conn = await self._acquire()
             try:
                 now_ms = int(self._clock() * 1000)
-                result = await apply_batch(conn, events, now_ms, self._channel)
+                result = await apply_batch(conn, events, now_ms, self._channel, call_events)
                 await self._maybe_prune(conn)
                 return result
             except (asyncpg.SerializationError, asyncpg.DeadlockDetectedError) as exc:
@@ -405,6 +432,8 @@ class PostgresStore:
                 return
             self._pruned_at = now
             await conn.execute(PRUNE, now_ms - self._retention_ms)
+            for statement in call_store.PRUNE:
+                await conn.execute(statement, kept_from(now_ms, self._call_days))
             await conn.execute(stream.PRUNE_TOKENS, now_ms)
         except Exception as exc:  # the batch is committed: never fail it for this
             log.warning("pruning the change log, event ids or view tokens failed: %s", exc)

@@ -53,11 +53,15 @@ from ccms.domain.agent import (
     SkillMember,
     StatusChange,
 )
-from ccms.domain.batch import BatchPlan, EventKey, new_events, plan_batch
+from ccms.domain.batch import BatchPlan, EventKey, new_calls, new_events, plan_batch
+from ccms.domain.call import CallEvent, CallKey, CallRecord, RecordQuery, kept_from, plan_calls
 from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken, state_exits
 from ccms.domain.flags import FlagsOf
+from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListedAgents, ListQuery
+from ccms.domain.queues import QueueWindow
 from ccms.errors import StoreUnavailableError
+from ccms.store import calls as call_sql
 from ccms.store import listing
 from ccms.store.base import IngestResult, SchemaStatus
 from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
@@ -124,6 +128,16 @@ _UPDATE_AGENT = (
     + ", ".join(f"{c.strip()} = ?" for c in _AGENT_COLUMNS.split(",")[3:])
     + " WHERE cc_id = ? AND vdn = ? AND work_no = ?"
 )
+_SQLITE = listing.Dialect.SQLITE
+_SELECT_CALL = call_sql.select_one(_SQLITE)
+_SELECT_CALLS = (
+    f"SELECT {call_sql.COLUMNS} FROM call WHERE cc_id = ? AND vdn = ?"
+    " AND call_id IN (SELECT value FROM json_each(?))"
+)
+_UPSERT_CALL = call_sql.upsert(_SQLITE)
+_QUEUE_WINDOWS = call_sql.queue_windows(_SQLITE)
+_VDN_AGENTS, _VDN_CALLS = call_sql.vdn_counts(_SQLITE)
+_PRUNE_CALLS = call_sql.prune(_SQLITE)
 _PRUNE_INTERVAL_S = 60.0
 _CHANGE_PRUNE_INTERVAL_S = 1.0
 # The writer keeps the agents it read or wrote, to skip reading them again (a record is a few
@@ -174,6 +188,7 @@ class SQLiteStore:
         synchronous: str = "FULL",
         readers: int = 2,
         event_id_retention_days: int = 7,
+        call_record_days: int = 2,
         clock: Callable[[], float] = time.time,
         mmap_bytes: int = 256 * 1024 * 1024,
         change_poll_interval: float = 0.05,
@@ -189,6 +204,7 @@ class SQLiteStore:
         self._readers = readers
         self._mmap_bytes = mmap_bytes
         self._retention_ms = event_id_retention_days * 86_400_000
+        self._call_days = call_record_days
         self._clock = clock
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
@@ -522,6 +538,52 @@ class SQLiteStore:
         row = self._point_read(_SELECT_AGENT, (cc_id, vdn, work_no))
         return None if row is None else _record(row)
 
+    async def get_call(self, cc_id: int, vdn: int, call_id: str) -> CallRecord | None:
+        row = self._point_read(_SELECT_CALL, (cc_id, vdn, call_id))
+        return None if row is None else call_sql.record(row)
+
+    async def call_records(
+        self, cc_id: int, vdn: int, query: RecordQuery
+    ) -> tuple[int, list[CallRecord]]:
+        page, count, params = call_sql.records(_SQLITE, cc_id, vdn, query)
+
+        def run(conn: sqlite3.Connection) -> tuple[int, list[CallRecord]]:
+            conn.execute("BEGIN")
+            try:
+                total = int(conn.execute(count, params).fetchone()[0])
+                rows = conn.execute(page, (*params, query.limit, query.offset)).fetchall()
+            finally:
+                conn.execute("COMMIT")
+            return total, [call_sql.record(r) for r in rows]
+
+        return await self._read(run)
+
+    async def queue_windows(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int], start: int
+    ) -> list[QueueWindow]:
+        ids = orjson.dumps(list(dict.fromkeys(skill_ids))).decode()
+
+        def run(conn: sqlite3.Connection) -> list[QueueWindow]:
+            rows = conn.execute(_QUEUE_WINDOWS, (cc_id, vdn, ids, start)).fetchall()
+            return call_sql.windows(rows, skill_ids, start)
+
+        return await self._read(run)
+
+    async def vdn_counts(self, cc_id: int, vdns: Sequence[int]) -> dict[int, VdnCounts]:
+        wanted = list(dict.fromkeys(vdns))
+        ids = orjson.dumps(wanted).decode()
+
+        def run(conn: sqlite3.Connection) -> dict[int, VdnCounts]:
+            conn.execute("BEGIN")  # one read transaction: the agents and the calls agree
+            try:
+                agents = conn.execute(_VDN_AGENTS, (cc_id, ids)).fetchall()
+                live = conn.execute(_VDN_CALLS, (cc_id, ids)).fetchall()
+            finally:
+                conn.execute("COMMIT")
+            return call_sql.counts_of(wanted, agents, live)
+
+        return await self._read(run)
+
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._pool is None:
             raise StoreUnavailableError("the store is not open")
@@ -735,11 +797,16 @@ class SQLiteStore:
 
     # -- writes ------------------------------------------------------------------------
 
-    async def apply_events(self, events: Sequence[AgentEvent]) -> IngestResult:
+    async def apply_events(
+        self, events: Sequence[AgentEvent], calls: Sequence[CallEvent] = ()
+    ) -> IngestResult:
         events = list(events)
-        return await self._write(lambda conn: self._apply(conn, events))
+        calls = list(calls)
+        return await self._write(lambda conn: self._apply(conn, events, calls))
 
-    def _apply(self, conn: sqlite3.Connection, events: list[AgentEvent]) -> IngestResult:
+    def _apply(
+        self, conn: sqlite3.Connection, events: list[AgentEvent], calls: list[CallEvent]
+    ) -> IngestResult:
         """One batch in one transaction, following the domain's batch plan."""
         now_ms = int(self._clock() * 1000)
         conn.execute("BEGIN IMMEDIATE")
@@ -771,6 +838,11 @@ class SQLiteStore:
                 if others:
                     conn.executemany(_UPDATE_AGENT, others)
                 views.sync_skills(conn, plan.changes.values())
+            accepted, duplicates = len(new.events), new.duplicates
+            if calls:
+                fresh, again = new_calls(calls, self._applied(conn, calls), new.event_keys)
+                self._apply_calls(conn, fresh, now_ms)
+                accepted, duplicates = accepted + len(fresh), duplicates + again
             self._maybe_prune(conn, now_ms)
             conn.execute("COMMIT")
         except BaseException:
@@ -781,7 +853,23 @@ class SQLiteStore:
         self._remember(loaded, plan)
         if seq:
             self._announce(seq, frozenset(plan.last_changes), base + 1)
-        return IngestResult(len(new.events), new.duplicates, tuple(state_exits(plan.log)))
+        return IngestResult(accepted, duplicates, tuple(state_exits(plan.log)))
+
+    @staticmethod
+    def _apply_calls(conn: sqlite3.Connection, fresh: list[CallEvent], now_ms: int) -> None:
+        """The new call events of a batch, inside its transaction: their ids, the calls
+        they are about (one query per call center and VDN), the calls they changed."""
+        conn.executemany(_INSERT_APPLIED, [(c.cc_id, c.vdn, c.event_id, now_ms) for c in fresh])
+        groups: dict[tuple[int, int], set[str]] = {}
+        for call in fresh:
+            groups.setdefault((call.cc_id, call.vdn), set()).add(call.call_id)
+        known: dict[CallKey, CallRecord] = {}
+        for (cc_id, vdn), ids in groups.items():
+            rows = conn.execute(_SELECT_CALLS, (cc_id, vdn, orjson.dumps(sorted(ids)).decode()))
+            for found in map(call_sql.record, rows):
+                known[found.key] = found
+        changed = plan_calls(fresh, known)
+        conn.executemany(_UPSERT_CALL, [call_sql.row(r, _SQLITE) for r in changed.values()])
 
     def _load(
         self, conn: sqlite3.Connection, keys: Iterable[AgentKey]
@@ -822,7 +910,9 @@ class SQLiteStore:
                 del known[key]
 
     @staticmethod
-    def _applied(conn: sqlite3.Connection, events: list[AgentEvent]) -> set[EventKey]:
+    def _applied(
+        conn: sqlite3.Connection, events: list[AgentEvent] | list[CallEvent]
+    ) -> set[EventKey]:
         """The keys of ``events`` applied before: one query per call center and VDN, and
         one more while ids of every tenant (:data:`_ANY_TENANT`) are left."""
         groups: dict[tuple[int, int], set[str]] = {}
@@ -852,6 +942,9 @@ class SQLiteStore:
             "DELETE FROM applied_event WHERE applied_at < ?", (now_ms - self._retention_ms,)
         )
         stream.prune_tokens(conn, now_ms)
+        oldest = kept_from(now_ms, self._call_days)
+        for statement in _PRUNE_CALLS:
+            conn.execute(statement, (oldest,))
 
 
 def _identity(path: str) -> tuple[int, int] | None:

@@ -1,0 +1,233 @@
+"""Calls: the intake of call events and the call routes, in-process (the ASGI app called
+directly, as ``monitor_routes.py`` does), on SQLite and on PostgreSQL.
+
+Part of ``make bench`` (section ``calls``). The store holds ``records`` call records of
+the day (each five events: arrive, queue in one of 20 skill queues, offer, answer, end;
+built through the store's intake path in batches of 1,000 events) and 500 live calls in
+the 20 queues. Measured:
+
+- the intake of call events through the app: signed batches of 1,000 events (200 new
+  calls each), events per second over ``intake_batches`` batches;
+- the median ms of ``vdn/querycalls`` v2 (a page of 100 at offset 0 and deep in the day,
+  with the count of every record), ``skill/currentcallstateinfo`` for the 20 queues and
+  ``calldata/querybasiccallinfo`` for one live call.
+
+By hand: ``python benchmarks/call_bench.py [--records 100000] [--rounds 50]`` (SQLite).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE))
+
+from monitor_routes import AK, call, request
+from run import pg_drop, pg_store, signed
+
+from ccms.auth import AccessKey
+from ccms.domain.call import DAY_MS, CallEvent, CallKind
+from ccms.http import create_app
+from ccms.settings import load_settings
+from ccms.store.base import Store
+from ccms.store.sqlite import SQLiteStore
+
+QUEUES = 20
+LIVE = 500
+V2 = "/rest/cmsapp/v2/openapi/vdn/querycalls"
+TARGET_MS = 20.0  # querycalls page of 100 (issue: p50 <= 20 ms)
+TARGET_EVENTS = 10_000  # call events/s in batches of 1,000
+
+
+def life(n: int, t: int) -> list[CallEvent]:
+    """Call ``n`` of the day, entering at ``t``: five events, 60 s long."""
+    call_id, skill = f"{t // 1000}-{n}", 1 + n % QUEUES
+    return [
+        CallEvent(f"r{n}-1", 1, 1, call_id, t, CallKind.ARRIVE, caller_no=f"8888{n % 10_000:04d}",
+                  callee_no="650550", access_code="650550"),
+        CallEvent(f"r{n}-2", 1, 1, call_id, t + 2_000, CallKind.QUEUE, skill_id=skill),
+        CallEvent(f"r{n}-3", 1, 1, call_id, t + 9_000, CallKind.OFFER, work_no=101 + n % 500),
+        CallEvent(f"r{n}-4", 1, 1, call_id, t + 12_000, CallKind.ANSWER),
+        CallEvent(f"r{n}-5", 1, 1, call_id, t + 60_000, CallKind.END),
+    ]  # fmt: skip
+
+
+async def build(store: Store, records: int, now_ms: int) -> float:
+    """The day's records and the live calls, through the store's intake; seconds."""
+    started = time.monotonic()
+    day = now_ms // DAY_MS * DAY_MS
+    spacing = max(1, (now_ms - day - 120_000) // records)
+    batch: list[CallEvent] = []
+    for n in range(records):
+        batch += life(n, day + n * spacing)
+        if len(batch) >= 1_000:
+            await store.apply_events([], batch)
+            batch = []
+    for n in range(LIVE):  # queued in the last minute
+        batch.append(CallEvent(f"l{n}", 1, 1, f"{now_ms // 1000}-{n}", now_ms - 60_000 + n * 100,
+                               CallKind.QUEUE, skill_id=1 + n % QUEUES))  # fmt: skip
+    await store.apply_events([], batch)
+    return time.monotonic() - started
+
+
+def intake_payload(batch_no: int, now_ms: int) -> dict[str, Any]:
+    events = []
+    for n in range(200):
+        number = 10_000_000 + batch_no * 200 + n
+        for e in life(number, now_ms - 100_000):
+            fields: dict[str, Any] = {
+                "eventId": f"h{e.event_id}",
+                "ccId": 1,
+                "vdn": 1,
+                "callId": e.call_id,
+                "at": e.at,
+                "callEvent": e.kind.value,
+            }
+            if e.skill_id is not None:
+                fields["skillId"] = e.skill_id
+            if e.work_no is not None:
+                fields["agentId"] = e.work_no
+            if e.caller_no is not None:
+                fields.update(callerNo=e.caller_no, calleeNo=e.callee_no)
+            events.append(fields)
+    return {"events": events}
+
+
+async def measure_on(store: Store, records: int, rounds: int, batches: int) -> dict[str, Any]:
+    sk = secrets.token_hex(16)
+    keys = {AK: AccessKey(AK, sk, frozenset({"query", "ingest"}))}
+    app = create_app(load_settings({}), store, keys)
+    await app.startup()
+    try:
+        now_ms = int(time.time() * 1000)
+        load_s = await build(store, records, now_ms)
+        day = now_ms // DAY_MS * DAY_MS
+        bodies = [
+            signed(sk, "/ccms/v1/events", "bench", intake_payload(b, now_ms))
+            for b in range(batches)
+        ]
+        started = time.perf_counter()
+        for body, authorization in bodies:
+            headers = [(b"host", b"bench"), (b"content-type", b"application/json"),
+                       (b"authorization", authorization.encode())]  # fmt: skip
+            assert await call(app, "/ccms/v1/events", body, headers) == 200
+        intake_s = time.perf_counter() - started
+        window = {"ccId": 1, "vdn": 1, "beginDate": day - DAY_MS, "endDate": now_ms,
+                  "isCallIn": "true", "limit": 100}  # fmt: skip
+        cases = {
+            "querycalls v2, page of 100 at offset 0": _v2(sk, {**window, "offset": 0}),
+            "querycalls v2, page of 100 at offset 50,000": _v2(
+                sk, {**window, "offset": min(50_000, records // 2)}
+            ),
+            "currentcallstateinfo, 20 queues": request(
+                sk, "skill/currentcallstateinfo",
+                {"ccId": 1, "vdn": 1, "skillIds": list(range(1, QUEUES + 1))},
+            ),
+            "querybasiccallinfo, one live call": request(
+                sk, "calldata/querybasiccallinfo",
+                {"ccId": 1, "vdn": 1, "callId": f"{now_ms // 1000}-7"},
+            ),
+        }  # fmt: skip
+        medians = {}
+        for label, (path, body, headers) in cases.items():
+            for _ in range(3):
+                assert await call(app, path, body, headers) == 200
+            timings = []
+            for _ in range(rounds):
+                begun = time.perf_counter()
+                await call(app, path, body, headers)
+                timings.append((time.perf_counter() - begun) * 1000)
+            medians[label] = round(statistics.median(timings), 2)
+    finally:
+        await app.shutdown()
+    return {"records": records, "live": LIVE, "load_s": round(load_s, 1),
+            "intake_events_per_s": round(batches * 1000 / intake_s), "medians_ms": medians}  # fmt: skip
+
+
+def _v2(sk: str, payload: dict[str, Any]) -> tuple[str, bytes, list[tuple[bytes, bytes]]]:
+    body, authorization = signed(sk, V2, "bench", payload)
+    headers = [(b"host", b"bench"), (b"content-type", b"application/json"),
+               (b"authorization", authorization.encode())]  # fmt: skip
+    return V2, body, headers
+
+
+def run(work: Path, quick: bool, pg_url: str | None) -> dict[str, Any]:
+    records = 10_000 if quick else 100_000
+    rounds, batches = (10, 5) if quick else (50, 20)
+    results = {"sqlite": asyncio.run(
+        measure_on(SQLiteStore(str(work / "calls.db")), records, rounds, batches)
+    )}  # fmt: skip
+    if pg_url:
+        from ccms.store.postgres import PostgresStore
+
+        url = pg_store(pg_url, "ccms_bench_calls")
+        try:
+            results["postgres"] = asyncio.run(
+                measure_on(PostgresStore(url), records, rounds, batches)
+            )
+        finally:
+            pg_drop(pg_url, "ccms_bench_calls")
+    return results
+
+
+def report(results: dict[str, Any]) -> list[str]:
+    backends = [b for b in ("sqlite", "postgres") if b in results]
+    first = results[backends[0]]
+    lines = [
+        "## Calls",
+        "",
+        f"{first['records']:,} call records of the day (five events each) and {first['live']}"
+        f" live calls in {QUEUES} skill queues, in one VDN; the ASGI app called in-process"
+        " (`benchmarks/call_bench.py`), median ms of each route; the intake of call events"
+        " through the app in signed batches of 1,000 (`synchronous=FULL` on SQLite).",
+        "",
+        "| | " + " | ".join(backends) + " |",
+        "|---|" + "---|" * len(backends),
+        "| intake, call events/s | "
+        + " | ".join(f"{results[b]['intake_events_per_s']:,}" for b in backends)
+        + " |",
+    ]
+    for label in first["medians_ms"]:
+        lines.append(
+            f"| {label} | "
+            + " | ".join(f"{results[b]['medians_ms'][label]:.2f}" for b in backends)
+            + " |"
+        )
+    lines.append(
+        "| load of the store, s | " + " | ".join(f"{results[b]['load_s']}" for b in backends) + " |"
+    )
+    verdicts = []
+    for b in backends:
+        page = results[b]["medians_ms"]["querycalls v2, page of 100 at offset 0"]
+        events = results[b]["intake_events_per_s"]
+        verdicts.append(
+            f"{b}: querycalls page {page:.2f} ms (target <= {TARGET_MS:.0f}:"
+            f" {'met' if page <= TARGET_MS else '**missed**'}), intake {events:,} events/s"
+            f" (target >= {TARGET_EVENTS:,}: {'met' if events >= TARGET_EVENTS else '**missed**'})"
+        )
+    lines += ["", "; ".join(verdicts) + ".", ""]
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=50)
+    args = parser.parse_args()
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = SQLiteStore(str(Path(tmp) / "calls.db"))
+        print(asyncio.run(measure_on(db, args.records, args.rounds, 20)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""The SQL of calls (``docs/calls.md``), for both backends: the columns of ``call``, a row
+and a record, the reads of a call and of a page of call records, and pruning.
+
+The two dialects differ only in placeholders, the type of ``call_in`` (an integer on
+SQLite, a boolean on PostgreSQL) and the collation of ``call_id`` (byte order on both).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ccms.domain.call import CallRecord, CallState, RecordQuery
+from ccms.domain.indicators import VdnCounts
+from ccms.domain.queues import SERVICE_LEVEL_MS, QueueWindow, moved_at
+from ccms.store.listing import Dialect
+
+COLUMNS = (
+    "cc_id, vdn, call_id, arrived_at, caller_no, callee_no, access_code, media_type,"
+    " sub_media_type, call_type, call_in, attrs_at, state, state_at, last_at, skill_id,"
+    " work_no, enter_reason, devices, queued_at, offered_at, answered_at, ended_at,"
+    " leave_reason, release_cause"
+)
+WIDTH = len(COLUMNS.split(","))
+# What a batch writes: the record's columns and ``moved_at`` (not part of the record).
+WRITE_COLUMNS = COLUMNS + ", moved_at"
+
+
+def record(row: Sequence[Any]) -> CallRecord:
+    values = list(row)
+    values[10] = bool(values[10])
+    values[12] = CallState(values[12])
+    return CallRecord(*values)
+
+
+def row(r: CallRecord, dialect: Dialect) -> tuple[Any, ...]:
+    """The values of :data:`WRITE_COLUMNS`."""
+    call_in: Any = r.call_in if dialect is Dialect.POSTGRES else int(r.call_in)
+    return (*r[:10], call_in, r.attrs_at, int(r.state), *r[13:], moved_at(r))
+
+
+def _mark(dialect: Dialect, n: int) -> str:
+    return "?" if dialect is Dialect.SQLITE else f"${n}"
+
+
+def upsert(dialect: Dialect) -> str:
+    marks = ", ".join(_mark(dialect, n) for n in range(1, WIDTH + 2))
+    if dialect is Dialect.SQLITE:
+        return f"INSERT OR REPLACE INTO call ({WRITE_COLUMNS}) VALUES ({marks})"
+    names = WRITE_COLUMNS.split(",")[3:]
+    updates = ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in names)
+    return (
+        f"INSERT INTO call ({WRITE_COLUMNS}) VALUES ({marks})"
+        f" ON CONFLICT (cc_id, vdn, call_id) DO UPDATE SET {updates}"
+    )
+
+
+def select_one(dialect: Dialect) -> str:
+    m = [_mark(dialect, n) for n in (1, 2, 3)]
+    return f"SELECT {COLUMNS} FROM call WHERE cc_id = {m[0]} AND vdn = {m[1]} AND call_id = {m[2]}"
+
+
+def records(dialect: Dialect, cc_id: int, vdn: int, q: RecordQuery) -> tuple[str, str, list[Any]]:
+    """``(page, count, params)``: the page's statement (its limit and offset are the two
+    last parameters) and the count's (the same parameters without those two)."""
+    params: list[Any] = [cc_id, vdn, q.call_in if dialect is Dialect.POSTGRES else int(q.call_in)]
+    params += [q.begin, q.end]
+    where = (
+        f"cc_id = {_mark(dialect, 1)} AND vdn = {_mark(dialect, 2)} AND ended_at IS NOT NULL"
+        f" AND call_in = {_mark(dialect, 3)}"
+        f" AND arrived_at BETWEEN {_mark(dialect, 4)} AND {_mark(dialect, 5)}"
+    )
+    for column, value in (("caller_no", q.caller_no), ("callee_no", q.callee_no)):
+        if value:
+            params.append(value)
+            where += f" AND {column} = {_mark(dialect, len(params))}"
+    collate = ' COLLATE "C"' if dialect is Dialect.POSTGRES else ""
+    n = len(params)
+    page = (
+        f"SELECT {COLUMNS} FROM call WHERE {where} ORDER BY arrived_at, call_id{collate}"
+        f" LIMIT {_mark(dialect, n + 1)} OFFSET {_mark(dialect, n + 2)}"
+    )
+    return page, f"SELECT count(*) FROM call WHERE {where}", params
+
+
+def prune(dialect: Dialect) -> list[str]:
+    """Two statements of one parameter, the oldest moment kept: the calls that ended
+    before it, and the live calls not heard of since (their end was lost)."""
+    m = _mark(dialect, 1)
+    return [
+        f"DELETE FROM call WHERE ended_at < {m}",
+        f"DELETE FROM call WHERE ended_at IS NULL AND last_at < {m}",
+    ]
+
+
+def queue_windows(dialect: Dialect) -> str:
+    """The figures of skill queues since a moment, in one statement of three parameters:
+    call center, VDN, the queues (a JSON array on SQLite, an array on PostgreSQL) and the
+    window's start (:func:`ccms.domain.queues.recount` is the definition)."""
+    if dialect is Dialect.SQLITE:
+        c, v, skills, s = "?1", "?2", "(SELECT value FROM json_each(?3))", "?4"
+        among, cast = f"skill_id IN {skills}", ""
+    else:
+        c, v, s = "$1", "$2", "$4"
+        among, cast = "skill_id = ANY($3::integer[])", "::bigint"
+
+    def count(condition: str, value: str = "1") -> str:
+        return f"coalesce(sum(CASE WHEN {condition} THEN {value} ELSE 0 END), 0){cast}"
+
+    figures = ", ".join(
+        [
+            count(f"queued_at >= {s}"),
+            count(f"answered_at >= {s}"),
+            count(f"ended_at >= {s} AND answered_at IS NULL"),
+            count(f"ended_at >= {s}"),
+            count(
+                f"answered_at >= {s} AND queued_at IS NOT NULL"
+                f" AND answered_at - queued_at <= {SERVICE_LEVEL_MS}"
+            ),
+            count(f"queued_at >= {s} AND queued_at > arrived_at", "queued_at - arrived_at"),
+        ]
+    )
+    return (
+        f"SELECT skill_id, {figures} FROM call WHERE cc_id = {c} AND vdn = {v} AND {among}"
+        f" AND moved_at >= {s} GROUP BY skill_id"
+    )
+
+
+def windows(
+    rows: Sequence[Sequence[Any]], skill_ids: Sequence[int], start: int
+) -> list[QueueWindow]:
+    """The figures of each of ``skill_ids`` (in order, each once; zeros without calls)."""
+    found = {int(r[0]): tuple(int(x) for x in r[1:]) for r in rows}
+    return [
+        QueueWindow(skill, start, *found.get(skill, (0, 0, 0, 0, 0, 0)))
+        for skill in dict.fromkeys(skill_ids)
+    ]
+
+
+def vdn_counts(dialect: Dialect) -> tuple[str, str]:
+    """The agents per CTI status and the live calls per state of VDNs (two statements of
+    two parameters: the call center, and the VDNs as a JSON array on SQLite or an array on
+    PostgreSQL); each row ``(vdn, key, count)``."""
+    among = (
+        "vdn IN (SELECT value FROM json_each(?2))"
+        if dialect is Dialect.SQLITE
+        else "vdn = ANY($2::integer[])"
+    )
+    c = "?1" if dialect is Dialect.SQLITE else "$1"
+    agents = (
+        f"SELECT vdn, cti_status, count(*) FROM agent WHERE cc_id = {c} AND {among}"
+        " GROUP BY vdn, cti_status"
+    )
+    live = (
+        f"SELECT vdn, state, count(*) FROM call WHERE cc_id = {c} AND {among}"
+        " AND ended_at IS NULL GROUP BY vdn, state"
+    )
+    return agents, live
+
+
+def counts_of(
+    vdns: Sequence[int], agent_rows: Sequence[Sequence[Any]], call_rows: Sequence[Sequence[Any]]
+) -> dict[int, VdnCounts]:
+    found: dict[int, VdnCounts] = {vdn: VdnCounts({}, {}) for vdn in vdns}
+    for vdn, status, n in agent_rows:
+        found[int(vdn)].agents[int(status)] = int(n)  # type: ignore[index]
+    for vdn, state, n in call_rows:
+        found[int(vdn)].calls[int(state)] = int(n)  # type: ignore[index]
+    return found
