@@ -214,6 +214,31 @@ def report(results: dict[str, Any]) -> list[str]:
             f" (target >= {TARGET_EVENTS:,}: {'met' if events >= TARGET_EVENTS else '**missed**'})"
         )
     lines += ["", "; ".join(verdicts) + ".", ""]
+    pg = results.get("postgres")
+    if pg and pg["medians_ms"]["querycalls v2, page of 100 at offset 0"] > TARGET_MS:
+        lines += [
+            "Why PostgreSQL misses the page target, and the next change: the page itself reads"
+            " 100 index entries (under 0.1 ms in `EXPLAIN ANALYZE`); the answer's `count` of"
+            " every record of the range counts 100,000 index entries, which PostgreSQL does"
+            " in 25 to 40 ms (an index-only scan that visits the heap until the table is"
+            " vacuumed, a parallel scan after), where SQLite counts its covering index in a"
+            " few ms. Next: keep the number of records per VDN, direction and minute in a"
+            " small table written in the batch's transaction, so that the count of a range"
+            " is a sum of at most 2,880 minutes plus the two partial edge minutes read from"
+            " the index. A deep `offset` (50,000) costs its skipped entries on both stores:"
+            " the vendor's paging is by offset.",
+            "",
+        ]
+    if pg and pg["intake_events_per_s"] < TARGET_EVENTS:
+        lines += [
+            f"PostgreSQL's intake of call events, {pg['intake_events_per_s']:,} events/s, is"
+            f" under {TARGET_EVENTS:,} (measured on a machine shared with other work): a"
+            " batch claims its ids, inserts placeholders for its new calls, locks them and"
+            " writes the changed calls with one statement per call (`executemany`). Next:"
+            " write the changed calls with one `INSERT ... SELECT FROM unnest(...) ON CONFLICT"
+            " DO UPDATE`, as the agents' change log is written, and measure again.",
+            "",
+        ]
     return lines
 
 
