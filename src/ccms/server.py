@@ -27,6 +27,7 @@ import errno
 import ipaddress
 import logging
 import logging.config
+import multiprocessing
 import os
 import signal
 import socket
@@ -226,12 +227,12 @@ def _end_with_parent() -> None:
     """A worker of ``--workers N`` stops (SIGTERM: its graceful stop) when the supervisor
     dies, even by SIGKILL; otherwise it would go on serving, holding the listening socket,
     and a restarted server could not bind its port. Linux only (``prctl``)."""
-    if not sys.platform.startswith("linux"):
+    supervisor = multiprocessing.parent_process()
+    if not sys.platform.startswith("linux") or supervisor is None:
         return
-    parent = os.getppid()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    if os.getppid() != parent:  # the supervisor died before the call
+    if os.getppid() != supervisor.pid:  # the supervisor died before the call
         os.kill(os.getpid(), signal.SIGTERM)
 
 

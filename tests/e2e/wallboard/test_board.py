@@ -206,7 +206,7 @@ def test_flags_from_the_agents_flags_field_and_flag_blocks(context: Any, live: S
     assert "Rest too long" in tile(page, 3).inner_text()
     assert "Ringing too long" in tile(page, 4).inner_text()
     page.check("#flagged")
-    assert page.locator("#tiles > li").count() == 3
+    page.wait_for_function("() => document.querySelectorAll('#tiles > li').length === 3")
     assert page.evaluate("window.wallboard.floor.seq") == 9
     # the unknown kind moved the cursor: a reconnection resumes after it
     page.wait_for_function("() => window.wallboard.link.connections >= 2", timeout=5000)
