@@ -94,11 +94,13 @@ def prune(dialect: Dialect) -> list[str]:
 
 
 def queue_windows(dialect: Dialect) -> str:
-    """The figures of skill queues since a moment, in one statement of three parameters:
+    """The figures of skill queues since a moment, in one statement of four parameters:
     call center, VDN, the queues (a JSON array on SQLite, an array on PostgreSQL) and the
-    window's start (:func:`ccms.domain.queues.recount` is the definition)."""
+    window's start, named on SQLite (``cc``, ``vdn``, ``skills``, ``start``);
+    :func:`ccms.domain.queues.recount` is the definition."""
     if dialect is Dialect.SQLITE:
-        c, v, skills, s = "?1", "?2", "(SELECT value FROM json_each(?3))", "?4"
+        # named: the start is used several times (Python 3.12 warns on ?N with a sequence)
+        c, v, skills, s = ":cc", ":vdn", "(SELECT value FROM json_each(:skills))", ":start"
         among, cast = f"skill_id IN {skills}", ""
     else:
         c, v, s = "$1", "$2", "$4"
@@ -142,11 +144,11 @@ def vdn_counts(dialect: Dialect) -> tuple[str, str]:
     two parameters: the call center, and the VDNs as a JSON array on SQLite or an array on
     PostgreSQL); each row ``(vdn, key, count)``."""
     among = (
-        "vdn IN (SELECT value FROM json_each(?2))"
+        "vdn IN (SELECT value FROM json_each(?))"
         if dialect is Dialect.SQLITE
         else "vdn = ANY($2::integer[])"
     )
-    c = "?1" if dialect is Dialect.SQLITE else "$1"
+    c = "?" if dialect is Dialect.SQLITE else "$1"  # each once, in this order
     agents = (
         f"SELECT vdn, cti_status, count(*) FROM agent WHERE cc_id = {c} AND {among}"
         " GROUP BY vdn, cti_status"

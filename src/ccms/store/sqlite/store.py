@@ -564,7 +564,8 @@ class SQLiteStore:
         ids = orjson.dumps(list(dict.fromkeys(skill_ids))).decode()
 
         def run(conn: sqlite3.Connection) -> list[QueueWindow]:
-            rows = conn.execute(_QUEUE_WINDOWS, (cc_id, vdn, ids, start)).fetchall()
+            named = {"cc": cc_id, "vdn": vdn, "skills": ids, "start": start}
+            rows = conn.execute(_QUEUE_WINDOWS, named).fetchall()
             return call_sql.windows(rows, skill_ids, start)
 
         return await self._read(run)
