@@ -26,10 +26,7 @@ from ccms.domain.agent import (
     VDN_RANGE,
     AgentRecord,
     as_int,
-    current_state_seconds,
-    status_of,
 )
-from ccms.domain.flags import Flag
 from ccms.domain.listing import (
     AgentFilter,
     ListQuery,
@@ -41,6 +38,7 @@ from ccms.domain.listing import (
     position_of,
 )
 from ccms.errors import InvalidParameterError
+from ccms.http.schemas.detail import agent_item
 from ccms.http.schemas.fields import int_field, query_params
 
 MAX_LIMIT = 1000
@@ -216,21 +214,5 @@ def _whole(value: object, lowest: int) -> bool:
 # -- the answer ----------------------------------------------------------------------------
 
 
-def flag_json(flag: Flag) -> dict[str, Any]:
-    return {"name": flag.name, "level": flag.level, "since": flag.since}
-
-
-def listed_agent(record: AgentRecord, now_ms: int, flags: tuple[Flag, ...]) -> dict[str, Any]:
-    """One agent of the list."""
-    return {
-        "agentId": record.work_no,
-        "name": record.name,
-        "ctiStatus": record.cti_status,
-        "status": status_of(record),
-        "since": record.state_start,
-        "secondsInState": current_state_seconds(record, now_ms),
-        "reason": record.reason,
-        "skills": list(record.skills),
-        "calls": list(record.calls),
-        "flags": [flag_json(flag) for flag in flags],
-    }
+# One agent of the list: the native agent item, as the agent-detail route gives it.
+listed_agent = agent_item
