@@ -226,12 +226,16 @@ class FlagTimer:
     async def tick(self) -> int:
         """Raise the flags due now; how many entries this process wrote."""
         now = self._now_ms()
-        keys = self.schedule.due(now + COALESCE_MS)
+        # The flags popped are those due by the horizon, and they are raised as of it: a
+        # wake-up a few milliseconds early (the loop's clock resolution, whole milliseconds)
+        # must not pop a moment the store, asked as of now, finds not due yet.
+        horizon = now + COALESCE_MS
+        keys = self.schedule.due(horizon)
         written = 0
         for start in range(0, len(keys), BATCH):
             part = keys[start : start + BATCH]
             try:
-                entries = await self._store.raise_flags(part, self._config.flags_of, now)
+                entries = await self._store.raise_flags(part, self._config.flags_of, horizon)
             except StoreUnavailableError:
                 for key in keys[start:]:  # due again in a second
                     self.schedule.retry(key, now + int(_RETRY_S * 1000))

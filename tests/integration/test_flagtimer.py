@@ -11,7 +11,7 @@ from tests.conftest import FrozenClock
 from ccms.domain.agent import AgentEvent, AgentKey
 from ccms.domain.flags import NO_SKILL, RINGING_LONG, Limits, Thresholds
 from ccms.domain.status import CtiStatus
-from ccms.flagtimer import FlagSchedule, FlagTimer
+from ccms.flagtimer import COALESCE_MS, FlagSchedule, FlagTimer
 from ccms.store.sqlite import SQLiteStore
 from ccms.thresholds import FlagConfig
 
@@ -64,6 +64,20 @@ async def test_a_flag_is_raised_at_its_moment_by_the_clock_alone_and_once(
     await other.load()
     assert await other.tick() == 0
     assert len(await flags_in_log(store)) == 1
+
+
+async def test_a_wake_up_a_few_milliseconds_early_raises_the_flag_it_pops(
+    store: SQLiteStore, clock: FrozenClock
+) -> None:
+    """A tick pops the moments due within COALESCE_MS of now: it raises them too (a timer
+    woken 3 ms before the moment once lost the flag until the agent changed again)."""
+    clock.now = T0 / 1000
+    await store.apply_events([ev("a", T0, CtiStatus.OCCUPIED)])
+    timer, _ = timer_of(store, clock)
+    await timer.load()
+    clock.now = (T0 + 20_000 - COALESCE_MS + 2) / 1000
+    assert await timer.tick() == 1
+    assert await flags_in_log(store) == [(101, RINGING_LONG, T0 + 20_000)]
 
 
 async def test_the_next_state_reschedules_and_clears_the_counts(
