@@ -78,6 +78,7 @@ class Spool:
         self.max_bytes = max_bytes
         self.segment_bytes = segment_bytes
         self.last: dict[AgentKey, Last] = {}
+        self.calls_mark = 0  # the newest `at` of a call event written (ms)
         self.appended = 0  # events appended by this process
         self.committed = 0  # events acknowledged by this process (older ones included)
         self.refused = 0  # events refused because the spool was full
@@ -133,6 +134,12 @@ class Spool:
         return self.folder / f"{number:012d}.jsonl"
 
     def _load_last(self) -> None:
+        calls = self.folder / "calls.json"
+        if calls.exists():
+            try:
+                self.calls_mark = int(orjson.loads(calls.read_bytes())["mark"])
+            except (orjson.JSONDecodeError, KeyError, ValueError, TypeError) as exc:
+                raise SpoolError(f"{calls} is not a spool index ({exc}): remove it") from None
         path = self.folder / "agents.json"
         if not path.exists():
             return
@@ -151,6 +158,9 @@ class Spool:
         tmp = self.folder / "agents.json.tmp"
         tmp.write_bytes(orjson.dumps(data))
         os.replace(tmp, self.folder / "agents.json")
+        tmp = self.folder / "calls.json.tmp"
+        tmp.write_bytes(orjson.dumps({"mark": self.calls_mark}))
+        os.replace(tmp, self.folder / "calls.json")
 
     def _load_cursor(self) -> None:
         path = self.folder / "cursor"
@@ -191,6 +201,9 @@ class Spool:
     # -- writing ---------------------------------------------------------------------------
 
     def _remember(self, event: Mapping[str, Any]) -> None:
+        if "callId" in event:  # a call event: the newest moment written is what counts
+            self.calls_mark = max(self.calls_mark, int(event["at"]))
+            return
         status = event.get("ctiStatus")
         key = _key(event)
         if status is None:  # a change of skill queues alone

@@ -65,6 +65,8 @@ class MemberRecord:
 class QueueRule:
     skill: int
     wrapup_s: float = 0.0
+    cc_id: int | None = None  # the call center and VDN of its calls (None: not followed)
+    vdn: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,8 @@ class Rules:
     pause_reasons: Mapping[str, PauseRule] = field(default_factory=dict)
     pause_default: PauseRule = PauseRule(7)
     static_phone_gone: Literal["busy", "signed_out"] = "busy"
+    calls: bool = True  # send call events for the queues that name a call center and VDN
+    call_settle_s: float = 1.0  # how long an end waits for what may follow it
 
     def pause(self, reason: str) -> PauseRule:
         rule = self.pause_reasons.get(reason)
