@@ -107,15 +107,22 @@ class Floor:
                      Variable="QUEUEWAIT", Value="2")  # fmt: skip
 
     def call(self, ts: float) -> list[bytes]:
-        """The member frames of one whole queue call (with its timestamps from ``ts``)."""
+        """The frames of one whole queue call (with its timestamps from ``ts``): the
+        caller's join and leave (before the connect, as app_queue sends them), the member's
+        call events and device states."""
         queue, agent = self.rng.choice(self.members)
         self.calls += 1
         caller = f"{int(ts)}.{self.calls}"
-        call = {"Privilege": "agent,all", "Queue": queue, "Interface": f"PJSIP/{agent}",
-                "MemberName": f"Agent {agent}", "Uniqueid": caller, "Channel": "PJSIP/trunk"}  # fmt: skip
+        party = {"Privilege": "agent,all", "Queue": queue, "Uniqueid": caller,
+                 "Linkedid": caller, "Channel": "PJSIP/trunk", "CallerIDNum": "5550000"}  # fmt: skip
+        call = {**party, "Interface": f"PJSIP/{agent}", "MemberName": f"Agent {agent}"}
         end = ts + 0.3
         return [
+            frame(Event="QueueCallerJoin", Timestamp=f"{ts - 0.01:.6f}", Position=1, Count=1,
+                  **party),
             frame(Event="AgentCalled", Timestamp=f"{ts:.6f}", **call),
+            frame(Event="QueueCallerLeave", Timestamp=f"{ts + 0.0999:.6f}", Position=1, Count=0,
+                  **party),
             frame(Event="QueueMemberStatus", **self.member(queue, agent, ts + 0.01, Status=6)),
             frame(Event="AgentConnect", Timestamp=f"{ts + 0.1:.6f}", HoldTime=2, RingTime=1, **call),
             frame(Event="QueueMemberStatus", **self.member(queue, agent, ts + 0.11, InCall=1, Status=2)),

@@ -96,6 +96,8 @@ METRIC_HELP = {
     "ccms_ami_unmapped_members": "Distinct queue members the identity directory cannot map",
     "ccms_ami_agents": "Agents followed",
     "ccms_ami_events_total": "CTI events made",
+    "ccms_ami_call_events_total": "Call events made (queue calls)",
+    "ccms_ami_live_calls": "Queue calls followed that have not ended",
     "ccms_ami_events_delivered_total": "CTI events ccms acknowledged",
     "ccms_ami_stale_changes_total": "Changes older than their agent's last event (replays)",
     "ccms_ami_spool_pending_events": "Events in the spool not yet acknowledged",

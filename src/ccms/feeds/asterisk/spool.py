@@ -5,8 +5,9 @@ acknowledged survives a stop, a crash of the adapter, or ccms being down for as 
 the spool has room. It is a folder of segments (``000000000001.jsonl``: one intake event
 a line, appended), a ``cursor`` (the segment and byte offset of the first event not yet
 acknowledged, replaced atomically after each acknowledgement), ``agents.json`` (the last
-event written for each agent, which makes an adapter that restarts send only what changed)
-and a ``lock`` (one adapter a folder). Segments wholly acknowledged are deleted.
+event written for each agent, which makes an adapter that restarts send only what changed),
+``calls.json`` (the newest moment of a call event written: a replay makes no call event
+older) and a ``lock`` (one adapter a folder). Segments wholly acknowledged are deleted.
 
 Events are never skipped and never reordered: :meth:`Spool.read` hands them out in the
 order :meth:`Spool.append` took them, and :meth:`Spool.commit` moves the cursor only past

@@ -376,3 +376,25 @@ def test_call_settle_s_is_bounded() -> None:
 
     with pytest.raises(SettingsError, match="call_settle_s"):
         parse_config(TEXT.replace("[adapter]\n", "[adapter]\ncall_settle_s = 61\n"))
+
+
+def test_the_spool_remembers_the_newest_call_event_and_a_replay_then_makes_none(
+    tmp_path: Path,
+) -> None:
+    from ccms.feeds.asterisk.spool import Spool
+
+    events, tracker = replay(ENTRIES)
+    spool = Spool(tmp_path / "spool", 1 << 20).open()
+    assert spool.append(events)
+    spool.read(len(events))
+    spool.commit()
+    spool.close()
+    again = Spool(tmp_path / "spool", 1 << 20).open()
+    try:
+        assert again.calls_mark == max(e["at"] for e in call_events(events))
+        assert again.calls_mark == tracker.calls.mark_ms
+        assert call_events(replay(ENTRIES, last=again.last, calls_mark=again.calls_mark)[0]) == []
+        # the agents' memory is the agent events' alone
+        assert set(again.last) == set(tracker.last)
+    finally:
+        again.close()
