@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ami_oracle import ALICE, CALL_1, CALL_3, CALL_EVENTS, CAUSES
+from ami_oracle import ALICE, CALL_1, CALL_2, CALL_3, CALL_EVENTS, CAUSES
 from fake_ami import FakeAsterisk
 from test_ami_adapter import AdapterProcess, ready, rig  # noqa: F401 (rig: a fixture)
 from tests.e2e.conftest import Server, wait_until
@@ -196,3 +196,30 @@ def test_with_the_call_class_the_ends_carry_the_callers_release_cause_and_a_repl
     replay.start("--replay", str(recording), "--speed", "max")
     assert replay.proc is not None and replay.proc.wait(60) == 0, replay.output()
     assert stored_calls(server, ids) == before
+
+
+def test_a_connection_lost_mid_call_still_gives_the_call_its_answer_and_end(
+    rig: Any,  # noqa: F811
+) -> None:
+    """The socket closes in the middle of Bob's AgentConnect (t=18.516): the adapter never
+    reads it, reconnects, and the AgentComplete that follows (TalkTime 5) is the first it
+    hears of the answer: answered 5 s before the end (Asterisk's whole seconds)."""
+    ami, server, adapter = rig
+    feed = adapter(ping_s=0.5).start()
+    ready(feed, server)
+    ami.play(end=18.5, speed=SPEED)
+    connect = ami.events[ami.index_of("AgentConnect", 18.516)][1]
+    ami.apply(connect)
+    ami.close_mid_frame(connect)
+    wait_until(lambda: feed.metric("ccms_ami_partial_frames_total") >= 1, timeout=20)
+    feed.wait_healthy()
+    ami.play(start=18.52, speed=SPEED)
+    moved = Moved(ami.shift)
+    wait_until(lambda: records(server)["count"] == 3, timeout=30)
+    got = {r["callId"]: r for r in records(server)["data"]}
+    for call in CALL_EVENTS:
+        want = moved.record(call)
+        if call == CALL_2:  # Bob's: its answer inferred from AgentComplete's TalkTime
+            want["callBegin"] = want["callEnd"] - 5000
+        assert got[moved.call_id(call)] == want
+    assert feed.metric("ccms_ami_reconnects_total") >= 1

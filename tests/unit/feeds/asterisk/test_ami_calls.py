@@ -398,3 +398,58 @@ def test_the_spool_remembers_the_newest_call_event_and_a_replay_then_makes_none(
         assert set(again.last) == set(tracker.last)
     finally:
         again.close()
+
+
+# -- any order of (SYNTHETIC) frames ---------------------------------------------------------
+
+KINDS = ("QueueCallerJoin", "AgentCalled", "AgentRingNoAnswer", "AgentConnect",
+         "AgentComplete", "QueueCallerAbandon", "QueueCallerLeave", "Hangup")  # fmt: skip
+
+
+def any_frame(kind: str, call: int, agent: int, queue: str) -> Frame:
+    uniqueid = f"180000000{call}.{call}"
+    fields = {"Uniqueid": uniqueid, "Linkedid": uniqueid}
+    if kind == "Hangup":
+        return Frame.of(Event="Hangup", Privilege="call,all", Cause="16", **fields)
+    frame = (caller(kind, queue=queue) if kind.startswith("Queue") else
+             member_call(kind, agent=agent, queue=queue, HoldTime="3", TalkTime="4",
+                         RingTime="2000", Reason="caller"))  # fmt: skip
+    return Frame([(k, fields.get(k, v)) for k, v in frame.pairs])
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(KINDS),
+            st.integers(0, 2),
+            st.sampled_from((ALICE, BOB)),
+            st.sampled_from(("sales", "support", "billing")),
+            st.floats(0, 3),
+        ),
+        max_size=40,
+    )  # fmt: skip
+)
+def test_any_frames_give_valid_events_and_at_most_one_end_a_call(steps: list[Any]) -> None:
+    from ccms.domain.call import CallState, apply_call_event
+
+    t = tracker()
+    now, out = T0, []
+    for kind, call, agent, queue, gap in steps:
+        now += gap
+        out += t.frame(any_frame(kind, call, agent, queue), now)
+    out += t.calls.settle_all()
+    calls = call_events(out)
+    assert len({e["eventId"] for e in calls}) == len(calls)
+    records: dict[str, Any] = {}
+    for index, event in enumerate(calls):
+        parsed = parse_call_event(event, index, ((101, 59999),), 2**53)
+        records[parsed.call_id] = apply_call_event(records.get(parsed.call_id), parsed)
+    ends = [e["callId"] for e in calls if e["callEvent"] in ("end", "abandon")]
+    assert len(ends) == len(set(ends))
+    # the calls still followed are exactly those live in ccms (nothing waits to end after
+    # settle_all), and each call began with its arrival
+    live = {r.call_id for r in records.values() if r.state is not CallState.ENDED}
+    assert {key[2] for key in t.calls.calls} == live
+    assert all(c.pending is None for c in t.calls.calls.values())
+    for call_id in records:
+        assert next(e for e in calls if e["callId"] == call_id)["callEvent"] == "arrive"
