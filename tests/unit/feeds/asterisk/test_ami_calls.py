@@ -417,18 +417,16 @@ def any_frame(kind: str, call: int, agent: int, queue: str) -> Frame:
     return Frame([(k, fields.get(k, v)) for k, v in frame.pairs])
 
 
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(KINDS),
-            st.integers(0, 2),
-            st.sampled_from((ALICE, BOB)),
-            st.sampled_from(("sales", "support", "billing")),
-            st.floats(0, 3),
-        ),
-        max_size=40,
-    )  # fmt: skip
+STEP = st.tuples(
+    st.sampled_from(KINDS),
+    st.integers(0, 2),
+    st.sampled_from((ALICE, BOB)),
+    st.sampled_from(("sales", "support", "billing")),
+    st.floats(0, 3),
 )
+
+
+@given(st.lists(STEP, max_size=40))
 def test_any_frames_give_valid_events_and_at_most_one_end_a_call(steps: list[Any]) -> None:
     from ccms.domain.call import CallState, apply_call_event
 
