@@ -71,6 +71,7 @@ ASTERISK_RESTARTED = 19  # "internal error": Asterisk restarted, its calls are g
 MAX_IVR_S = 3600  # a Linkedid older than this before the queue does not date the arrival
 MAX_NUMBER = 32
 ENDED_KEPT = 10_000  # ended calls remembered, so that their late frames change nothing
+FORGET_S = 86_400.0  # a call not heard of for a day lost its end (ccms's retention sweeps it)
 UNKNOWN_NUMBERS = frozenset({"", "<unknown>", "unknown", "anonymous"})
 _ASTERISK_ID = re.compile(r"(?:^|-)([0-9]{9,10})\.([0-9]{1,12})$")
 _DIALLED = re.compile(r"[0-9+*#]{1,32}")
@@ -144,6 +145,7 @@ class LiveCall:
     answers: int = 0  # answers sent
     pending: Pending | None = None
     cause: int | None = None  # the caller's channel hung up with this cause
+    heard: float = 0.0  # the Asterisk time of its last frame
 
 
 @dataclass
@@ -258,7 +260,20 @@ class CallTracker:
             self._complete(key, rule, frame, at, at_ms, out)
         else:  # AgentRingNoAnswer, AgentDump: this ring is over
             self._ring_over(key, rule, frame, at_ms, out)
+        call = self.calls.get(key)
+        if call is not None:
+            call.heard = at
         return out
+
+    def forget_old(self, now: float) -> int:
+        """Stop following the calls not heard of for :data:`FORGET_S` (their end was lost
+        while the adapter was away); how many."""
+        old = [c for c in self.calls.values() if c.pending is None and now - c.heard > FORGET_S]
+        for call in old:
+            del self.calls[call.key]
+            if self._channels.get(call.channel) == call.key:
+                del self._channels[call.channel]
+        return len(old)
 
     # -- inside --------------------------------------------------------------------------
 

@@ -451,3 +451,13 @@ def test_any_frames_give_valid_events_and_at_most_one_end_a_call(steps: list[Any
     assert all(c.pending is None for c in t.calls.calls.values())
     for call_id in records:
         assert next(e for e in calls if e["callId"] == call_id)["callEvent"] == "arrive"
+
+
+def test_a_call_not_heard_of_for_a_day_is_forgotten_at_a_snapshot() -> None:
+    t = tracker()
+    run(t, (1, caller("QueueCallerJoin")), (3, member_call("AgentConnect", HoldTime="2",
+                                                           RingTime="1")))  # fmt: skip
+    t.snapshot([], T0 + 3 + 86_000)
+    assert len(t.calls.calls) == 1  # heard of 86,000 s ago: still followed
+    t.snapshot([], T0 + 3 + 86_401)
+    assert t.calls.calls == {} and t.calls._channels == {}
