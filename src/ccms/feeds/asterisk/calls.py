@@ -260,9 +260,9 @@ class CallTracker:
             self._complete(key, rule, frame, at, at_ms, out)
         else:  # AgentRingNoAnswer, AgentDump: this ring is over
             self._ring_over(key, rule, frame, at_ms, out)
-        call = self.calls.get(key)
-        if call is not None:
-            call.heard = at
+        followed = self.calls.get(key)
+        if followed is not None:
+            followed.heard = at
         return out
 
     def forget_old(self, now: float) -> int:
