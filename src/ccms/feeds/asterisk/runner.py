@@ -139,8 +139,10 @@ class Adapter:
             "ccms_ami_events_total": self.tracker.stats.events,
             "ccms_ami_call_events_total": self.tracker.calls.stats.events,
             "ccms_ami_live_calls": len(self.tracker.calls.calls),
+            "ccms_ami_call_agents_unmapped_total": self.tracker.calls.stats.unmapped_agents,
             "ccms_ami_events_delivered_total": self.feed.stats.events,
-            "ccms_ami_stale_changes_total": self.tracker.stats.stale,
+            "ccms_ami_stale_changes_total": self.tracker.stats.stale
+            + self.tracker.calls.stats.stale,
             "ccms_ami_spool_pending_events": self.spool.pending,
             "ccms_ami_spool_pending_bytes": self.spool.pending_bytes,
             "ccms_ami_spool_refused_events_total": self.spool.refused,
