@@ -46,14 +46,14 @@ import logging
 import re
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ccms.domain.agent import AgentKey
 from ccms.domain.call import CALL_ID_MAX, valid_call_id
 from ccms.feeds.asterisk.protocol import Frame
-from ccms.feeds.asterisk.state import QueueRule, Rules
+from ccms.feeds.asterisk.state import MemberRecord, QueueRule, Rules
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,7 @@ class Pending:
     kind: str  # "end" or "abandon"
     at_ms: int
     leave_reason: int
+    inferred: bool = False  # not from an end Asterisk sent: its AgentComplete replaces it
 
 
 @dataclass(slots=True)
@@ -146,6 +147,7 @@ class LiveCall:
     pending: Pending | None = None
     cause: int | None = None  # the caller's channel hung up with this cause
     heard: float = 0.0  # the Asterisk time of its last frame
+    talking: tuple[AgentKey, str, int] | None = None  # (agent, queue, answered at ms)
 
 
 @dataclass
@@ -265,6 +267,27 @@ class CallTracker:
             followed.heard = at
         return out
 
+    def reconcile(
+        self, members: Mapping[AgentKey, list[MemberRecord]], at: float
+    ) -> list[dict[str, Any]]:
+        """A ``QueueStatus`` snapshot (``members``: each agent's records): an answered call
+        whose agent's ``LastCall`` in its queue is after the answer has ended, its
+        ``AgentComplete`` lost while the adapter was away: it ends at that ``LastCall``,
+        ``call_settle_s`` later (an ``AgentComplete`` may still come: the member's record
+        and it come in either order)."""
+        out: list[dict[str, Any]] = []
+        for call in sorted(self.calls.values(), key=lambda c: c.key):
+            if call.pending is not None or call.talking is None:
+                continue
+            agent, queue, answered_ms = call.talking
+            last = max((r.last_call for r in members.get(agent, ()) if r.queue == queue),
+                       default=0)  # fmt: skip
+            if last * 1000 > answered_ms:  # its AgentComplete, if it comes, replaces this
+                due = at + self.rules.call_settle_s
+                call.pending = Pending(due, "end", last * 1000, USER_RELEASES, True)
+                heapq.heappush(self._timers, (due, call.key))
+        return out
+
     def forget_old(self, now: float) -> int:
         """Stop following the calls not heard of for :data:`FORGET_S` (their end was lost
         while the adapter was away); how many."""
@@ -355,7 +378,7 @@ class CallTracker:
         if call is None or call.pending is not None or call.answered:
             return  # unknown, or answered or abandoned already: no second end
         # The AgentConnect of an answered call comes just after: wait for it.
-        call.pending = Pending(at + self.rules.call_settle_s, "end", at_ms, LEFT_UNANSWERED)
+        call.pending = Pending(at + self.rules.call_settle_s, "end", at_ms, LEFT_UNANSWERED, True)
         heapq.heappush(self._timers, (call.pending.due, key))
 
     def _agent(self, call: LiveCall, frame: Frame) -> int | None:
@@ -400,6 +423,8 @@ class CallTracker:
             return  # the same answer again (a duplicated frame)
         call.answered = True
         call.ringing.clear()
+        member = self.agent_of(frame)
+        call.talking = None if member is None else (member, frame.get("Queue"), at_ms)
         agent = self._agent(call, frame)
         fields = {} if agent is None else {"agentId": agent}
         out.append(self._event(call, "answer", at_ms, not call.answers, **fields))
@@ -412,12 +437,11 @@ class CallTracker:
         talk_ms = _seconds(frame, "TalkTime") * 1000
         queued = at_ms - talk_ms - _seconds(frame, "HoldTime") * 1000
         call = self._call(key, rule, frame, queued, out)
-        pending = call.pending
-        if pending is not None and (
-            pending.kind == "abandon" or pending.leave_reason != LEFT_UNANSWERED
-        ):
+        if call.pending is not None and not call.pending.inferred:
             return  # abandoned, or a second AgentComplete
-        call.pending = None  # a Leave whose AgentConnect was lost: it was answered after all
+        # an unanswered Leave (its AgentConnect was lost: answered after all), or an end a
+        # snapshot inferred: this is the end Asterisk sent
+        call.pending = None
         if not call.answered:  # no AgentConnect seen: it was answered TalkTime before
             self._answer(call, frame, at_ms - talk_ms, out)
         reason = COMPLETE_REASONS.get(frame.get("Reason"), USER_RELEASES)

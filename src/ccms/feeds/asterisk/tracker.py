@@ -209,6 +209,7 @@ class Tracker:
             self._members_of(key).snapshot(by_agent.get(key, []), queues, at)
             self._derive(key, at, out)
         self._rung.clear()
+        out += self.calls.reconcile(by_agent, at)
         self.calls.forget_old(at)
         return out
 

@@ -461,3 +461,39 @@ def test_a_call_not_heard_of_for_a_day_is_forgotten_at_a_snapshot() -> None:
     assert len(t.calls.calls) == 1  # heard of 86,000 s ago: still followed
     t.snapshot([], T0 + 3 + 86_401)
     assert t.calls.calls == {} and t.calls._channels == {}
+
+
+def queue_member(agent: int, last_call: int, in_call: int = 0) -> Frame:
+    """A ``QueueStatus`` answer's member (SYNTHETIC, in its own names: Name, Location)."""
+    return Frame.of(Event="QueueMember", Queue="sales", Name=f"Agent {agent}",
+                    Location=f"Local/{agent}@agents/n", StateInterface=f"Custom:{agent}",
+                    Membership="static", Penalty="0", CallsTaken="1", LastCall=str(last_call),
+                    LastPause="0", LoginTime="0", InCall=str(in_call), Status="1", Paused="0",
+                    PausedReason="", Wrapuptime="0", ActionID="ccms-3")  # fmt: skip
+
+
+def test_a_snapshot_ends_an_answered_call_whose_agent_completed_a_call_since() -> None:
+    # The AgentComplete was lost while the adapter was away; Alice's LastCall (after the
+    # answer) says the call ended then.
+    t = tracker()
+    run(t, (1, caller("QueueCallerJoin")), (3, member_call("AgentConnect", HoldTime="2",
+                                                           RingTime="1")))  # fmt: skip
+    still = call_events(t.snapshot([queue_member(ALICE, int(T0), in_call=1)], T0 + 30))
+    assert still == [] and len(t.calls.calls) == 1  # her LastCall is before the answer
+    assert call_events(t.snapshot([queue_member(ALICE, int(T0) + 20)], T0 + 40)) == []
+    ended = call_events(t.advance(T0 + 41))  # call_settle_s later
+    assert [(e["callEvent"], e["at"], e["leaveReason"]) for e in ended] == [
+        ("end", int(T0 * 1000) + 20_000, 15)
+    ]
+    assert t.calls.calls == {}
+
+
+def test_an_agent_complete_after_the_snapshot_that_inferred_the_end_is_the_end() -> None:
+    # The member's record (LastCall moved on) and AgentComplete come in either order.
+    t = tracker()
+    run(t, (1, caller("QueueCallerJoin")), (3, member_call("AgentConnect", HoldTime="2",
+                                                           RingTime="1")))  # fmt: skip
+    t.snapshot([queue_member(ALICE, int(T0) + 20)], T0 + 20.5)
+    got = run(t, (20.6, member_call("AgentComplete", HoldTime="2", TalkTime="17",
+                                    Reason="agent")), until=30)  # fmt: skip
+    assert got == [("end", 20600, {"leaveReason": 16})]
