@@ -223,3 +223,23 @@ def test_a_connection_lost_mid_call_still_gives_the_call_its_answer_and_end(
             want["callBegin"] = want["callEnd"] - 5000
         assert got[moved.call_id(call)] == want
     assert feed.metric("ccms_ami_reconnects_total") >= 1
+
+
+def test_a_lost_agent_complete_is_made_up_for_by_the_next_snapshot(rig: Any) -> None:  # noqa: F811
+    """Bob's AgentComplete (t=23.022) never reaches the adapter; the reconciliation
+    (every second here) shows his LastCall, 1796155490, after the answer: the call ended
+    then (reason 15: who hung up is what the lost frame said)."""
+    ami, server, adapter = rig
+    feed = adapter(resync_s=1.0).start()
+    ready(feed, server)
+    ami.play(speed=SPEED, drop={ami.index_of("AgentComplete", 23.022)})
+    moved = Moved(ami.shift)
+    wait_until(lambda: records(server)["count"] == 3, timeout=30)
+    got = {r["callId"]: r for r in records(server)["data"]}
+    want = moved.record(CALL_2)
+    end = (1796155490 + ami.shift) * 1000
+    want.update(logDate=end, callEnd=end, leaveReason=15)
+    assert got[moved.call_id(CALL_2)] == want
+    assert [got[moved.call_id(c)] for c in (CALL_1, CALL_3)] == [
+        moved.record(c) for c in (CALL_1, CALL_3)
+    ]
