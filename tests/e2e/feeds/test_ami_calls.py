@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ami_oracle import ALICE, CALL_1, CALL_2, CALL_3, CALL_EVENTS, CAUSES
+from ami_oracle import ALICE, BOB, CALL_1, CALL_2, CALL_3, CALL_EVENTS, CAUSES
 from fake_ami import FakeAsterisk
-from test_ami_adapter import AdapterProcess, ready, rig  # noqa: F401 (rig: a fixture)
+from test_ami_adapter import AdapterProcess, detail, ready, rig  # noqa: F401 (rig: a fixture)
 from tests.e2e.conftest import Server, wait_until
 
 from ccms import wire
@@ -134,10 +134,16 @@ def test_the_transcripts_calls_answer_on_the_call_routes_as_the_transcript_says(
         "orgiCalledNum": "", "mediaType": 5, "waitTime": 0, "enterReason": 0,
     }  # fmt: skip
 
+    # The agents' calls lists say the same: both are rung for it.
+    for agent in (ALICE, BOB):
+        wait_until(lambda a=agent: detail(server, a)["agent"]["calls"] == [one], timeout=20)
+
     # t < 6: Alice answered (t=4.011); the queue's window counts one answered call.
     ami.play(start=3.0, end=6.0, speed=SPEED)
     wait_until(lambda: window(server)["cnnedCallCount"] == 1, timeout=20)
     assert basic(server, one)["resultDesc"]["deviceNo"] == ALICE
+    wait_until(lambda: detail(server, BOB)["agent"]["calls"] == [], timeout=20)  # lost it
+    assert detail(server, ALICE)["agent"]["calls"] == [one]
     assert records(server) == {"data": [], "count": 0}  # no call has ended yet
 
     # t < 33: call 1 and 2 ended; Cust Three rang out at Alice (t=32.524) and waits again.
@@ -160,6 +166,7 @@ def test_the_transcripts_calls_answer_on_the_call_routes_as_the_transcript_says(
         assert basic(server, moved.call_id(call))["resultCode"] == "0100001"
     counts = window(server)
     assert counts == moved.window(counts["startTime"])
+    assert [detail(server, a)["agent"]["calls"] for a in (ALICE, BOB)] == [[], []]
     assert feed.metric("ccms_ami_call_events_total") == sum(len(e) for e in CALL_EVENTS.values())
     assert feed.metric("ccms_ami_live_calls") == 0
     assert feed.stop() == 0

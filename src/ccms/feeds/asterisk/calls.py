@@ -288,6 +288,11 @@ class CallTracker:
                 heapq.heappush(self._timers, (due, call.key))
         return out
 
+    def call_id(self, frame: Frame, at: float) -> str:
+        """The call id of the call a frame is about ("" when calls are not sent)."""
+        linkedid = frame.get("Linkedid") or frame.get("Uniqueid")
+        return self._call_id(linkedid, at) if self.enabled and linkedid else ""
+
     def forget_old(self, now: float) -> int:
         """Stop following the calls not heard of for :data:`FORGET_S` (their end was lost
         while the adapter was away); how many."""

@@ -168,11 +168,12 @@ class Tracker:
                 return
             members = self._members_of(key)
             uniqueid = frame.get("Uniqueid")
+            call_id = self.calls.call_id(frame, at)
             if name == "AgentCalled":
-                members.called(queue, interface, uniqueid, at)
+                members.called(queue, interface, uniqueid, at, call_id)
                 self._rung.setdefault(uniqueid, set()).add(key)
             elif name == "AgentConnect":
-                members.connect(queue, interface, uniqueid, at)
+                members.connect(queue, interface, uniqueid, at, call_id)
             elif name == "AgentRingNoAnswer":
                 members.ring_ended(queue, interface)
             else:
@@ -294,6 +295,8 @@ class Tracker:
             if self.send_names and derived.name:
                 event["name"] = derived.name[:128]
         event["skills"] = list(derived.skills)
+        if status_changed and self.calls.enabled:
+            event["calls"] = list(derived.calls)
         event["source"] = self.source
         event["rawState"] = derived.raw_state
         self.last[key] = Last(at, derived.cti_status, derived.reason, derived.skills, ordinal)

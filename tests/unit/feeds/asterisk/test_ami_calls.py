@@ -497,3 +497,15 @@ def test_an_agent_complete_after_the_snapshot_that_inferred_the_end_is_the_end()
     got = run(t, (20.6, member_call("AgentComplete", HoldTime="2", TalkTime="17",
                                     Reason="agent")), until=30)  # fmt: skip
     assert got == [("end", 20600, {"leaveReason": 16})]
+
+
+def test_the_agents_events_list_the_calls_they_ring_for_or_talk_on() -> None:
+    events, _ = replay(ENTRIES)
+    shown = [(e["agentId"], e["ctiStatus"], e["calls"]) for e in events if "ctiStatus" in e]
+    three = list(CALL_EVENTS)[2]
+    assert [s for s in shown if s[2]] == [
+        (BOB, 4, [CALL_1]), (ALICE, 4, [CALL_1]), (ALICE, 5, [CALL_1]),
+        (BOB, 4, [list(CALL_EVENTS)[1]]), (BOB, 5, [list(CALL_EVENTS)[1]]),
+        (ALICE, 4, [three]), (ALICE, 4, [three]),
+    ]  # fmt: skip
+    assert all(calls == [] for _, status, calls in shown if status not in (4, 5))
