@@ -86,6 +86,12 @@ def basic(server: Server, call_id: str) -> dict[str, Any]:
     return dict(server.post(wire.BASIC_CALL_INFO, {"ccId": 1, "vdn": 1, "callId": call_id}).json())
 
 
+def in_progress(server: Server, call_id: str) -> dict[str, Any]:
+    """The call's ``querybasiccallinfo`` object; {} while it is not in progress."""
+    answer = basic(server, call_id)
+    return dict(answer["resultDesc"]) if answer["resultCode"] == OK else {}
+
+
 def records(server: Server) -> dict[str, Any]:
     today = int(time.time() * 1000) // DAY_MS
     body = {"ccId": 1, "vdn": 1, "beginDate": (today - 1) * DAY_MS,
@@ -149,8 +155,7 @@ def test_the_transcripts_calls_answer_on_the_call_routes_as_the_transcript_says(
     # t < 33: call 1 and 2 ended; Cust Three rang out at Alice (t=32.524) and waits again.
     ami.play(start=6.0, end=33.0, speed=SPEED)
     three = moved.call_id(CALL_3)
-    wait_until(lambda: basic(server, three).get("resultDesc", {}).get("deviceType") == 1,
-               timeout=20)  # fmt: skip
+    wait_until(lambda: in_progress(server, three).get("deviceType") == 1, timeout=20)
     info = basic(server, three)["resultDesc"]
     assert (info["deviceNo"], info["partyNum"], info["callingNum"]) == (11, 3, "5551003")
     assert info["waitTime"] == 0  # from the queueing to the first offer: the same ms
