@@ -369,7 +369,7 @@ class CallTracker:
         if pending is None and call.channel == frame.get("Uniqueid") and call.skill == rule.skill:
             return  # the same join again (a duplicated frame)
         # it left a queue (unanswered, or its agent transferred it) and joins this one
-        call.pending = call.cause = None
+        call.pending = call.cause = call.talking = None
         call.answered = False
         call.ringing.clear()
         call.skill = rule.skill
