@@ -223,3 +223,21 @@ def test_lists_equal_the_calls_at_each_agent_for_any_batching(
         assert sorted(agent.calls) == sorted(expected)
     for change in book.log[3:]:  # every logged change changed the list
         assert change.prev is not None and change.prev.calls != change.cur.calls
+
+
+@pytest.mark.parametrize("first", [0, 1])
+def test_calls_of_one_agent_do_not_outrank_each_other(first: int) -> None:
+    """Two feeds (or two nodes) ring two calls at one agent; whichever batch commits
+    first, both are listed, and each end takes out its own."""
+    offers = [
+        cev("o1", T0, CallKind.OFFER, X, work_no=101),
+        cev("o2", T0 + 5_000, CallKind.OFFER, Y, work_no=101),
+    ]
+    book = Book()
+    book.apply(sign_in(A))
+    book.apply([], [offers[first]])
+    book.apply([], [offers[1 - first]])
+    assert sorted(book.calls_of(A)) == [X, Y]
+    book.apply([], [cev("e2", T0 + 9_000, CallKind.END, Y)])
+    book.apply([], [cev("e1", T0 + 7_000, CallKind.END, X)])
+    assert book.calls_of(A) == ()
