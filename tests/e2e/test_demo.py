@@ -232,3 +232,28 @@ def test_the_demo_flags_with_the_documented_defaults_and_reads_its_file_on_sighu
             time.sleep(0.1)
         assert client.agent_history(1, 1, 59990).agent.flags == ()
     assert demo.stop() == 0
+
+
+def test_the_demo_floor_has_calls_with_queue_figures(demo_factory: Any) -> None:
+    """The simulated calls reach the call routes: records of the day (``vdn/querycalls``)
+    and the current 5 minutes of the skill queues (``skill/currentcallstateinfo``)."""
+    demo: Demo = demo_factory("--speed", "30").start()
+    day = int(time.time() * 1000) // 86_400_000 * 86_400_000
+    skills = [101, 102, 103, 104]
+    with demo.client() as client:
+        page = client.vdn_calls(1, 1, day, day + 86_399_999, call_in=True)
+        assert page.count > 20  # the warm-up's calls, ended
+        record = page.records[0]
+        assert record.call_id.split("-")[0].isdigit() and record.callee_no == "650501"
+        answered = [r for r in page.records if r.call_begin is not None]
+        assert answered and all(r.wait_begin is not None for r in answered)
+        deadline = time.monotonic() + 30
+        counts = client.skill_call_counts(1, 1, skills)
+        while sum(c.calls for c in counts) < 3 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            counts = client.skill_call_counts(1, 1, skills)
+        assert [c.skill_id for c in counts] == skills
+        assert sum(c.calls for c in counts) >= 3  # calls entered the queues just now
+        assert sum(c.connected for c in counts) >= 1
+        assert all(c.connected_in_20s <= c.connected for c in counts)
+    assert demo.stop() == 0

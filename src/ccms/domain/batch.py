@@ -18,6 +18,10 @@ asks this module what to do, so every backend follows the same rules:
 4. The store takes a block of as many change numbers as the log has entries, writes the
    event keys (:attr:`NewEvents.event_keys`), the history, the log and the changed agents,
    then commits.
+5. A batch with call events plans them with :func:`plan_call_batch`: the calls they
+   change, and what they say of the agents' ``calls`` (:class:`CallMove`); the store loads
+   the agents of :attr:`CallPlan.agents` too, and :func:`with_call_moves` adds their
+   changes to the plan before step 4.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, StatusChange, apply_event
-from ccms.domain.call import CallEvent
+from ccms.domain.call import CallEvent, CallKey, CallRecord, CallState, apply_call_event
 from ccms.domain.changes import AgentChange, is_change
 
 
@@ -151,3 +155,101 @@ def new_calls(
         seen.add(key)
         fresh.append(call)
     return fresh, duplicates
+
+
+# -- call events and the agents' ``calls`` lists (docs/calls.md, "Agents' calls") ---------
+
+AT_AGENT = frozenset({CallState.RINGING, CallState.TALKING})
+MAX_AGENT_CALLS = 100  # as many as an agent event may list
+
+
+class CallMove(NamedTuple):
+    """What one call event says of one agent's ``calls``: from ``at`` on, the agent holds
+    ``call_id`` (``holds``) or does not."""
+
+    event_id: str
+    at: int
+    agent: AgentKey
+    call_id: str
+    holds: bool
+
+
+class CallPlan(NamedTuple):
+    """What a batch's new call events do: the calls whose record changed, after the batch
+    (as :func:`~ccms.domain.call.plan_calls`), and what they say of agents, in order."""
+
+    changed: dict[CallKey, CallRecord]
+    moves: list[CallMove]
+
+    @property
+    def agents(self) -> list[AgentKey]:
+        """The agents the moves are about, each once (the store loads those it holds)."""
+        return list(dict.fromkeys(m.agent for m in self.moves))
+
+
+def _agent_of(record: CallRecord | None) -> int | None:
+    """The agent a call rings at or talks to now (``None``: at no agent)."""
+    return record.work_no if record is not None and record.state in AT_AGENT else None
+
+
+def plan_call_batch(events: list[CallEvent], calls: dict[CallKey, CallRecord]) -> CallPlan:
+    """Apply ``events`` in arrival order to ``calls`` (the known calls among the events'
+    keys). Each event concerns the agent its call was at before it, the one it is at
+    after it and the one it names: each of them holds the call if and only if the call
+    rings at it or talks to it after the event, as of the moment its current state
+    began (an out-of-order event says what the call's newer state says)."""
+    current: dict[CallKey, CallRecord] = {}
+    moves: list[CallMove] = []
+    for event in events:
+        key = event.key
+        prev = current.get(key) or calls.get(key)
+        after = apply_call_event(prev, event)
+        current[key] = after
+        now = _agent_of(after)
+        for work_no in dict.fromkeys((_agent_of(prev), now, event.work_no)):
+            if work_no is not None:
+                agent = AgentKey(event.cc_id, event.vdn, work_no)
+                moves.append(
+                    CallMove(event.event_id, after.state_at, agent, event.call_id, work_no == now)
+                )
+    changed = {k: r for k, r in current.items() if r != calls.get(k)}
+    return CallPlan(changed, moves)
+
+
+def with_call_moves(
+    plan: BatchPlan, agents: Mapping[AgentKey, AgentRecord | None], moves: Iterable[CallMove]
+) -> BatchPlan:
+    """``plan`` (of the batch's agent events) with the ``moves`` of its call events applied
+    after them to the agents' ``calls``. ``agents``: the agents loaded for the batch and
+    for the moves. A move changes a known agent only (a call event never creates one),
+    only if the newest list an agent event sent is not newer (``calls_at``, which stays
+    that event's: moves of different calls do not order each other), and only if it
+    changes the list; the change is logged as any other."""
+    current = {key: update.after for key, update in plan.changes.items()}
+    log = list(plan.log)
+    last = dict(plan.last_changes)
+    touched: list[AgentKey] = []
+    for move in moves:
+        key = move.agent
+        prev = current.get(key) or agents.get(key)
+        if prev is None or (prev.calls_at is not None and move.at < prev.calls_at):
+            continue
+        held = move.call_id in prev.calls
+        if held == move.holds or (move.holds and len(prev.calls) >= MAX_AGENT_CALLS):
+            continue
+        if move.holds:
+            calls = (*prev.calls, move.call_id)
+        else:
+            calls = tuple(c for c in prev.calls if c != move.call_id)
+        record = prev._replace(calls=calls)
+        current[key] = record
+        log.append(AgentChange(len(log) + 1, move.at, move.event_id, prev, record))
+        last[key] = len(log)
+        touched.append(key)
+    if not touched:
+        return plan
+    changes = dict(plan.changes)
+    for key in touched:
+        before = changes[key].before if key in changes else agents.get(key)
+        changes[key] = AgentUpdate(before, current[key])
+    return BatchPlan(plan.history, changes, log, last)

@@ -81,6 +81,10 @@ class SimulatedSource:
         # two runs of different floors never share an event id.
         digest = hashlib.sha256(repr(self.simulator.config).encode()).hexdigest()
         self._run_tag = digest[:10]
+        # Call ids are ``<wall-clock second the call began>-<sequence>``; the sequence
+        # starts at a number of the run's own (9 digits for the first million calls), so
+        # two simulations feeding one server do not share call ids either.
+        self._call_base = (int(digest[10:18], 16) % 900 + 100) * 1_000_000
 
     def wall_at(self, sim_ms: int) -> int:
         """The wall-clock ``at`` of a simulated instant."""
@@ -91,6 +95,11 @@ class SimulatedSource:
             return None
         return self._floor_start + round(self.schedule.duration_s * 1000)
 
+    def call_id(self, sim_call_id: str) -> str:
+        """The call id sent for a call of the simulation (``<second>-<n>``)."""
+        second, _, n = sim_call_id.partition("-")
+        return f"{self.wall_at(int(second) * 1000) // 1000}-{self._call_base + int(n)}"
+
     def _outgoing(self, events: Sequence[dict[str, object]]) -> list[dict[str, object]]:
         out = []
         for event in events:
@@ -99,6 +108,12 @@ class SimulatedSource:
             at = event["at"]
             assert isinstance(at, int)
             moved["at"] = self.wall_at(at)
+            call_id = event.get("callId")
+            if isinstance(call_id, str):
+                moved["callId"] = self.call_id(call_id)
+            calls = event.get("calls")
+            if isinstance(calls, list):
+                moved["calls"] = [self.call_id(c) for c in calls]
             out.append(moved)
         return out
 

@@ -1,4 +1,4 @@
-"""A pure, seeded simulator of a contact-center floor that emits CTI agent events.
+"""A pure, seeded simulator of a contact-center floor that emits CTI agent and call events.
 
 Same config (seed included) gives the same event stream, byte for byte. See
 ``docs/simulator.md`` for what it models and where its figures come from::

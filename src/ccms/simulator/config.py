@@ -88,6 +88,10 @@ class SimulationConfig:
     patience_mean_s: float = _f(240.0, "caller patience mean, s: ~15% gone by 40 s (§3)")
     patience_cv: float | None = _f(None, "None: exponential patience; else lognormal CV")
     no_answer_share: float = _f(0.02, "share of voice offers that ring out; rule of thumb")
+    transfer_share: float = _f(
+        0.05, "share of answered voice calls transferred to another voice queue; rule of thumb"
+    )
+    call_events: bool = _f(True, "emit call events (arrive, queue, offer, ...) with the agents'")
     daily_busyness_cv: float = _f(0.1, "CV of the random daily volume factor (figures §6)")
     short_break_s: float = _f(900.0, "scheduled short break, s; two per shift (figures §5)")
     lunch_s: float = _f(1800.0, "lunch, s: 30 min most common (figures §5)")
@@ -104,6 +108,8 @@ class SimulationConfig:
 
     def __post_init__(self) -> None:
         _check_int("seed", self.seed, 0, 2**63 - 1)
+        if not isinstance(self.call_events, bool):
+            raise ValueError(f"call_events must be true or false, got {self.call_events!r}")
         _check_int("vdns", self.vdns, 1, MAX_VDNS)
         _check_int("agents", self.agents, 1, MAX_AGENTS_PER_VDN * self.vdns)
         _check_int("cc_id", self.cc_id, 1, 65535)
@@ -136,6 +142,7 @@ class SimulationConfig:
             "long_lunch_share",
             "study_share",
             "outbound_answer_share",
+            "transfer_share",
         ):
             _check_float(name, getattr(self, name), 0.0, 1.0)
         for name in ("short_break_s", "lunch_s", "long_lunch_s"):

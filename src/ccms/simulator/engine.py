@@ -15,6 +15,14 @@ The agent's cycle (``cc-cms-reference.md`` §3):
 - idle -> busy (7), rest (8), study (9) for spontaneous or planned activities; planned
   ones (breaks, lunch, training, sign-out) wait until the agent is free, and go straight
   from wrap-up or another activity when the transition graph allows.
+
+With ``call_events`` the calls send their own events too, in the same stream, at the very
+moments of the agents' events they go with (``docs/simulator.md``, "Call events"): an
+inbound call arrives and queues, is offered to the agent that goes occupied, answered when
+that agent starts talking, then ends, is transferred to another voice queue, or is
+abandoned when the caller's patience runs out; it queues again when an offer rings out.
+An outbound dial arrives (outbound), is offered to the dialling agent, answered when the
+customer picks up, and ends.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import heapq
 import random
 from collections import deque
 
+from ccms.domain.media import MediaType
 from ccms.domain.status import CtiStatus
 from ccms.simulator.acd import Acd
 from ccms.simulator.config import DIAL_S, OCCUPIED_S, RINGING_S, SimulationConfig
@@ -40,6 +49,7 @@ from ccms.simulator.transitions import ALLOWED_TRANSITIONS, BusyReason, RestReas
 _ARRIVAL = 0
 _PATIENCE = 1
 _AGENT = 2
+OUTBOUND_CALL_TYPE = 7  # the vendor's SP_CALL_OUT: a common outbound call, by an agent
 
 _S = CtiStatus
 ROUTE_DELAY_S = (0.2, 1.0)  # ACD latency before a newly idle agent gets a waiting call
@@ -59,7 +69,9 @@ class Simulator:
         self._config = config
         roster = build_roster(config)
         self._rng = random.Random(f"ccms-simulator/{config.seed}/floor")
-        self._log = EventLog(f"sim{config.seed}-{config.cc_id}-")
+        self._log = EventLog(f"sim{config.seed}-{config.cc_id}-", calls=config.call_events)
+        # The callers' numbers and the transfers draw from a stream of their own.
+        self._call_rng = random.Random(f"ccms-simulator/{config.seed}/calls")
         self._now = config.start_ms
         self._heap: list[tuple[int, int, int, int, int]] = []
         self._seq = 0
@@ -71,6 +83,18 @@ class Simulator:
         self._patience = Patience(config.patience_mean_s, config.patience_cv)
         self._agents = [AgentState(p, i) for i, p in enumerate(roster.agents)]
         self._acd = Acd(roster.queues, self._agents)
+        self._queues = roster.queues
+        # Per voice queue, the other voice queues of its VDN (where a transfer may go).
+        self._transfer_to = [
+            ()
+            if q.chat
+            else tuple(
+                i
+                for i, o in enumerate(roster.queues)
+                if o.vdn == q.vdn and not o.chat and o is not q
+            )
+            for q in roster.queues
+        ]
         self._arrivals: list[ArrivalProcess] = []
         for qi, q in enumerate(roster.queues):
             rng = random.Random(f"ccms-simulator/{config.seed}/queue/{q.skill}")
@@ -117,7 +141,7 @@ class Simulator:
             elif kind == _ARRIVAL:
                 self._on_arrival(ref, at)
             else:
-                self._on_patience(ref, at)
+                self._on_patience(ref, at, token)
         self._now = until_ms
         return self._log.take()
 
@@ -153,23 +177,36 @@ class Simulator:
 
     # -- calls ------------------------------------------------------------------------
 
+    def _call_event(self, call: Call, at: int, kind: str, **fields: object) -> None:
+        queue = self._queues[call.queue]
+        self._log.call(self._config.cc_id, queue.vdn, call.call_id, at, kind, **fields)
+
     def _on_arrival(self, qi: int, at: int) -> None:
         self._call_count += 1
         no = self._call_count
         call = Call(no, f"{at // 1000}-{no}", qi, at)
         self._calls[no] = call
+        queue = self._queues[qi]
+        access = access_code(queue.vdn)
+        self._call_event(
+            call, at, "arrive", callerNo=f"1{self._call_rng.randrange(10**9, 10**10)}",
+            calleeNo=access, accessCode=access,
+            mediaType=int(MediaType.WEB_CHAT if queue.chat else MediaType.PHONE), callType=0,
+        )  # fmt: skip
+        self._call_event(call, at, "queue", skillId=queue.skill)
         self._route(call, at, front=False)
-        self._push(at + self._patience.draw_ms(self._rng), _PATIENCE, no, 0)
+        self._push(at + self._patience.draw_ms(self._rng), _PATIENCE, no, call.patience)
         following = self._arrivals[qi].next_ms()
         if following is not None:
             self._push(following, _ARRIVAL, qi, 0)
 
-    def _on_patience(self, no: int, at: int) -> None:
+    def _on_patience(self, no: int, at: int, token: int) -> None:
         call = self._calls.get(no)
-        if call is None or call.state == Call.TALKING:
+        if call is None or call.state == Call.TALKING or call.patience != token:
             return
         del self._calls[no]
         state, call.state = call.state, Call.GONE
+        self._call_event(call, at, "abandon")
         if state == Call.OFFERED and call.agent is not None:
             agent = self._agents[call.agent]  # the caller hangs up during the offer
             agent.call = None
@@ -188,7 +225,18 @@ class Simulator:
         call.agent = agent.index
         agent.call = call
         self._log.status(agent, at, _S.OCCUPIED, calls=(call.call_id,))
+        skill = self._queues[call.queue].skill
+        self._call_event(call, at, "offer", agentId=agent.profile.work_no, skillId=skill)
         self._timer(agent, self._after(at, OCCUPIED_S))
+
+    def _transfer(self, call: Call, at: int, queue: int) -> None:
+        """The agent hands the call to another skill queue: it waits there (or rings at
+        an idle agent of it) with a new patience, as a new caller would."""
+        call.queue = queue
+        call.patience += 1
+        self._call_event(call, at, "transfer", skillId=self._queues[queue].skill)
+        self._push(at + self._patience.draw_ms(self._call_rng), _PATIENCE, call.no, call.patience)
+        self._route(call, at, front=False)
 
     # -- agents -----------------------------------------------------------------------
 
@@ -206,15 +254,19 @@ class Simulator:
             assert call is not None
             if not agent.profile.chat and rng.random() < self._config.no_answer_share:
                 agent.call = None  # rang out: back to the head of the queue
+                self._call_event(call, at, "queue", skillId=self._queues[call.queue].skill)
                 self._route(call, at, front=True)
                 self._enter_idle(agent, at)
             else:
                 call.state = Call.TALKING
+                self._call_event(call, at, "answer", agentId=agent.profile.work_no)
                 self._talk(agent, at)
         elif status == _S.PREOCCUPIED:
             if rng.random() < self._config.outbound_answer_share:
+                self._outbound_event(agent, at, "answer", agentId=agent.profile.work_no)
                 self._talk(agent, at)
             else:
+                self._outbound_event(agent, at, "end")
                 self._enter_idle(agent, at)
         elif status == _S.TALKING:
             self._end_talk(agent, at)
@@ -228,12 +280,24 @@ class Simulator:
         talk = self._chat_talk if agent.profile.chat else self._voice_talk
         self._timer(agent, at + talk.draw_ms(self._rng))
 
+    def _outbound_event(self, agent: AgentState, at: int, kind: str, **fields: object) -> None:
+        """A call event of the outbound call the agent dialled (the one it lists)."""
+        p = agent.profile
+        self._log.call(p.cc_id, p.vdn, agent.calls[0], at, kind, **fields)
+
     def _end_talk(self, agent: AgentState, at: int) -> None:
         call = agent.call
         if call is not None:
-            self._calls.pop(call.no, None)
-            call.state = Call.GONE
             agent.call = None
+            targets = self._transfer_to[call.queue]
+            if targets and self._call_rng.random() < self._config.transfer_share:
+                self._transfer(call, at, targets[self._call_rng.randrange(len(targets))])
+            else:
+                self._calls.pop(call.no, None)
+                call.state = Call.GONE
+                self._call_event(call, at, "end")
+        elif agent.calls:
+            self._outbound_event(agent, at, "end")
         if agent.profile.chat:
             wrap = _S.ADJUSTING
         elif self._rng.random() < self._config.no_wrap_share:
@@ -294,6 +358,14 @@ class Simulator:
             self._call_count += 1
             call_id = f"{at // 1000}-{self._call_count}"
             self._log.status(agent, at, _S.PREOCCUPIED, calls=(call_id,))
+            p = agent.profile
+            customer = f"1{self._call_rng.randrange(10**9, 10**10)}"
+            self._log.call(
+                p.cc_id, p.vdn, call_id, at, "arrive", callerNo=p.phone_number,
+                calleeNo=customer, mediaType=int(MediaType.PHONE),
+                callType=OUTBOUND_CALL_TYPE, callIn=False,
+            )  # fmt: skip
+            self._log.call(p.cc_id, p.vdn, call_id, at, "offer", agentId=p.work_no)
             self._timer(agent, self._after(at, DIAL_S))
         elif roll < outbound + config.busy_per_idle_hour:
             if rng.random() < COACHING_SHARE:
@@ -355,3 +427,8 @@ class Simulator:
         agent.shift_start_ms += DAY_MS
         next_in = sign_in_time(self._config, self._rng, agent.shift_start_ms)
         self._timer(agent, max(next_in, at + HOUR_MS))
+
+
+def access_code(vdn: int) -> str:
+    """The number callers dial to reach a VDN (its access code): ``6505`` and two digits."""
+    return f"6505{vdn:02d}"

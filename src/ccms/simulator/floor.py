@@ -44,6 +44,7 @@ class Call:
     arrival_ms: int
     state: int = 0  # one of the Call.* states below
     agent: int | None = None
+    patience: int = 0  # the token of its pending patience timer (older ones are stale)
 
     WAITING = 0
     OFFERED = 1
@@ -101,12 +102,33 @@ class AgentState:
 
 
 class EventLog:
-    """Writes status events in the intake format, with stable ids ``{prefix}{n}``."""
+    """Writes status events (and call events, if ``calls``) in the intake format, with
+    stable ids ``{prefix}{n}``."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, *, calls: bool = True) -> None:
         self._prefix = prefix
         self._count = 0
+        self._calls = calls
         self.out: list[dict[str, object]] = []
+
+    def call(
+        self, cc_id: int, vdn: int, call_id: str, at: int, kind: str, **fields: object
+    ) -> None:
+        """Emit one call event (``callEvent`` ``kind``, the intake's camelCase ``fields``);
+        nothing when call events are off."""
+        if not self._calls:
+            return
+        self._count += 1
+        event: dict[str, object] = {
+            "eventId": f"{self._prefix}{self._count}",
+            "ccId": cc_id,
+            "vdn": vdn,
+            "callId": call_id,
+            "at": at,
+            "callEvent": kind,
+        }
+        event.update(fields)
+        self.out.append(event)
 
     @property
     def count(self) -> int:

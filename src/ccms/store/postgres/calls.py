@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ccms.domain.call import CallEvent, CallKey, CallRecord, RecordQuery, plan_calls
+from ccms.domain.batch import CallPlan, plan_call_batch
+from ccms.domain.call import CallEvent, CallKey, CallRecord, RecordQuery
 from ccms.domain.indicators import VdnCounts
 from ccms.domain.queues import QueueBoard, QueueWindow
 from ccms.store import calls as call_sql
@@ -73,9 +74,9 @@ async def vdn_counts(conn: Any, cc_id: int, vdns: Sequence[int]) -> dict[int, Vd
     return call_sql.counts_of(wanted, agents, live)
 
 
-async def apply_calls(conn: Any, fresh: list[CallEvent]) -> None:
-    """Inside a batch's transaction, after its agents: lock the calls of ``fresh`` and
-    write those the events changed."""
+async def apply_calls(conn: Any, fresh: list[CallEvent]) -> CallPlan:
+    """Inside a batch's transaction, before its agents: lock the calls of ``fresh``, write
+    those the events changed, and return the plan (its moves change agents)."""
     keys = sorted({c.key for c in fresh})
     arrays = ([k.cc_id for k in keys], [k.vdn for k in keys], [k.call_id for k in keys])
     placeholders = {CallKey(*r) for r in await conn.fetch(_PLACEHOLD, *arrays)}
@@ -84,6 +85,7 @@ async def apply_calls(conn: Any, fresh: list[CallEvent]) -> None:
         found = call_sql.record(row)
         if found.key not in placeholders:
             known[found.key] = found
-    changed = plan_calls(fresh, known)
+    plan = plan_call_batch(fresh, known)
     # A placeholder whose events changed nothing cannot be: a new call always differs.
-    await conn.executemany(_UPSERT, [call_sql.row(r, _PG) for r in changed.values()])
+    await conn.executemany(_UPSERT, [call_sql.row(r, _PG) for r in plan.changed.values()])
+    return plan

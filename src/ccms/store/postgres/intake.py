@@ -8,7 +8,8 @@ The transaction (``READ COMMITTED``, on one connection):
    An id claimed by another node's open transaction makes this one wait for its outcome,
    so the same batch posted to two nodes at once is applied once;
 2. locks the agents of the new events in key order: a placeholder row for the unknown ones
-   (``INSERT ... ON CONFLICT DO NOTHING``), then ``SELECT ... FOR UPDATE``;
+   (``INSERT ... ON CONFLICT DO NOTHING``), then ``SELECT ... FOR UPDATE``, with the known
+   agents the batch's call events ring at or take calls from (their ``calls``);
 3. follows the batch plan of :mod:`ccms.domain.batch` (the same as every backend's): the
    new events, applied in arrival order, and the agents they changed;
 4. inserts the history, then takes a block of change numbers, one per change in the plan's
@@ -27,7 +28,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, StatusChange
-from ccms.domain.batch import EventKey, event_key, new_calls, new_events, plan_batch
+from ccms.domain.batch import (
+    CallMove,
+    EventKey,
+    event_key,
+    new_calls,
+    new_events,
+    plan_batch,
+    with_call_moves,
+)
 from ccms.domain.call import CallEvent
 from ccms.domain.changes import state_exits
 from ccms.store.base import IngestResult
@@ -94,21 +103,27 @@ async def apply_batch(
         new = new_events(events, applied=applied)
         fresh_calls: list[CallEvent] = []
         again = 0
+        moves: list[CallMove] = []
         if calls:
             fresh_calls, again = new_calls(calls, applied, new.event_keys)
             if fresh_calls:
-                await apply_calls(conn, fresh_calls)
-        if not new.events:
+                moves = (await apply_calls(conn, fresh_calls)).moves
+        if not new.events and not moves:
             return IngestResult(accepted=len(fresh_calls), duplicates=new.duplicates + again)
         keys = sorted(new.keys)  # every transaction locks agents in key order
         arrays = ([k.cc_id for k in keys], [k.vdn for k in keys], [k.work_no for k in keys])
-        fresh = {AgentKey(*r) for r in await conn.fetch(_PLACEHOLD, *arrays)}
+        fresh = {AgentKey(*r) for r in await conn.fetch(_PLACEHOLD, *arrays)} if keys else set()
+        if moves:  # the agents of the call events too (known ones only: no placeholder)
+            keys = sorted({*keys, *(m.agent for m in moves)})
+            arrays = ([k.cc_id for k in keys], [k.vdn for k in keys], [k.work_no for k in keys])
         loaded: dict[AgentKey, AgentRecord | None] = {}
         for row in await conn.fetch(_LOCK, *arrays):
             agent = record(row)
             if agent.key not in fresh:  # a placeholder is an unknown agent
                 loaded[agent.key] = agent
         plan = plan_batch(new, loaded)
+        if moves:
+            plan = with_call_moves(plan, loaded, moves)
         if plan.history:
             await conn.execute(_INSERT_HISTORY, *_history_arrays(plan.history))
         base = seq = 0

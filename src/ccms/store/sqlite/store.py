@@ -53,8 +53,17 @@ from ccms.domain.agent import (
     SkillMember,
     StatusChange,
 )
-from ccms.domain.batch import BatchPlan, EventKey, new_calls, new_events, plan_batch
-from ccms.domain.call import CallEvent, CallKey, CallRecord, RecordQuery, kept_from, plan_calls
+from ccms.domain.batch import (
+    BatchPlan,
+    CallPlan,
+    EventKey,
+    new_calls,
+    new_events,
+    plan_batch,
+    plan_call_batch,
+    with_call_moves,
+)
+from ccms.domain.call import CallEvent, CallKey, CallRecord, RecordQuery, kept_from
 from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken, state_exits
 from ccms.domain.flags import FlagsOf
 from ccms.domain.indicators import VdnCounts
@@ -835,6 +844,12 @@ class SQLiteStore:
             new = new_events(events, self._applied(conn, events))
             loaded = self._load(conn, new.keys)
             plan = plan_batch(new, loaded)
+            if calls:
+                fresh, again = new_calls(calls, self._applied(conn, calls), new.event_keys)
+                call_plan = self._plan_calls(conn, fresh)
+                if call_plan.moves:
+                    loaded.update(self._load(conn, call_plan.agents))
+                    plan = with_call_moves(plan, loaded, call_plan.moves)
             conn.executemany(
                 _INSERT_APPLIED, [(e.cc_id, e.vdn, e.event_id, now_ms) for e in new.events]
             )
@@ -859,8 +874,7 @@ class SQLiteStore:
                 views.sync_skills(conn, plan.changes.values())
             accepted, duplicates = len(new.events), new.duplicates
             if calls:
-                fresh, again = new_calls(calls, self._applied(conn, calls), new.event_keys)
-                self._apply_calls(conn, fresh, now_ms)
+                self._apply_calls(conn, fresh, call_plan, now_ms)
                 accepted, duplicates = accepted + len(fresh), duplicates + again
             self._maybe_prune(conn, now_ms)
             conn.execute("COMMIT")
@@ -875,10 +889,9 @@ class SQLiteStore:
         return IngestResult(accepted, duplicates, tuple(state_exits(plan.log)))
 
     @staticmethod
-    def _apply_calls(conn: sqlite3.Connection, fresh: list[CallEvent], now_ms: int) -> None:
-        """The new call events of a batch, inside its transaction: their ids, the calls
-        they are about (one query per call center and VDN), the calls they changed."""
-        conn.executemany(_INSERT_APPLIED, [(c.cc_id, c.vdn, c.event_id, now_ms) for c in fresh])
+    def _plan_calls(conn: sqlite3.Connection, fresh: list[CallEvent]) -> CallPlan:
+        """The plan of the new call events of a batch, inside its transaction: the calls
+        they are about (one query per call center and VDN), what the events change."""
         groups: dict[tuple[int, int], set[str]] = {}
         for call in fresh:
             groups.setdefault((call.cc_id, call.vdn), set()).add(call.call_id)
@@ -887,8 +900,16 @@ class SQLiteStore:
             rows = conn.execute(_SELECT_CALLS, (cc_id, vdn, orjson.dumps(sorted(ids)).decode()))
             for found in map(call_sql.record, rows):
                 known[found.key] = found
-        changed = plan_calls(fresh, known)
-        conn.executemany(_UPSERT_CALL, [call_sql.row(r, _SQLITE) for r in changed.values()])
+        return plan_call_batch(fresh, known)
+
+    @staticmethod
+    def _apply_calls(
+        conn: sqlite3.Connection, fresh: list[CallEvent], plan: CallPlan, now_ms: int
+    ) -> None:
+        """The new call events' ids and the calls they changed, inside the transaction."""
+        conn.executemany(_INSERT_APPLIED, [(c.cc_id, c.vdn, c.event_id, now_ms) for c in fresh])
+        rows = [call_sql.row(r, _SQLITE) for r in plan.changed.values()]
+        conn.executemany(_UPSERT_CALL, rows)
 
     def _load(
         self, conn: sqlite3.Connection, keys: Iterable[AgentKey]
