@@ -107,15 +107,22 @@ class Floor:
                      Variable="QUEUEWAIT", Value="2")  # fmt: skip
 
     def call(self, ts: float) -> list[bytes]:
-        """The member frames of one whole queue call (with its timestamps from ``ts``)."""
+        """The frames of one whole queue call (with its timestamps from ``ts``): the
+        caller's join and leave (before the connect, as app_queue sends them), the member's
+        call events and device states."""
         queue, agent = self.rng.choice(self.members)
         self.calls += 1
         caller = f"{int(ts)}.{self.calls}"
-        call = {"Privilege": "agent,all", "Queue": queue, "Interface": f"PJSIP/{agent}",
-                "MemberName": f"Agent {agent}", "Uniqueid": caller, "Channel": "PJSIP/trunk"}  # fmt: skip
+        party = {"Privilege": "agent,all", "Queue": queue, "Uniqueid": caller,
+                 "Linkedid": caller, "Channel": "PJSIP/trunk", "CallerIDNum": "5550000"}  # fmt: skip
+        call = {**party, "Interface": f"PJSIP/{agent}", "MemberName": f"Agent {agent}"}
         end = ts + 0.3
         return [
+            frame(Event="QueueCallerJoin", Timestamp=f"{ts - 0.01:.6f}", Position=1, Count=1,
+                  **party),
             frame(Event="AgentCalled", Timestamp=f"{ts:.6f}", **call),
+            frame(Event="QueueCallerLeave", Timestamp=f"{ts + 0.0999:.6f}", Position=1, Count=0,
+                  **party),
             frame(Event="QueueMemberStatus", **self.member(queue, agent, ts + 0.01, Status=6)),
             frame(Event="AgentConnect", Timestamp=f"{ts + 0.1:.6f}", HoldTime=2, RingTime=1, **call),
             frame(Event="QueueMemberStatus", **self.member(queue, agent, ts + 0.11, InCall=1, Status=2)),
@@ -293,7 +300,11 @@ async def phase(
     return {
         "rate": rate, "seconds": round(played, 2), "frames_sent": sent,
         "frames_read": int(now["ccms_ami_frames_total"] - before["ccms_ami_frames_total"]),
-        "events_made": int(now["ccms_ami_events_total"] - before["ccms_ami_events_total"]),
+        "events_made": int(now["ccms_ami_events_total"] - before["ccms_ami_events_total"]
+                           + now.get("ccms_ami_call_events_total", 0)
+                           - before.get("ccms_ami_call_events_total", 0)),
+        "call_events_made": int(now.get("ccms_ami_call_events_total", 0)
+                                - before.get("ccms_ami_call_events_total", 0)),
         "events_delivered": int(now["ccms_ami_events_delivered_total"] - before["ccms_ami_events_delivered_total"]),
         "frames_per_s": sent / played, "adapter_cpu_share": cpu / (played + drained),
         "drain_s": round(drained, 3), "lag": lag, "ccms_intake": intake,
@@ -399,13 +410,19 @@ def report(results: dict[str, Any]) -> str:
             f"a synthetic floor of {results['members']:,} members in {results['queues']} queues served by a fake "
             "AMI server to a real `ccms adapter ami` process"
             + (" pinned to one core" if results["pinned"] else "")
-            + ", feeding a real `ccms serve` (SQLite, on the other core). Raw figures: `results-ami.json`.",
+            + ", feeding a real `ccms serve` (SQLite, on the other core). Raw figures: `results-ami.json`."
+            + (
+                f" The machine's load average was {results['load'][0]:.1f} at the start and {results['load'][1]:.1f}"
+                " at the end (other work shared its cores)."
+                if "load" in results
+                else ""
+            ),
             "",
             "| load | frames sent | frames/s | frames read | events made / delivered | adapter CPU (one core) | drain after the end | lag p50 | lag p99 | lag over 100 ms | delivery retries | ccms intake p99 |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|",
             *[
                 f"| {p['rate']:,.0f} frames/s, {p['seconds']:.0f} s | {p['frames_sent']:,} | {p['frames_per_s']:,.0f} | "
-                f"{p['frames_read']:,} | {p['events_made']:,} / {p['events_delivered']:,} | {p['adapter_cpu_share']:.0%} | "
+                f"{p['frames_read']:,} | {p['events_made']:,} ({p.get('call_events_made', 0):,} of calls) / {p['events_delivered']:,} | {p['adapter_cpu_share']:.0%} | "
                 f"{p['drain_s']:.2f} s | {p['lag']['p50_ms']:.0f} ms | {p['lag']['p99_ms']:.0f} ms | "
                 f"{p.get('lag_over_100ms', '-')} | {p.get('delivery_retries', '-')} | "
                 f"{p['ccms_intake']['p99_ms']:.0f} ms |"
@@ -431,8 +448,10 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="short runs (a smoke test)")
     args = parser.parse_args()
     pin(CCMS_CPU)()  # the fake Asterisk shares ccms's core: the adapter has one of its own
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="ccms-bench-ami-") as tmp:
         results = asyncio.run(bench(Path(tmp), args.quick))
+    results["load"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     results["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     results["quick"] = args.quick
     (HERE / "results-ami.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

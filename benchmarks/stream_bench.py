@@ -192,9 +192,12 @@ class Poster:
                 except httpx.TransportError:  # a keep-alive connection the server had closed
                     answer = await client.post(url + EVENTS_PATH, content=body, headers=headers)
                 marks[base + n] = (sent, time.monotonic())
-                desc = answer.json().get("resultDesc", {})
+                desc = answer.json().get("resultDesc")
                 # sent again after a cut: idempotent by eventId, a duplicate if it was applied
-                if desc.get("accepted", 0) + desc.get("duplicates", 0) != 1:
+                # (a refusal, 429 or 503 under load, has a text for resultDesc)
+                if not isinstance(desc, dict) or (
+                    desc.get("accepted", 0) + desc.get("duplicates", 0) != 1
+                ):
                     raise RuntimeError(f"intake refused a change: {answer.text}")
 
             started = time.monotonic()

@@ -33,6 +33,7 @@ from ccms.client import (
     InvalidParameterError,
     PermissionDeniedError,
     StreamChange,
+    StreamQueues,
     StreamReset,
     StreamSnapshot,
     StreamStatus,
@@ -400,3 +401,45 @@ def test_ccms_watch_shows_a_change_at_once_and_says_when_it_reconnects(
         r"attempt \d+\): (the stream broke off|the server closed the stream|connection refused)",
         reconnecting,
     )
+
+
+def test_the_stream_with_queues_yields_the_queue_figures(server_factory: Any) -> None:
+    """``queues=True``: a StreamQueues item after the snapshot, and another when a call
+    changes the figures; StreamView keeps the newest. Without it, none."""
+    server: Server = server_factory(*FAST).start()
+    now = int(time.time() * 1000)
+    server.events([{**changes("seed", range(101, 102), 1)[0], "skills": [4]}])
+    queued = {"eventId": "q1", "ccId": 1, "vdn": 1, "callId": "1790000000-1",
+              "at": now - 2_000, "callEvent": "queue", "skillId": 4}  # fmt: skip
+    assert server.events([queued]).json()["resultDesc"]["accepted"] == 1
+    view = StreamView()
+    kinds: list[str] = []
+    with Client(server.url, ADMIN_AK, ADMIN_SK) as cms:
+        with cms.stream(1, 1, queues=True) as stream:
+            for item in stream:
+                view.apply(item)
+                kinds.append(type(item).__name__)
+                if isinstance(item, StreamQueues) and item.queues[0].waiting == 1:
+                    answer = {**queued, "eventId": "q2", "at": now, "callEvent": "answer",
+                              "agentId": 101}  # fmt: skip
+                    del answer["skillId"]
+                    desc = server.events([answer]).json()["resultDesc"]
+                    assert desc["accepted"] == 1, desc
+                elif isinstance(item, StreamQueues):
+                    break
+        plain_kinds = []
+        with cms.stream(1, 1) as plain:
+            for item in plain:
+                plain_kinds.append(type(item).__name__)
+                if isinstance(item, StreamSnapshot):
+                    time.sleep(1.5)  # a stream with queues=1 would have its figures by now
+                    server.events(changes("later", range(101, 102), 7))
+                if isinstance(item, StreamChange):
+                    break
+    assert kinds.index("StreamQueues") > kinds.index("StreamSnapshot")
+    assert view.queues is not None
+    (queue,) = view.queues.queues
+    assert (queue.skill_id, queue.waiting, queue.longest_wait_since) == (4, 0, None)
+    assert queue.answered == 1 and queue.service_level == 1.0
+    assert view.queues.window_start == view.queues.server_time // 300_000 * 300_000
+    assert "StreamQueues" not in plain_kinds

@@ -1,4 +1,5 @@
-"""The ccms command: serve, demo, simulate, agent, events, watch, wallboard-url, db, completion.
+"""The ccms command: serve, demo, simulate, agent, events, watch, queues, wallboard-url, db,
+completion.
 
 One parser: each command group is a module of this package whose ``add_commands`` adds its
 commands, each with its handler (``set_defaults(handler=...)``). One dispatch: :func:`main`
@@ -21,6 +22,7 @@ from ccms.cli import (
     completion,
     db,
     demo,
+    queues,
     serve,
     simulate,
     wallboard,
@@ -30,7 +32,7 @@ from ccms.cli.command import EXIT_INTERRUPTED, EXIT_OK, REPORTED_ERRORS, Handler
 from ccms.settings import process_environ
 
 # in the order of ``ccms --help``
-GROUPS = (serve, simulate, demo, client, agents, watch, wallboard, db, adapter, completion)
+GROUPS = (serve, simulate, demo, client, agents, watch, queues, wallboard, db, adapter, completion)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -381,9 +381,13 @@ def stream(
     agents: Iterable[int] | None,
     since: int | None,
     token: str | None,
+    queues: bool = False,
 ) -> StreamRequest:
-    """``GET /ccms/v1/stream``: the live stream of a VDN, of skill queues or agents in it."""
+    """``GET /ccms/v1/stream``: the live stream of a VDN, of skill queues or agents in it
+    (with the queue figures when ``queues``)."""
     query = _selection(cc_id, vdn, skills, agents, token)
+    if queues:
+        query.append(("queues", "1"))
     return StreamRequest(
         route_name(STREAM), STREAM, tuple(query), token is None, _optional("since", since)
     )

@@ -378,13 +378,15 @@ class Client:
         token: str | None = None,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         reconnect_deadline: float | None = None,
+        queues: bool = False,
     ) -> Stream:
         """The live stream of a VDN (``GET /ccms/v1/stream``): a snapshot, then every
         change, resumed by itself after a drop (see :mod:`ccms.client.subscription`).
         ``skills``/``agents`` filter it; ``since`` resumes from a ``seq``; ``token``
         sends a view token instead of the signature; ``idle_timeout``: seconds without
-        a byte (heartbeats included) after which the connection counts as dropped."""
-        request = calls.stream(cc_id, vdn, skills, agents, since, token)
+        a byte (heartbeats included) after which the connection counts as dropped;
+        ``queues``: :class:`StreamQueues` items too (the VDN's queue figures)."""
+        request = calls.stream(cc_id, vdn, skills, agents, since, token, queues)
         session = self._core.session(request, idle_timeout, reconnect_deadline)
         return Stream(self._http, session, self._sleep)
 
@@ -672,13 +674,15 @@ class AsyncClient:
         token: str | None = None,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         reconnect_deadline: float | None = None,
+        queues: bool = False,
     ) -> AsyncStream:
         """The live stream of a VDN (``GET /ccms/v1/stream``): a snapshot, then every
         change, resumed by itself after a drop (see :mod:`ccms.client.subscription`).
         ``skills``/``agents`` filter it; ``since`` resumes from a ``seq``; ``token``
         sends a view token instead of the signature; ``idle_timeout``: seconds without
-        a byte (heartbeats included) after which the connection counts as dropped."""
-        request = calls.stream(cc_id, vdn, skills, agents, since, token)
+        a byte (heartbeats included) after which the connection counts as dropped;
+        ``queues``: :class:`StreamQueues` items too (the VDN's queue figures)."""
+        request = calls.stream(cc_id, vdn, skills, agents, since, token, queues)
         session = self._core.session(request, idle_timeout, reconnect_deadline)
         return AsyncStream(self._http, session, self._sleep)
 

@@ -10,6 +10,8 @@ What a subscriber iterates over (``Client.stream``, ``AsyncClient.stream``):
 - :class:`StreamFlagChange`: a flag of an agent raised by time alone (its threshold
   crossed, no event), in the same ``seq`` order. A flag clears with the agent's next
   change, whose ``cur.flags`` no longer has it.
+- :class:`StreamQueues`: the VDN's skill-queue figures now (a stream opened with
+  ``queues=True``): after the snapshot and whenever they change; each replaces the last.
 - :class:`StreamReset`: the server dropped the cursor (``cursor-expired``: older than the
   replay window; ``slow-consumer``: the subscriber fell behind). A fresh snapshot follows,
   on the same connection or on the next one: replace the state, do not merge.
@@ -41,6 +43,8 @@ __all__ = [
     "StreamFlag",
     "StreamFlagChange",
     "StreamItem",
+    "StreamQueue",
+    "StreamQueues",
     "StreamReset",
     "StreamSnapshot",
     "StreamStatus",
@@ -240,6 +244,65 @@ class StreamFlagChange:
         )
 
 
+def _optional_int(data: Mapping[str, Any], key: str) -> int | None:
+    return None if data.get(key) is None else _int(data, key)
+
+
+@dataclass(frozen=True)
+class StreamQueue:
+    """One skill queue now: the calls ``waiting`` in it and since when the longest of them
+    waits (ms; ``None``: none waits), and its calls of the current 5 minutes."""
+
+    skill_id: int
+    waiting: int
+    longest_wait_since: int | None
+    entered: int
+    answered: int
+    answered_in_service_level: int
+    abandoned: int
+    ended: int
+
+    def longest_wait_ms(self, now_ms: int) -> int | None:
+        """How long the longest-waiting call has waited at ``now_ms`` (server time)."""
+        since = self.longest_wait_since
+        return None if since is None else max(0, now_ms - since)
+
+    @property
+    def service_level(self) -> float | None:
+        """Answered within the service level, over answered or abandoned (0..1)."""
+        offered = self.answered + self.abandoned
+        return self.answered_in_service_level / offered if offered else None
+
+
+@dataclass(frozen=True)
+class StreamQueues:
+    """The VDN's queue figures (``docs/stream.md``, "Queue figures"): ``queues`` by skill
+    id, the window's start (ms), the service level's threshold (s) and the server's time."""
+
+    server_time: int
+    window_start: int
+    service_level_s: int
+    queues: tuple[StreamQueue, ...]
+
+    @classmethod
+    def from_wire(cls, data: object) -> StreamQueues:
+        raw = _object(data, "queue")
+        queues = []
+        for item in _list(raw.get("queues"), "queues"):
+            q = _object(item, "queue")
+            queues.append(
+                StreamQueue(
+                    _int(q, "skillId"), _int(q, "waiting"), _optional_int(q, "longestWaitSince"),
+                    _int(q, "entered"), _int(q, "answered"), _int(q, "answeredInServiceLevel"),
+                    _int(q, "abandoned"), _int(q, "ended"),
+                )
+            )  # fmt: skip
+        return cls(
+            _int(raw, "serverTime"), _int(raw, "windowStart"), _int(raw, "serviceLevelS"),
+            tuple(queues),
+        )  # fmt: skip
+
+
 ResetReason = Literal["cursor-expired", "slow-consumer"]
 
 
@@ -269,7 +332,9 @@ class StreamStatus:
         return self.state == "live"
 
 
-StreamItem = StreamSnapshot | StreamChange | StreamFlagChange | StreamReset | StreamStatus
+StreamItem = (
+    StreamSnapshot | StreamChange | StreamFlagChange | StreamQueues | StreamReset | StreamStatus
+)
 
 
 @dataclass(frozen=True)
@@ -332,6 +397,7 @@ class StreamView:
         self.synced = False  # a snapshot arrived (and no reset since)
         self.status: StreamStatus | None = None
         self.clock_offset_ms = 0
+        self.queues: StreamQueues | None = None  # the newest queue figures (queues=True)
 
     def apply(self, item: StreamItem) -> bool:
         """Apply ``item``; whether what a screen shows changed."""
@@ -355,6 +421,9 @@ class StreamView:
             if flags == agent.flags:
                 return False
             self.agents[item.key.work_no] = dataclasses.replace(agent, flags=flags)
+            return True
+        if isinstance(item, StreamQueues):
+            self.queues = item
             return True
         if isinstance(item, StreamReset):
             self.synced = False

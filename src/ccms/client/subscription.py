@@ -55,6 +55,7 @@ from ccms.client.stream import (
     StreamChange,
     StreamFlagChange,
     StreamItem,
+    StreamQueues,
     StreamReset,
     StreamSnapshot,
     StreamStatus,
@@ -274,7 +275,7 @@ class StreamSession:
     def _event(self, sse: Event) -> StreamItem | None:
         if sse.type == "error":
             raise stream_error(sse.data)
-        if sse.type not in ("snapshot", "change", "flag", "reset"):
+        if sse.type not in ("snapshot", "change", "flag", "queue", "reset"):
             return None  # an event a newer server added: not for this client
         try:
             data = orjson.loads(sse.data)
@@ -284,6 +285,8 @@ class StreamSession:
                 return self._flag(data, sse.id)
             if sse.type == "snapshot":
                 return self._snapshot_part(data)
+            if sse.type == "queue":
+                return StreamQueues.from_wire(data)
             return self._reset(data)
         except (orjson.JSONDecodeError, ValueError) as exc:
             raise UnexpectedAnswerError(

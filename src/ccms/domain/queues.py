@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from ccms.domain.call import CallRecord
+from ccms.domain.call import CallRecord, CallState
 
 WINDOW_MS = 300_000
 SERVICE_LEVEL_MS = 20_000
@@ -75,3 +75,40 @@ def recount(
             if r.answered_at is None:
                 row[2] += 1
     return [QueueWindow(skill, start, *counts[skill]) for skill in wanted]
+
+
+class QueueNow(NamedTuple):
+    """One skill queue now (the live stream's queue figures, ``docs/stream.md``): the calls
+    waiting in it, since when the longest of them waits there (its current queueing; None:
+    none waits), and its figures in the current window."""
+
+    window: QueueWindow
+    waiting: int = 0
+    waiting_since: int | None = None
+
+
+class QueueBoard(NamedTuple):
+    """The skill queues of a VDN now, by skill id: those its agents are signed in to and
+    those its live calls are in. ``has_calls``: the store keeps a call of the VDN (live or
+    a record); a wallboard shows no queue figures before."""
+
+    has_calls: bool
+    queues: tuple[QueueNow, ...]
+
+
+def board_recount(
+    records: Iterable[CallRecord], agent_skills: Iterable[int], start: int
+) -> QueueBoard:
+    """The definition a store's :meth:`queue_board` must equal, over the VDN's calls."""
+    records = list(records)
+    waiting: dict[int, list[int]] = {}
+    for r in records:
+        if r.ended_at is None and r.state == CallState.QUEUED and r.skill_id is not None:
+            waiting.setdefault(r.skill_id, []).append(r.state_at)
+    skills = sorted(set(agent_skills) | set(waiting))
+    windows = recount(records, skills, start)
+    queues = tuple(
+        QueueNow(w, len(found), min(found)) if (found := waiting.get(w.skill_id)) else QueueNow(w)
+        for w in windows
+    )
+    return QueueBoard(bool(records), queues)

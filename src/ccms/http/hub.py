@@ -28,6 +28,7 @@ from ccms.domain.changes import AgentChange, ViewToken
 from ccms.domain.flags import FlagsOf, no_flags
 from ccms.errors import CCMSError, RateLimitedError, StoreUnavailableError
 from ccms.http.metrics import Metrics
+from ccms.http.queueboards import QueueBoards
 from ccms.http.schemas.stream import EncodedChange, Filter, encode_change
 from ccms.http.snapshots import SharedSnapshots
 from ccms.store.base import Store
@@ -57,7 +58,7 @@ class Subscriber:
 
     __slots__ = (
         "_waiter", "abandon", "cc_id", "ending", "expired", "filter", "items", "key", "limit",
-        "live", "token", "vdn",
+        "live", "queue_frame", "token", "vdn",
     )  # fmt: skip
 
     def __init__(
@@ -81,11 +82,27 @@ class Subscriber:
         self.live = False  # joined: the hub hands it every change after its cursor
         self.expired = False  # the hub fell behind the replay window: start again
         self.abandon = asyncio.Event()  # set when an ended subscriber's writes are stuck
+        self.queue_frame: bytes | None = None  # the newest queue figures not yet written
 
     @property
     def pending(self) -> bool:
-        """Something to write: changes, an ending, or a restart after expiry."""
-        return bool(self.items) or self.ending is not None or self.expired
+        """Something to write: changes, queue figures, an ending, or a restart after
+        expiry."""
+        return (
+            bool(self.items)
+            or self.ending is not None
+            or self.expired
+            or self.queue_frame is not None
+        )
+
+    @property
+    def skills(self) -> frozenset[int] | None:
+        return self.filter.skills
+
+    def take_queue_frame(self) -> bytes:
+        """The newest queue figures handed to it and not yet written (``b""``: none)."""
+        frame, self.queue_frame = self.queue_frame, None
+        return frame or b""
 
     async def wait(self, timeout: float) -> None:
         """Until something is :attr:`pending` or ``timeout`` seconds passed. One future
@@ -148,6 +165,7 @@ class Hub:
         self.seq: int | None = None  # every change up to it was handed out
         # one store read and encoding of a snapshot for the streams that ask together
         self.snapshots = SharedSnapshots(store, now_ms, lambda: self.seq)
+        self.queues = QueueBoards(store, now_ms)  # the figures of streams with queues=1
 
     # -- subscribers -------------------------------------------------------------------
 
@@ -182,6 +200,7 @@ class Hub:
     def close(self, sub: Subscriber) -> None:
         """Forget ``sub`` (its stream or long-poll is over). Idempotent."""
         self.leave(sub)
+        self.queues.unwatch(sub)
         mine = self._by_key.get(sub.key.ak)
         if mine is not None and sub in mine:
             mine.discard(sub)
@@ -216,8 +235,10 @@ class Hub:
         if sub.ending is not None:
             return
         self.leave(sub)
+        self.queues.unwatch(sub)
         sub.ending = ending
         sub.items.clear()
+        sub.queue_frame = None
         sub.notify()
         if ending.reason is not None:
             self._metrics.resets.labels(ending.reason).inc()
@@ -270,6 +291,7 @@ class Hub:
                 await task
         self._following.clear()
         self.snapshots.clear()
+        await self.queues.stop()
         self.seq = None
 
     async def _run(self) -> None:

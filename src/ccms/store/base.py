@@ -34,7 +34,7 @@ from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken
 from ccms.domain.flags import FlagsOf
 from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListedAgents, ListQuery
-from ccms.domain.queues import QueueWindow
+from ccms.domain.queues import QueueBoard, QueueWindow
 from ccms.domain.service import AccessCodeCalls, ServiceQuality
 from ccms.store.changes import ChangeSet, ChangeStream
 
@@ -164,6 +164,11 @@ class Store(Protocol):
     ) -> list[QueueWindow]:
         """The figures of each of ``skill_ids`` (in order, each once) since ``start``, in
         one query: equal to :func:`ccms.domain.queues.recount` over the VDN's calls."""
+
+    async def queue_board(self, cc_id: int, vdn: int, start: int) -> QueueBoard:
+        """The skill queues of a VDN now (its agents' and its waiting calls', by id): the
+        calls waiting in each and the earliest of their queueings, and each queue's figures
+        since ``start``, from one read; equal to :func:`ccms.domain.queues.board_recount`."""
 
     async def vdn_counts(self, cc_id: int, vdns: Sequence[int]) -> dict[int, VdnCounts]:
         """For each of ``vdns`` (each once), its agents per CTI status and its live calls per

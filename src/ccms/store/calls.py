@@ -12,7 +12,7 @@ from typing import Any
 
 from ccms.domain.call import CallRecord, CallState, RecordQuery
 from ccms.domain.indicators import VdnCounts
-from ccms.domain.queues import SERVICE_LEVEL_MS, QueueWindow, moved_at
+from ccms.domain.queues import SERVICE_LEVEL_MS, QueueBoard, QueueNow, QueueWindow, moved_at
 from ccms.store.listing import Dialect
 
 COLUMNS = (
@@ -137,6 +137,46 @@ def windows(
         QueueWindow(skill, start, *found.get(skill, (0, 0, 0, 0, 0, 0)))
         for skill in dict.fromkeys(skill_ids)
     ]
+
+
+def board(dialect: Dialect) -> tuple[str, str, str]:
+    """The reads of a VDN's queue board (``Store.queue_board``) but its windows, each of two
+    parameters (call center, VDN): whether it has a call, the skill queues its agents are
+    signed in to (``(skill_id,)`` rows), and its waiting calls per queue
+    (``(skill_id, count, the earliest queueing)`` rows)."""
+    c, v = ("?", "?") if dialect is Dialect.SQLITE else ("$1", "$2")
+    has_calls = f"SELECT EXISTS (SELECT 1 FROM call WHERE cc_id = {c} AND vdn = {v})"
+    if dialect is Dialect.SQLITE:  # the skill-queue index of the agents
+        skills = f"SELECT DISTINCT skill_id FROM agent_skill WHERE cc_id = {c} AND vdn = {v}"
+    else:  # the agents' arrays
+        skills = f"SELECT DISTINCT unnest(skills) FROM agent WHERE cc_id = {c} AND vdn = {v}"
+    waiting = (
+        f"SELECT skill_id, count(*), min(state_at) FROM call WHERE cc_id = {c} AND vdn = {v}"
+        f" AND ended_at IS NULL AND state = {int(CallState.QUEUED)} AND skill_id IS NOT NULL"
+        " GROUP BY skill_id"
+    )
+    return has_calls, skills, waiting
+
+
+def board_of(
+    has_calls: Any,
+    windows_of: Sequence[QueueWindow],
+    waiting_rows: Sequence[Sequence[Any]],
+) -> QueueBoard:
+    """The board from its reads (``windows_of``: the windows of every queue, by skill id)."""
+    waiting = {int(r[0]): (int(r[1]), int(r[2])) for r in waiting_rows}
+    queues = tuple(
+        QueueNow(w, *waiting[w.skill_id]) if w.skill_id in waiting else QueueNow(w)
+        for w in windows_of
+    )
+    return QueueBoard(bool(has_calls), queues)
+
+
+def board_skills(
+    skill_rows: Sequence[Sequence[Any]], waiting_rows: Sequence[Sequence[Any]]
+) -> list[int]:
+    """The queues of a board: its agents' and its waiting calls', by id."""
+    return sorted({int(r[0]) for r in skill_rows} | {int(r[0]) for r in waiting_rows})
 
 
 def vdn_counts(dialect: Dialect) -> tuple[str, str]:

@@ -120,3 +120,51 @@ SEQUENCE: dict[int, list[tuple[int, int | None, int | None]]] = {
 
 # Where each agent ends, and the skill queues ccms lists it in.
 FINAL = {ALICE: (1, (11,)), BOB: (1, (11,)), CAROL: (0, ())}
+
+# The queue calls of the transcript, read from it by hand, and the call events they mean
+# (docs/adapters/asterisk.md, "Calls"): (callEvent, at in ms of the fixture's clock, the
+# event's own fields). A call's id is its Linkedid, ``<seconds>.<sequence>`` made
+# ``<seconds>-<sequence>``; it arrived in the second of that Linkedid (its first channel).
+# ``releaseCause`` needs the ``call`` class (the caller's Hangup): ``CAUSES``.
+CALL_1, CALL_2, CALL_3 = "1796155468-0", "1796155481-6", "1796155494-10"
+CALL_EVENTS: dict[str, list[tuple[str, int, dict[str, object]]]] = {
+    CALL_1: [
+        # Cust One (Originate, Local/s@callers;1, Linkedid 1796155468.0).
+        ("arrive", 1796155468000, {"callerNo": "5551001"}),
+        # t=2.006 QueueCallerJoin sales, Position 1, ts 1796155469.061410.
+        ("queue", 1796155469061, {"skillId": 11}),
+        # ringall: AgentCalled Bob (ts .062538), then Alice (ts .063204).
+        ("offer", 1796155469062, {"agentId": BOB, "skillId": 11}),
+        ("offer", 1796155469063, {"agentId": ALICE, "skillId": 11}),
+        # t=4.011 QueueCallerLeave (ts .066029) comes *before* AgentConnect Alice (ts
+        # 1796155471.066220, HoldTime 2): answered, one end only.
+        ("answer", 1796155471066, {"agentId": ALICE}),
+        # t=8.516 AgentComplete Alice, Reason agent (16), TalkTime 4, ts 1796155475.571719.
+        ("end", 1796155475571, {"leaveReason": 16}),
+    ],
+    CALL_2: [
+        # Cust Two, Linkedid 1796155481.6; Alice is paused, Bob takes it.
+        ("arrive", 1796155481000, {"callerNo": "5551002"}),
+        ("queue", 1796155481567, {"skillId": 11}),  # ts 1796155481.567964
+        ("offer", 1796155481568, {"agentId": BOB, "skillId": 11}),  # ts .568160
+        # t=18.516 QueueCallerLeave (.571235), AgentConnect Bob (ts 1796155485.571299).
+        ("answer", 1796155485571, {"agentId": BOB}),
+        # t=23.022 AgentComplete Bob, Reason agent, ts 1796155490.077006.
+        ("end", 1796155490077, {"leaveReason": 16}),
+    ],
+    CALL_3: [
+        # Cust Three, Linkedid 1796155494.10; Bob's phone is gone, only Alice is rung.
+        ("arrive", 1796155494000, {"callerNo": "5551003"}),
+        ("queue", 1796155494574, {"skillId": 11}),  # ts 1796155494.574610
+        ("offer", 1796155494574, {"agentId": ALICE, "skillId": 11}),  # ts .574654
+        # t=32.524 AgentRingNoAnswer (RingTime 5000 ms, ts 1796155499.579525): waits again.
+        ("queue", 1796155499579, {"skillId": 11}),
+        ("offer", 1796155500581, {"agentId": ALICE, "skillId": 11}),  # the retry
+        # t=36.022 QueueCallerAbandon (HoldTime 9, ts 1796155503.077295), then its
+        # QueueCallerLeave (no second end).
+        ("abandon", 1796155503077, {"leaveReason": 89}),
+    ],
+}
+# The Hangup of each caller's channel in the queue (Local/s@callers-...;2): Cause 16
+# (Normal Clearing) after calls 1 and 2, Cause 0 (Unknown: no releaseCause) for call 3.
+CAUSES = {CALL_1: 16, CALL_2: 16}

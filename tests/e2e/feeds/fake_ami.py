@@ -10,8 +10,9 @@ own field names), ``Logoff``. :meth:`play` replays the event frames of the real 
 the middle of a frame, a half-open socket (nothing sent, Pings unanswered), ``Shutdown``
 then a new boot with a smaller ``Uptime``, dropped and duplicated frames.
 
-Times: the fixture's ``Timestamp``, ``LastCall``, ``LastPause`` and ``LoginTime`` are
-moved by a whole number of seconds (``shift``, fixed by the first :meth:`play`) so that
+Times: the fixture's ``Timestamp``, ``LastCall``, ``LastPause`` and ``LoginTime``, and the
+seconds of the channels' ``Uniqueid`` and ``Linkedid`` (the second each channel was made),
+are moved by a whole number of seconds (``shift``, fixed by the first :meth:`play`) so that
 the first frame played happens just after that call; durations stay in Asterisk seconds
 whatever the speed, so the fake's clock runs ahead of the wall clock while it plays fast
 (a ``Ping``'s ``Timestamp`` is that clock too).
@@ -32,6 +33,7 @@ from ccms.feeds.asterisk.transcript import Entry, read_transcript
 
 FIXTURE = Path(__file__).with_name("asterisk22-queue-scenarios.txt")  # the shared recording
 TIME_FIELDS = ("LastCall", "LastPause", "LoginTime")
+ID_FIELDS = ("Uniqueid", "Linkedid", "DestUniqueid", "DestLinkedid")  # <seconds>.<sequence>
 MEMBER_EVENTS = {"QueueMemberStatus", "QueueMemberAdded", "QueueMemberPause",
                  "QueueMemberPenalty", "QueueMemberRinginuse"}  # fmt: skip
 STATUS_FIELDS = ("Queue", "Name", "Location", "StateInterface", "Membership", "Penalty",
@@ -174,6 +176,9 @@ class FakeAsterisk:
                 value = f"{float(value) + self.shift:.6f}"
             elif key in TIME_FIELDS and value not in ("", "0"):
                 value = str(int(value) + self.shift)
+            elif key in ID_FIELDS and "." in value:
+                seconds, sequence = value.split(".", 1)
+                value = f"{int(seconds) + self.shift}.{sequence}"
             pairs.append((key, value))
         return Frame(pairs)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,12 @@ from tests.e2e.wallboard.conftest import board_url, floor_events, open_board, po
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[3]
+# A page that lost its server waits between tries with a backoff of up to MAX_BACKOFF_MS
+# (30 s): after a long outage on a loaded machine its next try may be that far off.
+_STREAM_JS = (ROOT / "src/ccms/web/wallboard/stream.js").read_text(encoding="utf-8")
+_BACKOFF = re.search(r"MAX_BACKOFF_MS = (\d+);", _STREAM_JS)
+assert _BACKOFF, "stream.js no longer says MAX_BACKOFF_MS"
+BACK_MS = int(_BACKOFF[1]) + 10_000
 
 
 def state_of(page: Any, work_no: int) -> str:
@@ -45,7 +52,7 @@ def test_stale_while_the_server_is_down_then_resumed_without_a_miss(
     other.stop()
     assert page.evaluate("window.wallboard.health.status") != "live"
     server.start()
-    page.wait_for_selector("#stale", state="hidden", timeout=15_000)
+    page.wait_for_selector("#stale", state="hidden", timeout=BACK_MS)
     page.wait_for_function(
         "() => [...Array(10).keys()].every(i => document.querySelector("
         "`#tiles > li[data-work=\"${101 + i}\"] .tile-state`).textContent === 'Busy')",
@@ -68,7 +75,7 @@ def test_a_reset_redraws_from_the_new_snapshot(
     post_all(other, moves("many", range(101, 111), 8) + floor_events("new", 5, first=201))
     other.stop()
     server.start()
-    page.wait_for_function("() => window.wallboard.stats.resets === 1", timeout=15_000)
+    page.wait_for_function("() => window.wallboard.stats.resets === 1", timeout=BACK_MS)
     page.wait_for_function("() => document.querySelectorAll('#tiles > li').length === 15")
     assert {state_of(page, n) for n in range(101, 111)} == {"Rest"}
     assert page.evaluate("window.wallboard.stats.snapshots") == 2

@@ -22,7 +22,7 @@ from ccms.domain.call import (
     RecordQuery,
     apply_call_event,
 )
-from ccms.domain.queues import recount
+from ccms.domain.queues import QueueNow, QueueWindow, board_recount, recount
 from ccms.store.base import Store
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -237,6 +237,8 @@ async def test_queue_figures_equal_a_recount_of_the_calls(
     assert await store.queue_windows(1, vdn, skills, start) == recount(
         records.values(), skills, start
     )
+    # the VDN's board: its agents' queues (here none: no agent events) and its waiting calls'
+    assert await store.queue_board(1, vdn, start) == board_recount(records.values(), [], start)
 
 
 async def test_queue_figures_of_a_window(store: Store) -> None:
@@ -266,3 +268,33 @@ async def test_queue_figures_of_a_window(store: Store) -> None:
         (1, start, 2, 2, 1, 2, 1, 4_000),
         (7, start, 0, 0, 0, 0, 0, 0),
     ]
+
+
+async def test_the_queue_board_of_a_vdn(store: Store) -> None:
+    """The queues of a VDN's agents and of its waiting calls; the waiting calls and the
+    earliest of their current queueings (a call queued again by a transfer waits anew)."""
+    start = T0 + 60_000
+    vdn = 77
+    assert await store.queue_board(1, vdn, start) == (False, ())
+    agent = AgentEvent("ag", 1, vdn, 101, T0, 1, skills=(4, 2))
+    await store.apply_events([agent], [])
+    board = await store.queue_board(1, vdn, start)
+    assert board.has_calls is False and [q.window.skill_id for q in board.queues] == [2, 4]
+    events = [
+        cev("b1", start + 1_000, CallKind.QUEUE, "1789999000-1", vdn=vdn, skill_id=2),
+        cev("b2", start + 3_000, CallKind.QUEUE, "1789999000-2", vdn=vdn, skill_id=2),
+        # queued in 2 first, transferred to 9 later: waits in 9 since the transfer
+        cev("b3", start - 50_000, CallKind.QUEUE, "1789999000-3", vdn=vdn, skill_id=2),
+        cev("b4", start + 2_000, CallKind.TRANSFER, "1789999000-3", vdn=vdn, skill_id=9),
+        # answered: waits no more
+        cev("b5", start + 4_000, CallKind.QUEUE, "1789999000-4", vdn=vdn, skill_id=4),
+        cev("b6", start + 8_000, CallKind.ANSWER, "1789999000-4", vdn=vdn, work_no=101),
+    ]
+    await store.apply_events([], events)
+    board = await store.queue_board(1, vdn, start)
+    assert board.has_calls is True
+    assert board.queues == (
+        QueueNow(QueueWindow(2, start, 2), 2, start + 1_000),
+        QueueNow(QueueWindow(4, start, 1, 1, 0, 0, 1), 0, None),
+        QueueNow(QueueWindow(9, start, 0), 1, start + 2_000),
+    )

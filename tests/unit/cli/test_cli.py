@@ -38,7 +38,8 @@ def test_every_command_has_a_handler() -> None:
     found = dict(leaves(build_parser()))
 
     assert set(found) == {
-        "serve", "simulate", "demo", "agent", "agents", "events post", "watch", "db status",
+        "serve", "simulate", "demo", "agent", "agents", "events post", "watch", "queues",
+        "db status",
         "db migrate",
         "adapter ami", "wallboard-url",
         "completion",

@@ -47,6 +47,7 @@ def complete(source: str, line: str) -> list[str]:
                 "events",
                 "agents",
                 "watch",
+                "queues",
                 "wallboard-url",
                 "db",
                 "adapter",

@@ -12,6 +12,8 @@ The parts, from the socket to ccms:
   memberships, and its CTI status by the precedence of the mapping;
 - :mod:`~ccms.feeds.asterisk.identity`: members to ``(ccId, vdn, agentId)``;
 - :mod:`~ccms.feeds.asterisk.tracker`: frames to intake events, with stable ids;
+- :mod:`~ccms.feeds.asterisk.calls`: the queues' calls to call events, ids from the
+  ``Linkedid``;
 - :mod:`~ccms.feeds.asterisk.spool`: the on-disk spool of events ccms has not acknowledged;
 - :mod:`~ccms.feeds.asterisk.source`: the spool as an event source for the shared
   :class:`~ccms.feeds.delivery.Feed`;

@@ -59,6 +59,8 @@ KEYS: dict[str, dict[str, tuple[object, str]]] = {
         "static_phone_gone": ("busy", "a static member's phone gone: busy (7/5) or signed_out"),
         "pause_status": (7, "ctiStatus of a pause whose reason is not in [pause_reasons]"),
         "log_level": ("info", "debug, info, warning or error"),
+        "calls": (True, "send call events for the queues that name (or imply) a VDN"),
+        "call_settle_s": (1.0, "seconds a call's end waits for an answer, a transfer or its cause"),
     },
     "spool": {
         "dir": ("ami-spool", "folder of the on-disk spool (events not yet acknowledged)"),
@@ -67,7 +69,7 @@ KEYS: dict[str, dict[str, tuple[object, str]]] = {
 }
 IDENTITY_KEYS = frozenset({"match", "ccId", "vdn", "agentId", "on"})
 AGENT_KEYS = frozenset({"ccId", "vdn", "agentId"})
-QUEUE_KEYS = frozenset({"skill", "wrapup_s"})
+QUEUE_KEYS = frozenset({"skill", "wrapup_s", "ccId", "vdn"})
 PAUSE_KEYS = frozenset({"ctiStatus", "reason"})
 TOP = frozenset({*KEYS, "identity", "agents", "queues", "pause_reasons"})
 _PLACEHOLDER = re.compile(r"^(\.\.\.|x+|changeme|change-me|secret|password|<.*>)$", re.I)
@@ -221,6 +223,8 @@ def parse_config(text: str, source: str = "ami.toml", base: Path | None = None) 
         raise reader.fail("[adapter] source must be 1 to 64 printable characters", "source")
     if adapter["listen"] and not re.match(r"^[^:\s]*:\d+$", adapter["listen"]):
         raise reader.fail("[adapter] listen must be host:port, or ''", "listen")
+    if adapter["call_settle_s"] > 60:
+        raise reader.fail("[adapter] call_settle_s must be from 0 to 60", "call_settle_s")
     if _int_in(spool["max_mb"], 1, 1_000_000) is None:
         raise reader.fail("[spool] max_mb must be a positive integer", "max_mb", "spool")
 
@@ -228,6 +232,8 @@ def parse_config(text: str, source: str = "ami.toml", base: Path | None = None) 
         return str(base / value) if value and not os.path.isabs(value) else value
 
     large = ccms["large_work_numbers"]
+    table = _table(reader, data.get("agents", {}), large)
+    patterns = _patterns(reader, data.get("identity", []), large)
     return AdapterConfig(
         ami=AmiConfig(**{**ami, "port": port, "ca_bundle": path(ami["ca_bundle"])}),
         ccms=CcmsConfig(**{**ccms, "ca_bundle": path(ccms["ca_bundle"])}),
@@ -238,17 +244,32 @@ def parse_config(text: str, source: str = "ami.toml", base: Path | None = None) 
         spool_dir=Path(path(spool["dir"])),
         spool_max_bytes=spool["max_mb"] * 1024 * 1024,
         rules=Rules(
-            queues=_queues(reader, data.get("queues", {})),
+            queues=_queues(reader, data.get("queues", {}), _one_vdn(table, patterns)),
             pause_reasons=_pauses(reader, data.get("pause_reasons", {})),
             pause_default=PauseRule(adapter["pause_status"]),
             static_phone_gone=adapter["static_phone_gone"],
+            calls=adapter["calls"],
+            call_settle_s=adapter["call_settle_s"],
         ),
-        table=_table(reader, data.get("agents", {}), large),
-        patterns=_patterns(reader, data.get("identity", []), large),
+        table=table,
+        patterns=patterns,
     )
 
 
-def _queues(reader: _Reader, raw: object) -> dict[str, QueueRule]:
+def _one_vdn(
+    table: Mapping[str, AgentKey], patterns: tuple[Pattern, ...]
+) -> tuple[int, int] | None:
+    """The one (ccId, vdn) every agent of the directory is in, if it names exactly one
+    (a pattern that takes either from the member's name names none)."""
+    vdns: set[tuple[int | None, int | None]] = {(k.cc_id, k.vdn) for k in table.values()}
+    vdns |= {(p.cc_id, p.vdn) for p in patterns}
+    if len(vdns) != 1:
+        return None
+    cc_id, vdn = next(iter(vdns))
+    return None if cc_id is None or vdn is None else (cc_id, vdn)
+
+
+def _queues(reader: _Reader, raw: object, one_vdn: tuple[int, int] | None) -> dict[str, QueueRule]:
     if not isinstance(raw, dict) or not raw:
         raise reader.fail("[queues.NAME] tables are needed: the queues ccms follows", "queues")
     queues = {}
@@ -271,7 +292,18 @@ def _queues(reader: _Reader, raw: object) -> dict[str, QueueRule]:
             raise reader.fail(
                 f"{where} wrapup_s must be a number >= 0", "wrapup_s", f"queues.{name}"
             )
-        queues[name] = QueueRule(skill, float(wrapup))
+        cc_id, vdn = entry.get("ccId"), entry.get("vdn")
+        if (cc_id is None) != (vdn is None) or (
+            cc_id is not None and (_int_in(cc_id, *CC_ID_RANGE) is None
+                                   or _int_in(vdn, *VDN_RANGE) is None)
+        ):  # fmt: skip
+            raise reader.fail(
+                f"{where} needs both ccId {CC_ID_RANGE[0]}..{CC_ID_RANGE[1]} and vdn"
+                f" {VDN_RANGE[0]}..{VDN_RANGE[1]}, or neither", "ccId", f"queues.{name}",
+            )  # fmt: skip
+        if cc_id is None and one_vdn is not None:
+            cc_id, vdn = one_vdn
+        queues[name] = QueueRule(skill, float(wrapup), cc_id, vdn)
     return queues
 
 

@@ -73,6 +73,7 @@ class Replayer:
             self._dispatch(entry)
             self.replayed += 1
         self.session.tick()
+        self.session.settle()
         if self.session.stats.connected:
             self.session.closed()
 

@@ -54,7 +54,8 @@ class Adapter:
         self.spool = Spool(config.spool_dir, config.spool_max_bytes).open()
         self.tracker = Tracker(
             config.rules, config.directory(), source=config.source,
-            send_names=config.send_names, last=self.spool.last, drop_past=replay is not None,
+            send_names=config.send_names, last=self.spool.last,
+            calls_mark=self.spool.calls_mark, drop_past=replay is not None,
         )  # fmt: skip
         self.replay = replay
         if replay is not None:
@@ -136,8 +137,12 @@ class Adapter:
             "ccms_ami_unmapped_members": len(self.tracker.directory.unmapped),
             "ccms_ami_agents": len(self.tracker.agents),
             "ccms_ami_events_total": self.tracker.stats.events,
+            "ccms_ami_call_events_total": self.tracker.calls.stats.events,
+            "ccms_ami_live_calls": len(self.tracker.calls.calls),
+            "ccms_ami_call_agents_unmapped_total": self.tracker.calls.stats.unmapped_agents,
             "ccms_ami_events_delivered_total": self.feed.stats.events,
-            "ccms_ami_stale_changes_total": self.tracker.stats.stale,
+            "ccms_ami_stale_changes_total": self.tracker.stats.stale
+            + self.tracker.calls.stats.stale,
             "ccms_ami_spool_pending_events": self.spool.pending,
             "ccms_ami_spool_pending_bytes": self.spool.pending_bytes,
             "ccms_ami_spool_refused_events_total": self.spool.refused,

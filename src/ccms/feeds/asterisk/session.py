@@ -105,6 +105,12 @@ class Session:
         self._actions.clear()
         self._lists.clear()
 
+    def settle(self) -> None:
+        """Nothing more will come (a replay ended): the calls' ends that wait, now."""
+        events = self.tracker.calls.settle_all()
+        if events:
+            self.sink(events)
+
     def tick(self) -> None:
         """Time passed: the wrap-ups that ended."""
         events = self.tracker.advance(self.clock.now())
@@ -179,7 +185,9 @@ class Session:
                         " gone, the next QueueStatus says who is still a member",
                         uptime, expected,
                     )  # fmt: skip
-                    self.tracker.restarted()
+                    ended = self.tracker.restarted()
+                    if ended:
+                        self.sink(ended)
             self._uptime = (uptime, local)
             self.stats.uptime = uptime
         self.stats.booted = True

@@ -75,6 +75,8 @@ class AmiSource:
 
     def _refused(self, events: list[dict[str, Any]]) -> None:
         for event in events:
+            if "callId" in event:
+                continue  # a call event refused is lost (counted with the others)
             key = AgentKey(event["ccId"], event["vdn"], event["agentId"])
             self.tracker.forget_sent(key, self.spool.last.get(key))
             self.overflow.add(key)

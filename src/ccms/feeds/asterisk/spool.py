@@ -5,8 +5,9 @@ acknowledged survives a stop, a crash of the adapter, or ccms being down for as 
 the spool has room. It is a folder of segments (``000000000001.jsonl``: one intake event
 a line, appended), a ``cursor`` (the segment and byte offset of the first event not yet
 acknowledged, replaced atomically after each acknowledgement), ``agents.json`` (the last
-event written for each agent, which makes an adapter that restarts send only what changed)
-and a ``lock`` (one adapter a folder). Segments wholly acknowledged are deleted.
+event written for each agent, which makes an adapter that restarts send only what changed),
+``calls.json`` (the newest moment of a call event written: a replay makes no call event
+older) and a ``lock`` (one adapter a folder). Segments wholly acknowledged are deleted.
 
 Events are never skipped and never reordered: :meth:`Spool.read` hands them out in the
 order :meth:`Spool.append` took them, and :meth:`Spool.commit` moves the cursor only past
@@ -78,6 +79,7 @@ class Spool:
         self.max_bytes = max_bytes
         self.segment_bytes = segment_bytes
         self.last: dict[AgentKey, Last] = {}
+        self.calls_mark = 0  # the newest `at` of a call event written (ms)
         self.appended = 0  # events appended by this process
         self.committed = 0  # events acknowledged by this process (older ones included)
         self.refused = 0  # events refused because the spool was full
@@ -133,6 +135,12 @@ class Spool:
         return self.folder / f"{number:012d}.jsonl"
 
     def _load_last(self) -> None:
+        calls = self.folder / "calls.json"
+        if calls.exists():
+            try:
+                self.calls_mark = int(orjson.loads(calls.read_bytes())["mark"])
+            except (orjson.JSONDecodeError, KeyError, ValueError, TypeError) as exc:
+                raise SpoolError(f"{calls} is not a spool index ({exc}): remove it") from None
         path = self.folder / "agents.json"
         if not path.exists():
             return
@@ -151,6 +159,9 @@ class Spool:
         tmp = self.folder / "agents.json.tmp"
         tmp.write_bytes(orjson.dumps(data))
         os.replace(tmp, self.folder / "agents.json")
+        tmp = self.folder / "calls.json.tmp"
+        tmp.write_bytes(orjson.dumps({"mark": self.calls_mark}))
+        os.replace(tmp, self.folder / "calls.json")
 
     def _load_cursor(self) -> None:
         path = self.folder / "cursor"
@@ -191,6 +202,9 @@ class Spool:
     # -- writing ---------------------------------------------------------------------------
 
     def _remember(self, event: Mapping[str, Any]) -> None:
+        if "callId" in event:  # a call event: the newest moment written is what counts
+            self.calls_mark = max(self.calls_mark, int(event["at"]))
+            return
         status = event.get("ctiStatus")
         key = _key(event)
         if status is None:  # a change of skill queues alone

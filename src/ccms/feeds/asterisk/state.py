@@ -65,6 +65,8 @@ class MemberRecord:
 class QueueRule:
     skill: int
     wrapup_s: float = 0.0
+    cc_id: int | None = None  # the call center and VDN of its calls (None: not followed)
+    vdn: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,8 @@ class Rules:
     pause_reasons: Mapping[str, PauseRule] = field(default_factory=dict)
     pause_default: PauseRule = PauseRule(7)
     static_phone_gone: Literal["busy", "signed_out"] = "busy"
+    calls: bool = True  # send call events for the queues that name a call center and VDN
+    call_settle_s: float = 1.0  # how long an end waits for what may follow it
 
     def pause(self, reason: str) -> PauseRule:
         rule = self.pause_reasons.get(reason)
@@ -98,6 +102,7 @@ class Call:
     uniqueid: str
     at: float
     last_call: int = 0  # the member's LastCall when the call was connected
+    call_id: str = ""  # ccms's id of the call (from its Linkedid), "" when not known
 
 
 @dataclass(slots=True)
@@ -148,6 +153,7 @@ class Derived:
     raw_state: str
     name: str
     due: float | None  # when the status changes by itself (the end of a wrap-up)
+    calls: tuple[str, ...] = ()  # the queue calls it talks on, else those ringing at it
 
 
 SIGNED_OUT = Derived(0, None, (), "no configured queue", "", None)
@@ -205,16 +211,20 @@ class AgentMembers:
         member.ringing = member.connected = None
         return was
 
-    def called(self, queue: str, interface: str, uniqueid: str, at: float) -> None:
+    def called(
+        self, queue: str, interface: str, uniqueid: str, at: float, call_id: str = ""
+    ) -> None:
         member = self.member(queue, interface)
-        member.ringing = Call(uniqueid, at)
+        member.ringing = Call(uniqueid, at, call_id=call_id)
         member.rang_on_device = False
 
-    def connect(self, queue: str, interface: str, uniqueid: str, at: float) -> None:
+    def connect(
+        self, queue: str, interface: str, uniqueid: str, at: float, call_id: str = ""
+    ) -> None:
         member = self.member(queue, interface)
         member.ringing = None
         last = member.record.last_call if member.record is not None else 0
-        member.connected = Call(uniqueid, at, last)
+        member.connected = Call(uniqueid, at, last, call_id)
 
     def ring_ended(self, queue: str, interface: str) -> None:
         """``AgentRingNoAnswer``: this member's ring is over (its device state may lag)."""
@@ -288,8 +298,12 @@ def derive(agent: AgentMembers, now: float, rules: Rules) -> Derived:
     ends = [end for m in active if (end := m.wrap_end(rules)) is not None and end > now]
     due = min(ends) if ends else None
 
+    talking = {m.connected.call_id for m in active if m.connected and m.connected.call_id}
+    rung = {m.ringing.call_id for m in active if m.ringing and m.ringing.call_id}
+    calls = tuple(sorted(talking or rung))
+
     def result(cti: int, reason: int | None = None) -> Derived:
-        return Derived(cti, reason, skills, raw, name, due)
+        return Derived(cti, reason, skills, raw, name, due, calls if cti in (4, 5) else ())
 
     if any(m.in_call() for m in active):
         return result(5)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ccms.domain.agent import AgentKey
+from ccms.feeds.asterisk.calls import CALL_FRAMES, CallTracker
 from ccms.feeds.asterisk.identity import Directory
 from ccms.feeds.asterisk.protocol import Frame
 from ccms.feeds.asterisk.spool import Last
@@ -36,7 +37,8 @@ RECORD_EVENTS = frozenset({"QueueMemberStatus", "QueueMemberAdded", "QueueMember
 CALL_EVENTS = frozenset({"AgentCalled", "AgentConnect", "AgentComplete", "AgentDump",
                          "AgentRingNoAnswer"})  # fmt: skip
 CALLER_LEFT = frozenset({"QueueCallerLeave", "QueueCallerAbandon"})
-TRACKED = RECORD_EVENTS | CALL_EVENTS | CALLER_LEFT | {"QueueMemberRemoved"}
+CALL_ONLY = frozenset({"QueueCallerJoin", "Hangup"})  # about calls, not members
+TRACKED = RECORD_EVENTS | CALL_EVENTS | CALLER_LEFT | CALL_ONLY | {"QueueMemberRemoved"}
 
 
 def _int(text: str) -> int:
@@ -88,6 +90,7 @@ class Tracker:
         source: str = "asterisk-ami",
         send_names: bool = True,
         last: Mapping[AgentKey, Last] | None = None,
+        calls_mark: int = 0,
         drop_past: bool = False,
     ) -> None:
         self.rules = rules
@@ -106,15 +109,21 @@ class Tracker:
         self._rung: dict[str, set[AgentKey]] = {}  # caller Uniqueid -> agents rung for it
         self._timers: list[tuple[float, AgentKey]] = []
         self.latest = float("-inf")  # the newest instant a frame was applied at
+        self.calls = CallTracker(rules, self._agent_of, mark_ms=calls_mark, drop_past=drop_past)
 
     # -- time --------------------------------------------------------------------------
 
     def next_due(self) -> float | None:
-        return self._timers[0][0] if self._timers else None
+        due = self._timers[0][0] if self._timers else None
+        call_due = self.calls.next_due()
+        if call_due is not None and (due is None or call_due < due):
+            return call_due
+        return due
 
     def advance(self, now: float) -> list[dict[str, Any]]:
-        """Events of the wrap-ups that ended by ``now`` (each at its own end)."""
-        out: list[dict[str, Any]] = []
+        """Events of the wrap-ups that ended by ``now`` (each at its own end), and of the
+        calls whose end waited long enough."""
+        out = self.calls.advance(now) if self.calls.next_due() is not None else []
         while self._timers and self._timers[0][0] <= now:
             due, key = heapq.heappop(self._timers)
             self._derive(key, due, out)
@@ -130,49 +139,57 @@ class Tracker:
             return []
         out = self.advance(at)
         self.latest = max(self.latest, at)
+        if name not in CALL_ONLY:
+            self._member_frame(name, frame, at, out)
+        elif name == "QueueCallerJoin" and frame.get("Queue") not in self.rules.queues:
+            self.stats.ignored_queues.add(frame.get("Queue"))
+        if name in CALL_FRAMES:
+            out.extend(self.calls.frame(frame, at))
+        return out
+
+    def _member_frame(self, name: str, frame: Frame, at: float, out: list[dict[str, Any]]) -> None:
+        """What a frame says of the members it names."""
         if name in CALLER_LEFT:
             for rung in sorted(self._rung.pop(frame.get("Uniqueid"), ())):
                 found = self.agents.get(rung)
                 if found is not None and found.caller_left(frame.get("Uniqueid")):
                     self._derive(rung, at, out)
-            return out
+            return
         queue = frame.get("Queue")
         if queue not in self.rules.queues:
             if queue:
                 self.stats.ignored_queues.add(queue)
-            return out
+            return
         self.stats.tracked += 1
         interface = frame.get("Interface")
         if name in CALL_EVENTS:
-            key = self._members.get((queue, interface)) or self.directory.resolve(
-                interface, frame.get("StateInterface"), frame.get("MemberName")
-            )
+            key = self._agent_of(frame)
             if key is None:
-                return out
+                return
             members = self._members_of(key)
             uniqueid = frame.get("Uniqueid")
+            call_id = self.calls.call_id(frame, at)
             if name == "AgentCalled":
-                members.called(queue, interface, uniqueid, at)
+                members.called(queue, interface, uniqueid, at, call_id)
                 self._rung.setdefault(uniqueid, set()).add(key)
             elif name == "AgentConnect":
-                members.connect(queue, interface, uniqueid, at)
+                members.connect(queue, interface, uniqueid, at, call_id)
             elif name == "AgentRingNoAnswer":
                 members.ring_ended(queue, interface)
             else:
                 members.call_ended(queue, interface, at)
             self._derive(key, at, out)
-            return out
+            return
         record = record_of(frame)
         key = self._key_of(record)
         if key is None:
-            return out
+            return
         members = self._members_of(key)
         if name == "QueueMemberRemoved":
             members.remove(queue, record.interface, at)
         else:
             members.record(record, at)
         self._derive(key, at, out)
-        return out
 
     def snapshot(self, frames: Iterable[Frame], at: float) -> list[dict[str, Any]]:
         """A whole ``QueueStatus`` answer: its ``QueueMember`` frames, for every configured
@@ -193,14 +210,17 @@ class Tracker:
             self._members_of(key).snapshot(by_agent.get(key, []), queues, at)
             self._derive(key, at, out)
         self._rung.clear()
+        out += self.calls.reconcile(by_agent, at)
+        self.calls.forget_old(at)
         return out
 
-    def restarted(self) -> None:
+    def restarted(self) -> list[dict[str, Any]]:
         """Asterisk restarted: the calls it knew of are gone (the next snapshot says the
-        rest)."""
+        rest); the calls' ends."""
         for members in self.agents.values():
             members.forget_calls()
         self._rung.clear()
+        return self.calls.restarted(self.latest)
 
     def refresh(self, keys: Iterable[AgentKey], now: float) -> list[dict[str, Any]]:
         """Derive these agents again (after the spool had no room for their events)."""
@@ -217,6 +237,13 @@ class Tracker:
             self.last[key] = last
 
     # -- inside --------------------------------------------------------------------------
+
+    def _agent_of(self, frame: Frame) -> AgentKey | None:
+        """The agent a call frame names (its member's ``Interface``, ``MemberName``)."""
+        interface = frame.get("Interface")
+        return self._members.get((frame.get("Queue"), interface)) or self.directory.resolve(
+            interface, frame.get("StateInterface"), frame.get("MemberName")
+        )
 
     def _members_of(self, key: AgentKey) -> AgentMembers:
         members = self.agents.get(key)
@@ -268,6 +295,8 @@ class Tracker:
             if self.send_names and derived.name:
                 event["name"] = derived.name[:128]
         event["skills"] = list(derived.skills)
+        if status_changed and self.calls.enabled:
+            event["calls"] = list(derived.calls)
         event["source"] = self.source
         event["rawState"] = derived.raw_state
         self.last[key] = Last(at, derived.cti_status, derived.reason, derived.skills, ordinal)

@@ -70,6 +70,8 @@ async def stream(ctx: Context, request: Request) -> Answer:
         await hub.ready()
         events = EventStream(ctx, hub, sub, query)
         await events.prepare()
+        if query.queues:  # after the snapshot or the first page: the figures follow them
+            hub.queues.watch(sub)
     except BaseException:
         hub.close(sub)
         raise
@@ -175,6 +177,8 @@ class EventStream:
                 and self._loop.time() - self._written_at >= self._heartbeat_s
             ):
                 chunk = self._heartbeat()
+            if sub.queue_frame is not None and sub.ending is None:
+                chunk += sub.take_queue_frame()  # after the changes it may follow
             if chunk:
                 yield chunk
                 chunk = b""  # not kept while the stream waits for the next

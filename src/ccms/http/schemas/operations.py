@@ -672,10 +672,12 @@ def operations(settings: Settings) -> dict[tuple[str, str], Operation]:
         ),
         (get, wire.STREAM): Operation(
             "The live stream of agent changes (Server-Sent Events)", None, TEXT,
-            media="text/event-stream", tags=native, query=stream_query,
+            media="text/event-stream", tags=native,
+            query={**stream_query, "queues": {"enum": ["0", "1", "false", "true"]}},
             required_query=("ccId", "vdn"),
             description="A snapshot, then every change with its seq as the SSE id; resume"
-            " with Last-Event-ID or since (docs/stream.md). Signed, or ?token=.",
+            " with Last-Event-ID or since; queues=1 adds the queue figures (docs/stream.md)."
+            " Signed, or ?token=.",
         ),
         (get, wire.CHANGES): Operation(
             "The changes after a seq (the stream's long-poll twin)", None,

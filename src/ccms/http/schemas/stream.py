@@ -18,6 +18,7 @@ import orjson
 from ccms.domain.agent import CC_ID_RANGE, SKILL_ID_RANGE, VDN_RANGE, AgentRecord
 from ccms.domain.changes import AgentChange, Snapshot
 from ccms.domain.flags import Flag, FlagsOf, no_flags
+from ccms.domain.queues import SERVICE_LEVEL_MS, QueueBoard
 from ccms.errors import CCMSError, InvalidParameterError
 from ccms.http import envelope
 from ccms.http.schemas.agent import agent_detail
@@ -76,6 +77,7 @@ class StreamQuery:
     filter: Filter
     since: int | None
     wait_s: float = 0.0
+    queues: bool = False  # the stream carries the VDN's queue figures (``queue`` events)
 
 
 def _int_list(query: Mapping[str, str], name: str, ranges: tuple[tuple[int, int], ...],
@@ -126,7 +128,13 @@ def stream_query(query: Mapping[str, str], last_event_id: str | None, large: boo
         since = _seq(last_event_id, "Last-Event-ID")
     elif "since" in query:
         since = _seq(query["since"], "since")
-    return StreamQuery(cc_id, vdn, selection, since)
+    queues = False
+    if "queues" in query:
+        text = query["queues"].strip().lower()
+        if text not in ("0", "1", "false", "true"):
+            raise InvalidParameterError("queues must be 1 or 0 (true or false)")
+        queues = text in ("1", "true")
+    return StreamQuery(cc_id, vdn, selection, since, queues=queues)
 
 
 def changes_query(query: Mapping[str, str], large: bool) -> StreamQuery:
@@ -276,6 +284,28 @@ def reset_event(reason: str, seq: int) -> bytes:
     """``reason``: ``cursor-expired`` (a fresh snapshot follows on the same stream) or
     ``slow-consumer`` (the stream closes); ``seq`` the newest sequence number known."""
     return b"event: reset\ndata: %b\n\n" % orjson.dumps({"reason": reason, "seq": seq})
+
+
+def queue_event(board: QueueBoard, start: int, skills: frozenset[int] | None, now_ms: int) -> bytes:
+    """The VDN's queue figures now (``docs/stream.md``), those of ``skills`` when the
+    stream follows some: no id, it does not move the cursor; each replaces the last."""
+    queues = [
+        {
+            "skillId": q.window.skill_id,
+            "waiting": q.waiting,
+            "longestWaitSince": q.waiting_since,
+            "entered": q.window.calls,
+            "answered": q.window.connected,
+            "answeredInServiceLevel": q.window.connected_in_20s,
+            "abandoned": q.window.abandoned,
+            "ended": q.window.ended,
+        }
+        for q in board.queues
+        if skills is None or q.window.skill_id in skills
+    ]
+    data = {"serverTime": now_ms, "windowStart": start,
+            "serviceLevelS": SERVICE_LEVEL_MS // 1000, "queues": queues}  # fmt: skip
+    return b"event: queue\ndata: %b\n\n" % orjson.dumps(data)
 
 
 def error_event(error: CCMSError) -> bytes:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ccms.domain.call import CallEvent, CallKey, CallRecord, RecordQuery, plan_calls
 from ccms.domain.indicators import VdnCounts
-from ccms.domain.queues import QueueWindow
+from ccms.domain.queues import QueueBoard, QueueWindow
 from ccms.store import calls as call_sql
 from ccms.store.listing import Dialect
 
@@ -29,6 +29,7 @@ _LOCK = (
 _UPSERT = call_sql.upsert(_PG)
 _WINDOWS = call_sql.queue_windows(_PG)
 _VDN_AGENTS, _VDN_CALLS = call_sql.vdn_counts(_PG)
+_BOARD_HAS_CALLS, _BOARD_SKILLS, _BOARD_WAITING = call_sql.board(_PG)
 PRUNE = call_sql.prune(_PG)
 
 
@@ -52,6 +53,16 @@ async def queue_windows(
 ) -> list[QueueWindow]:
     rows = await conn.fetch(_WINDOWS, cc_id, vdn, list(dict.fromkeys(skill_ids)), start)
     return call_sql.windows(rows, skill_ids, start)
+
+
+async def queue_board(conn: Any, cc_id: int, vdn: int, start: int) -> QueueBoard:
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        has_calls = await conn.fetchval(_BOARD_HAS_CALLS, cc_id, vdn)
+        skills = await conn.fetch(_BOARD_SKILLS, cc_id, vdn)
+        waiting = await conn.fetch(_BOARD_WAITING, cc_id, vdn)
+        ids = call_sql.board_skills(skills, waiting)
+        rows = await conn.fetch(_WINDOWS, cc_id, vdn, ids, start) if ids else []
+    return call_sql.board_of(has_calls, call_sql.windows(rows, ids, start), waiting)
 
 
 async def vdn_counts(conn: Any, cc_id: int, vdns: Sequence[int]) -> dict[int, VdnCounts]:

@@ -43,7 +43,7 @@ from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken
 from ccms.domain.flags import FlagsOf
 from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListedAgents, ListQuery
-from ccms.domain.queues import QueueWindow
+from ccms.domain.queues import QueueBoard, QueueWindow
 from ccms.domain.service import AccessCodeCalls, ServiceQuality
 from ccms.errors import StoreUnavailableError
 from ccms.store.base import IngestResult, SchemaStatus
@@ -314,6 +314,9 @@ class PostgresStore:
         return await self._read(
             lambda conn: call_store.queue_windows(conn, cc_id, vdn, skill_ids, start)
         )
+
+    async def queue_board(self, cc_id: int, vdn: int, start: int) -> QueueBoard:
+        return await self._read(lambda conn: call_store.queue_board(conn, cc_id, vdn, start))
 
     async def vdn_counts(self, cc_id: int, vdns: Sequence[int]) -> dict[int, VdnCounts]:
         return await self._read(lambda conn: call_store.vdn_counts(conn, cc_id, vdns))

@@ -59,7 +59,7 @@ from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken, st
 from ccms.domain.flags import FlagsOf
 from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListedAgents, ListQuery
-from ccms.domain.queues import QueueWindow
+from ccms.domain.queues import QueueBoard, QueueWindow
 from ccms.domain.service import AccessCodeCalls, ServiceQuality
 from ccms.errors import StoreUnavailableError
 from ccms.store import calls as call_sql
@@ -139,6 +139,7 @@ _SELECT_CALLS = (
 _UPSERT_CALL = call_sql.upsert(_SQLITE)
 _QUEUE_WINDOWS = call_sql.queue_windows(_SQLITE)
 _VDN_AGENTS, _VDN_CALLS = call_sql.vdn_counts(_SQLITE)
+_BOARD_HAS_CALLS, _BOARD_SKILLS, _BOARD_WAITING = call_sql.board(_SQLITE)
 _PRUNE_CALLS = call_sql.prune(_SQLITE)
 _SERVICE_QUALITY = service_sql.quality(_SQLITE)
 _ACCESS_CALLS = service_sql.access_calls(_SQLITE)
@@ -571,6 +572,23 @@ class SQLiteStore:
             named = {"cc": cc_id, "vdn": vdn, "skills": ids, "start": start}
             rows = conn.execute(_QUEUE_WINDOWS, named).fetchall()
             return call_sql.windows(rows, skill_ids, start)
+
+        return await self._read(run)
+
+    async def queue_board(self, cc_id: int, vdn: int, start: int) -> QueueBoard:
+        def run(conn: sqlite3.Connection) -> QueueBoard:
+            conn.execute("BEGIN")  # one read transaction: the figures agree
+            try:
+                has_calls = conn.execute(_BOARD_HAS_CALLS, (cc_id, vdn)).fetchone()[0]
+                skills = conn.execute(_BOARD_SKILLS, (cc_id, vdn)).fetchall()
+                waiting = conn.execute(_BOARD_WAITING, (cc_id, vdn)).fetchall()
+                ids = call_sql.board_skills(skills, waiting)
+                named = {"cc": cc_id, "vdn": vdn, "skills": orjson.dumps(ids).decode(),
+                         "start": start}  # fmt: skip
+                rows = conn.execute(_QUEUE_WINDOWS, named).fetchall() if ids else []
+            finally:
+                conn.execute("COMMIT")
+            return call_sql.board_of(has_calls, call_sql.windows(rows, ids, start), waiting)
 
         return await self._read(run)
 

@@ -23,7 +23,7 @@ const staleSilentMs = Number(params.get("staleAfter")) * 1000 || STALE_SILENT_MS
 
 const $ = (selector) => document.querySelector(selector);
 const floor = new Floor();
-const stats = { snapshots: 0, changes: 0, flags: 0, resets: 0, beats: 0, bookmarks: 0, ignored: 0 };
+const stats = { snapshots: 0, changes: 0, flags: 0, queues: 0, resets: 0, beats: 0, bookmarks: 0, ignored: 0 };
 const health = { status: "connecting", lastFrame: null, downSince: null, refused: null };
 
 const storageKey = `ccms-wallboard-view:${ccId}:${vdn}`;
@@ -98,6 +98,10 @@ function apply(item) {
       else stats.ignored += 1;
       break;
     }
+    case "queue": // the VDN's queue figures now (no id: they replace the last)
+      stats.queues += 1;
+      board.queues(item.data);
+      break;
     case "reset":
       stats.resets += 1; // a fresh snapshot follows (on this stream, or on the next one)
       break;
@@ -168,17 +172,21 @@ function start() {
       "It needs a VDN and a view token: print a link with ccms wallboard-url CCID VDN.");
     return null;
   }
-  const query = new URLSearchParams({ ccId, vdn, token });
+  const query = new URLSearchParams({ ccId, vdn, token, queues: "1" });
   if (skills) query.set("skills", skills);
   const url = new URL(`ccms/v1/stream?${query}`, document.baseURI).href;
   const link = new Link({
     url,
     key: boardKey([ccId, vdn, skills, token]),
-    state: () => ({ agents: [...floor.agents.values()], seq: floor.seq, offset: floor.offset }),
+    state: () => ({
+      agents: [...floor.agents.values()], seq: floor.seq, offset: floor.offset,
+      queues: board.strip.frame,
+    }),
     onItem: apply,
     onStatus: status,
     onState: (state) => {
       floor.replace(state.agents, state.seq, state.offset);
+      if (state.queues) board.queues(state.queues);
       stats.snapshots += 1;
       board.refresh();
       showHealth();

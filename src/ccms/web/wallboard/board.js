@@ -9,6 +9,7 @@ import {
   visible,
 } from "./floor.js";
 import { icon } from "./icons.js";
+import { QueueStrip } from "./queues.js";
 
 const DENSE_ABOVE = 60; // agents shown: above it, "auto" lays the tiles out dense
 const DRAW_EVERY_MS = 250; // at most four draws a second; a change waits 250 ms at most
@@ -39,6 +40,7 @@ export class Board {
     this.countsList = root.querySelector("#counts");
     this.heading = root.querySelector("#tiles-heading");
     this.focused = null; // the work number of the tile that takes the Tab stop
+    this.strip = new QueueStrip(root.querySelector("#queue-strip"));
     this._controls();
     this._counts();
     this._keyboard();
@@ -50,6 +52,12 @@ export class Board {
   changed(workNo) {
     this.dirty.add(workNo);
     this._schedule();
+  }
+
+  // The stream's newest queue figures (an `event: queue`).
+  queues(frame) {
+    this.strip.show(frame);
+    this.strip.draw(this.view.skill, this.floor.now());
   }
 
   refresh() {
@@ -101,6 +109,7 @@ export class Board {
     this._order();
     this._layout(order.length);
     this._showCounts(inSkill(agents, this.view.skill));
+    this.strip.draw(this.view.skill, floor.now());
     this.heading.textContent = `Agents: ${order.length} shown`;
     this.tick();
   }
@@ -164,6 +173,7 @@ export class Board {
   tick() {
     const now = this.floor.now();
     for (const tile of this.shown) tile.tick(now);
+    this.strip.tick(this.view.skill, now);
     const idle = this.countsList.querySelector('[data-state="idle"] .count-extra');
     if (idle && this.longestIdleSince !== undefined) {
       idle.textContent = this.longestIdleSince === null ? "" : `longest ${duration(now - this.longestIdleSince)}`;

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.conftest import ADMIN_AK, ADMIN_SK, FrozenClock, test_keys
-from tests.e2e.feeds.ami_oracle import ALICE, BOB, CAROL, CONFIG, SEQUENCE
+from tests.e2e.feeds.ami_oracle import ALICE, BOB, CALL_EVENTS, CAROL, CONFIG, SEQUENCE
 from tests.e2e.feeds.fake_ami import fixture_entries
 
 from ccms.feeds.asterisk import Adapter, parse_config
@@ -53,9 +53,11 @@ class Ccms:
         self.loop.run_until_complete(adapter.run())
         return adapter
 
-    def state(self) -> dict[int, Any]:
-        async def read() -> dict[int, Any]:
-            out = {}
+    def state(self) -> dict[Any, Any]:
+        async def read() -> dict[Any, Any]:
+            out: dict[Any, Any] = {
+                "calls": [await self.store.get_call(1, 1, c) for c in CALL_EVENTS]
+            }
             for agent in (ALICE, BOB, CAROL):
                 record = await self.store.get_agent(1, 1, agent)
                 history = await self.store.history(1, 1, agent, 1000)
@@ -77,8 +79,10 @@ def test_replaying_any_suffix_of_a_recorded_run_changes_nothing_in_ccms(tmp_path
     try:
         spool = tmp_path / "spool"
         full = ccms.replay(ENTRIES, spool)
-        assert full.feed.stats.accepted == sum(len(s) for s in SEQUENCE.values())
+        calls = sum(len(c) for c in CALL_EVENTS.values())
+        assert full.feed.stats.accepted == sum(len(s) for s in SEQUENCE.values()) + calls
         before = ccms.state()
+        assert [c.ended_at for c in before["calls"]] == [e[-1][1] for e in CALL_EVENTS.values()]
         assert [h[2] for h in reversed(before[ALICE][1])] == [s for s, _, _ in SEQUENCE[ALICE]]
 
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))

@@ -32,10 +32,14 @@ TEXT = CONFIG.format(ami_port=5038, ping_s=10, resync_s=300, url="http://127.0.0
 
 
 def replay(
-    entries: list[Entry], last: dict[Any, Last] | None = None, speed: float | None = None
+    entries: list[Entry],
+    last: dict[Any, Last] | None = None,
+    speed: float | None = None,
+    calls_mark: int = 0,
 ) -> tuple[list[dict[str, Any]], Tracker]:
     config = parse_config(TEXT)
-    tracker = Tracker(config.rules, config.directory(), last=last, drop_past=last is not None)
+    tracker = Tracker(config.rules, config.directory(), last=last, calls_mark=calls_mark,
+                      drop_past=last is not None)  # fmt: skip
     replay_clock = ReplayClock(speed)
     clock = AsteriskClock(local=replay_clock)
     start = origin(ENTRIES)
@@ -134,7 +138,7 @@ def test_replaying_any_suffix_after_the_whole_run_makes_no_event(start: int) -> 
     # replayed with that memory has nothing newer to say.
     last = {key: Last(v.at, v.cti_status, v.reason, v.skills, v.ordinal)
             for key, v in FULL_TRACKER.last.items()}  # fmt: skip
-    events, _ = replay(ENTRIES[start:], last=last)
+    events, _ = replay(ENTRIES[start:], last=last, calls_mark=FULL_TRACKER.calls.mark_ms)
     assert events == []
 
 
@@ -145,12 +149,16 @@ def test_a_suffix_replayed_without_memory_repeats_the_full_runs_events_where_it_
 ) -> None:
     # Without the spool's memory, each agent's events from its first complete record on are
     # those of the full run, ids included (ccms then counts them as duplicates); only the
-    # first event of an agent may differ (the suffix saw less of its past).
+    # first event of an agent may differ (the suffix saw less of its past). Every call
+    # event is one of the full run's, by its id: a call filled in from the middle gets the
+    # ids it had (its arrival, first queueing and answer, its end happen once).
     events, _ = replay(ENTRIES[start:])
     full_ids = {e["eventId"] for e in FULL}
+    assert {e["eventId"] for e in events if "callId" in e} <= full_ids
     by_agent: dict[int, list[dict[str, Any]]] = {}
     for event in events:
-        by_agent.setdefault(event["agentId"], []).append(event)
+        if "callId" not in event:
+            by_agent.setdefault(event["agentId"], []).append(event)
     for agent_events in by_agent.values():
         later = [e for e in agent_events[1:] if e["at"] > agent_events[0]["at"] + 1000]
         assert all(e["eventId"] in full_ids for e in later)
