@@ -45,6 +45,7 @@ from uvicorn.supervisors import Multiprocess
 
 from ccms import __version__
 from ccms.auth import AccessKey
+from ccms.ccconfig import CcConfig
 from ccms.credentials import CredentialsFile
 from ccms.http.app import App, create_app
 from ccms.http.metrics import Metrics
@@ -190,13 +191,14 @@ def build_app(
     credentials: CredentialsFile | None = None,
     metrics: Metrics | None = None,
     flag_config: FlagConfig | None = None,
+    cc_config: CcConfig | None = None,
 ) -> App:
     """The app over ``store`` (by default the one ``settings.store`` names). Given the
     ``credentials`` file ``keys`` were read from, the app reads it again when it changes."""
     store = open_store(settings) if store is None else store
     return create_app(
         settings, store, keys, clock=clock, metrics=metrics, credentials=credentials,
-        flag_config=flag_config,
+        flag_config=flag_config, cc_config=cc_config,
     )  # fmt: skip
 
 
@@ -237,18 +239,19 @@ def _end_with_parent() -> None:
 
 
 def _reload_flags_on_hup(app: App) -> None:
-    """From now on, SIGHUP reads the flags file again (every worker: the parent of
-    ``--workers N`` hands the signal on to each of them)."""
+    """From now on, SIGHUP reads the flags file and the configuration file again (every
+    worker: the parent of ``--workers N`` hands the signal on to each of them)."""
     if sys.platform != "win32":
-        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, app.reload_flags)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, app.reload_files)
 
 
 class _Workers(Multiprocess):
     """uvicorn's supervisor of the worker processes, whose SIGHUP reads the flags file
-    again in every worker (uvicorn's own would restart them, ending every stream)."""
+    (and the configuration file) again in every worker (uvicorn's own would restart
+    them, ending every stream)."""
 
     def handle_hup(self) -> None:
-        log.info("SIGHUP: the workers read the flags file again")
+        log.info("SIGHUP: the workers read the flags file and the configuration file again")
         for process in self.processes:
             pid = process.pid
             if pid is not None:
@@ -446,6 +449,7 @@ def serve(settings: Settings) -> None:
     credentials = credentials_file(settings)
     keys = credentials.load()
     flags = FlagConfig(settings.flags_file)  # a file refused: one line, before anything
+    cc_config = CcConfig(settings.cc_config_file)
     store = open_store(settings)
     sockets = listen(settings.host, settings.port)
     try:
@@ -454,7 +458,10 @@ def serve(settings: Settings) -> None:
         # every worker process inherits the limit, and the limits computed from it
         limits = http_limits(settings, raise_fd_limit(settings.max_connections + FD_RESERVE))
         if settings.workers == 1:
-            app = build_app(settings, keys, store=store, credentials=credentials, flag_config=flags)
+            app = build_app(
+                settings, keys, store=store, credentials=credentials, flag_config=flags,
+                cc_config=cc_config,
+            )  # fmt: skip
             _Server(server_config(app, settings, limits), app).run(sockets=sockets)
             return
         for sock in sockets:

@@ -26,8 +26,20 @@ from ccms.domain.flags import FlagsOf
 from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListQuery, comes_after, position_of, status_counts
 from ccms.domain.queues import QueueWindow, window_start
+from ccms.domain.service import (
+    AccessCodeCalls,
+    CallSpacing,
+    ServiceQuality,
+    SkillConfig,
+    quality_window,
+)
 from ccms.domain.status import CtiStatus
-from ccms.errors import AgentNotFoundError, CallNotFoundError, PermissionDeniedError
+from ccms.errors import (
+    AgentNotFoundError,
+    CallNotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+)
 from ccms.store.base import IngestResult, Store
 
 
@@ -42,9 +54,16 @@ class AgentListing:
 
 
 class Services:
-    def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], float] = time.time,
+        quality_interval_s: float = 1.0,
+    ) -> None:
         self.store = store
         self.clock = clock
+        # skill/servicequality: once per second per access key (0: no limit)
+        self.quality_calls = CallSpacing(quality_interval_s)
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
@@ -84,6 +103,48 @@ class Services:
         key.check("query", cc_id, vdn)
         start = window_start(self.now_ms())
         return await self.store.queue_windows(cc_id, vdn, skill_ids, start)
+
+    async def service_quality(
+        self, key: AccessKey, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> list[ServiceQuality]:
+        """The service quality of skill queues in the last complete 5 minutes (``skill/
+        servicequality``); a key's second call within a second is
+        :class:`RateLimitedError` (unless the limit is off), and is not counted."""
+        key.check("query", cc_id, vdn)
+        if not self.quality_calls.allow(key.ak, self.clock()):
+            every = self.quality_calls.interval_s
+            raise RateLimitedError(
+                f"skill/servicequality answers an access key once every {every:g} s"
+            )
+        start = quality_window(self.now_ms())
+        return await self.store.service_quality(cc_id, vdn, skill_ids, start)
+
+    async def access_code_calls(
+        self,
+        key: AccessKey,
+        cc_id: int,
+        vdn: int,
+        inno_ids: Sequence[int],
+        code_of: Callable[[int, int, int], str],
+    ) -> list[AccessCodeCalls]:
+        """The calls in progress of access codes now (``vdn/queryaccesscodecallinfo``);
+        ``code_of(cc_id, vdn, innoId)`` is the access code an id stands for."""
+        key.check("query", cc_id, vdn)
+        codes = [(inno_id, code_of(cc_id, vdn, inno_id)) for inno_id in dict.fromkeys(inno_ids)]
+        return await self.store.access_code_calls(cc_id, vdn, codes, self.now_ms())
+
+    def skill_configs(
+        self,
+        key: AccessKey,
+        cc_id: int,
+        vdn: int,
+        skill_ids: Sequence[int],
+        config_of: Callable[[int, int, int], SkillConfig],
+    ) -> list[tuple[int, SkillConfig]]:
+        """The limits of skill queues (``skill/skillcfginfo``), each once, in order:
+        ``config_of(cc_id, vdn, skill)`` is the configuration file's."""
+        key.check("query", cc_id, vdn)
+        return [(skill, config_of(cc_id, vdn, skill)) for skill in dict.fromkeys(skill_ids)]
 
     async def vdn_counts(
         self, key: AccessKey, cc_id: int, vdns: Sequence[int]

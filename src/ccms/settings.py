@@ -303,6 +303,23 @@ SETTINGS: tuple[Setting, ...] = (
         " documented defaults; no file: no flags); read again on SIGHUP.",
         metavar="FILE",
     ),
+    Setting(
+        "service_quality_interval_s",
+        float,
+        1.0,
+        "Seconds between two skill/servicequality calls of an access key (per process; the"
+        " vendor's limit: once per second); a call sooner gets HTTP 429. 0: no limit.",
+        metavar="SECONDS",
+    ),
+    Setting(
+        "cc_config_file",
+        str,
+        "",
+        "TOML file of the skill queues' limits (skill/skillcfginfo) and the access codes'"
+        " ids (vdn/queryaccesscodecallinfo); no file: the documented defaults; read again"
+        " on SIGHUP.",
+        metavar="FILE",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -354,6 +371,8 @@ class Settings:
     view_token_max_ttl_s: int = 86400
     credentials_reload_s: float = 2.0
     flags_file: str = ""
+    service_quality_interval_s: float = 1.0
+    cc_config_file: str = ""
 
     @property
     def tls(self) -> bool:
@@ -485,6 +504,8 @@ def _check_stream(s: Settings) -> None:
         raise SettingsError("view_token_ttl_s must be from 1 to view_token_max_ttl_s")
     if s.credentials_reload_s < 0:
         raise SettingsError("credentials_reload_s must be 0 (off) or positive")
+    if not 0 <= s.service_quality_interval_s <= 3600:
+        raise SettingsError("service_quality_interval_s must be from 0 (no limit) to 3600")
 
 
 def to_environ(settings: Settings) -> dict[str, str]:

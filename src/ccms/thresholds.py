@@ -32,9 +32,7 @@ thresholds in use, with one line in the log.
 from __future__ import annotations
 
 import logging
-import tomllib
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from ccms.domain.agent import CC_ID_RANGE, REASON_RANGE, SKILL_ID_RANGE, VDN_RANGE, AgentRecord
@@ -48,7 +46,7 @@ from ccms.domain.flags import (
     Thresholds,
 )
 from ccms.errors import CCMSError
-from ccms.tomlkeys import key_line, unknown_key
+from ccms.tomlkeys import TableReader, parse_toml, read_toml, unknown_key
 
 log = logging.getLogger(__name__)
 
@@ -64,36 +62,13 @@ class ThresholdsError(CCMSError):
     """The thresholds file cannot be read, or holds something ccms refuses."""
 
 
-class _Reader:
+class _Reader(TableReader):
     def __init__(self, text: str, source: str) -> None:
-        self.text = text
-        self.source = source
-
-    def fail(self, key: str, message: str, table: str | None = None, index: int = 0) -> None:
-        line = key_line(self.text, key, table, index) or (
-            key_line(self.text, table, None) if table else None
-        )
-        where = f"{self.source} line {line}" if line else self.source
-        raise ThresholdsError(f"{where}: {message}")
-
-    def int_in(self, data: Mapping[str, Any], key: str, bounds: tuple[int, int],
-               table: str | None, index: int) -> int:  # fmt: skip
-        value = data[key]
-        lo, hi = bounds
-        if type(value) is not int or not lo <= value <= hi:
-            self.fail(key, f"{key} must be an integer from {lo} to {hi}, got {value!r}", table,
-                      index)  # fmt: skip
-        return int(value)
+        super().__init__(text, source, ThresholdsError)
 
     def limits(self, data: Mapping[str, Any], table: str | None, index: int) -> Limits:
-        where = f"[[{table}]] #{index + 1}" if table else ""
         known = VDN_KEYS if table == "vdn" else SKILL_KEYS if table == "skill" else TOP_KEYS
-        for key in data:
-            if key not in known:
-                raise ThresholdsError(
-                    unknown_key(key, known, self.source, key_line(self.text, key, table, index),
-                                where=where)
-                )  # fmt: skip
+        self.known(data, known, table, index)
         seconds = {
             key: self.int_in(data, key, SECONDS_RANGE, table, index)
             for key in LIMIT_KEYS if key in data
@@ -136,35 +111,16 @@ class _Reader:
                       table, index)  # fmt: skip
 
     def scoped(self, data: Any, table: str) -> list[tuple[tuple[int, ...], Limits]]:
-        if data is None:
-            return []
-        if not isinstance(data, list):
-            self.fail(table, f"write [[{table}]] (a list of tables), not [{table}]")
-        found: dict[tuple[int, ...], Limits] = {}
-        for index, entry in enumerate(data):
-            if not isinstance(entry, dict):
-                self.fail(table, f"[[{table}]] must hold tables")
-            ids = [("cc_id", CC_ID_RANGE), ("vdn", VDN_RANGE)]
-            if table == "skill":
-                ids.append(("skill", SKILL_ID_RANGE))
-            for name, _ in ids:
-                if name not in entry:
-                    self.fail(table, f"[[{table}]] #{index + 1} needs {name}", table, index)
-            key = tuple(self.int_in(entry, n, r, table, index) for n, r in ids)
-            if key in found:
-                self.fail(ids[0][0], f"[[{table}]] {'/'.join(map(str, key))} is listed twice",
-                          table, index)  # fmt: skip
-            rest = {k: v for k, v in entry.items() if k not in dict(ids)}
-            found[key] = self.limits(rest, table, index)
-        return list(found.items())
+        ids = [("cc_id", CC_ID_RANGE), ("vdn", VDN_RANGE)]
+        if table == "skill":
+            ids.append(("skill", SKILL_ID_RANGE))
+        return [(key, self.limits(rest, table, index))
+                for key, index, rest in self.entries(data, table, ids)]  # fmt: skip
 
 
 def parse_thresholds(text: str, source: str) -> Thresholds:
     """The thresholds of a file's ``text`` (``source`` names it in errors)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ThresholdsError(f"{source}: not valid TOML: {exc}") from None
+    data = parse_toml(text, source, ThresholdsError)
     reader = _Reader(text, source)
     top = {k: v for k, v in data.items() if k not in ("vdn", "skill")}
     default = reader.limits(top, None, 0).over(DEFAULT_LIMITS)
@@ -175,12 +131,7 @@ def parse_thresholds(text: str, source: str) -> Thresholds:
 
 def load_thresholds(path: str) -> Thresholds:
     """The thresholds of the file at ``path`` (see :func:`parse_thresholds`)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ThresholdsError(f"cannot read the flags file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ThresholdsError(f"the flags file {path} is not UTF-8 text") from None
+    text, _ = read_toml(path, "the flags file", ThresholdsError)
     return parse_thresholds(text, path)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ccms.domain.status import SIGNED_OUT_LOGIN_DATE
 
 __all__ = [
+    "ACCESS_CODE_CALLS",
     "AGENTS_BY_STATUS",
     "AGENT_BY_WORK_NO",
     "AGENT_CALLS",
@@ -38,7 +39,9 @@ __all__ = [
     "SIGNED_OUT_LOGIN_DATE",
     "SKILL_AGENTS",
     "SKILL_CALL_COUNTS",
+    "SKILL_CONFIG",
     "SKILL_MEMBERS",
+    "SKILL_SERVICE_QUALITY",
     "SKILL_STATUS_COUNTS",
     "STREAM",
     "SUCCESS",
@@ -100,6 +103,9 @@ VDN_CALLS_V2 = f"{OPENAPI_V2}/vdn/querycalls"  # inbound or outbound (isCallIn)
 BASIC_CALL_INFO = f"{OPENAPI}/calldata/querybasiccallinfo"  # one call in progress
 SKILL_CALL_COUNTS = f"{OPENAPI}/skill/currentcallstateinfo"  # queues, current 5 minutes
 VDN_INDICATORS = f"{OPENAPI}/rindex/vdn"  # real-time indicators of VDNs
+SKILL_SERVICE_QUALITY = f"{OPENAPI}/skill/servicequality"  # last complete 5 min, 1 call/s
+SKILL_CONFIG = f"{OPENAPI}/skill/skillcfginfo"  # queue limits (the configuration file)
+ACCESS_CODE_CALLS = f"{OPENAPI}/vdn/queryaccesscodecallinfo"  # live calls per access code
 # native surface, health and metrics
 EVENTS = f"{NATIVE}/events"
 AGENT_LIST = f"{NATIVE}/agents/query"  # POST, the agent list (filters, sort, cursor)

@@ -49,6 +49,7 @@ from ccms.client.models import (
     ViewToken,
 )
 from ccms.client.retry import RetryNotice, RetryPolicy
+from ccms.client.service import AccessCodeCalls, ServiceQuality, SkillConfig
 from ccms.client.stream import (
     ChangesPage,
     StreamAgent,
@@ -67,6 +68,7 @@ from ccms.client.subscription import AsyncStream, Stream
 from ccms.domain.status import AgentStatus, CtiStatus
 
 __all__ = [
+    "AccessCodeCalls",
     "AgentAbstract",
     "AgentCtiState",
     "AgentDetail",
@@ -103,7 +105,9 @@ __all__ = [
     "RetryNotice",
     "RetryPolicy",
     "ServerError",
+    "ServiceQuality",
     "SkillAgent",
+    "SkillConfig",
     "SkillMembers",
     "SkillSignIn",
     "StateCounts",

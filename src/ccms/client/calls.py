@@ -43,9 +43,11 @@ from ccms.client.models import (
     vendor_list_of,
 )
 from ccms.client.protocol import Call, json_body
+from ccms.client.service import AccessCodeCalls, ServiceQuality, SkillConfig
 from ccms.client.stream import ChangesPage
 from ccms.client.subscription import StreamRequest
 from ccms.wire import (
+    ACCESS_CODE_CALLS,
     AGENT_BY_WORK_NO,
     AGENT_CALLS,
     AGENT_DETAIL,
@@ -62,7 +64,9 @@ from ccms.wire import (
     PING,
     SKILL_AGENTS,
     SKILL_CALL_COUNTS,
+    SKILL_CONFIG,
     SKILL_MEMBERS,
+    SKILL_SERVICE_QUALITY,
     SKILL_STATUS_COUNTS,
     STREAM,
     SYSTEM_STATE,
@@ -254,6 +258,29 @@ def vdn_indicators(
     if cc_id is not None:
         fields["ccId"] = cc_id
     return _call(VDN_INDICATORS, json_body(fields), list_of(VdnIndicators.from_wire, "VDNs"))
+
+
+def service_quality(
+    cc_id: int, vdn: int, skill_ids: Sequence[int]
+) -> Call[tuple[ServiceQuality, ...]]:
+    """``skill/servicequality``: service quality of up to 1,000 skill queues in the last
+    complete 5 minutes (the server answers a key once per second: HTTP 429 sooner)."""
+    body = _query(ccId=cc_id, vdn=vdn, skillIds=list(skill_ids))
+    return _call(SKILL_SERVICE_QUALITY, body, list_of(ServiceQuality.from_wire, "queues"))
+
+
+def skill_configs(cc_id: int, vdn: int, skill_ids: Sequence[int]) -> Call[tuple[SkillConfig, ...]]:
+    """``skill/skillcfginfo``: the limits of up to 1,000 skill queues."""
+    body = _query(ccId=cc_id, vdn=vdn, skillIds=list(skill_ids))
+    return _call(SKILL_CONFIG, body, list_of(SkillConfig.from_wire, "queues"))
+
+
+def access_code_calls(
+    cc_id: int, vdn: int, inno_ids: Sequence[int]
+) -> Call[tuple[AccessCodeCalls, ...]]:
+    """``vdn/queryaccesscodecallinfo``: the calls in progress of up to 500 access codes."""
+    body = _query(ccId=cc_id, vdn=vdn, innoIds=list(inno_ids))
+    return _call(ACCESS_CODE_CALLS, body, list_of(AccessCodeCalls.from_wire, "access codes"))
 
 
 def skill_members(cc_id: int, vdn: int, skill_ids: Sequence[int]) -> Call[tuple[SkillMembers, ...]]:

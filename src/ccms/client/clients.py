@@ -67,6 +67,7 @@ from ccms.client.models import (
 )
 from ccms.client.protocol import Call, RequestBuilder, Signer, tls_verify
 from ccms.client.retry import DEFAULT_RETRY_DEADLINE, Done, Exchange, RetryNotice, RetryPolicy
+from ccms.client.service import AccessCodeCalls, ServiceQuality, SkillConfig
 from ccms.client.stream import ChangesPage
 from ccms.client.subscription import (
     DEFAULT_IDLE_TIMEOUT,
@@ -295,6 +296,25 @@ class Client:
     def basic_call_info(self, cc_id: int, vdn: int, call_id: str) -> BasicCallInfo:
         """One call in progress (``calldata/querybasiccallinfo``)."""
         return self._run(calls.basic_call_info(cc_id, vdn, call_id))
+
+    def service_quality(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> tuple[ServiceQuality, ...]:
+        """Service quality of skill queues, last complete 5 minutes
+        (``skill/servicequality``; once per second per key)."""
+        return self._run(calls.service_quality(cc_id, vdn, skill_ids))
+
+    def skill_configs(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> tuple[SkillConfig, ...]:
+        """The limits of skill queues (``skill/skillcfginfo``)."""
+        return self._run(calls.skill_configs(cc_id, vdn, skill_ids))
+
+    def access_code_calls(
+        self, cc_id: int, vdn: int, inno_ids: Sequence[int]
+    ) -> tuple[AccessCodeCalls, ...]:
+        """The calls in progress of access codes (``vdn/queryaccesscodecallinfo``)."""
+        return self._run(calls.access_code_calls(cc_id, vdn, inno_ids))
 
     def skill_members(
         self, cc_id: int, vdn: int, skill_ids: Sequence[int]
@@ -570,6 +590,25 @@ class AsyncClient:
     async def basic_call_info(self, cc_id: int, vdn: int, call_id: str) -> BasicCallInfo:
         """One call in progress (``calldata/querybasiccallinfo``)."""
         return await self._run(calls.basic_call_info(cc_id, vdn, call_id))
+
+    async def service_quality(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> tuple[ServiceQuality, ...]:
+        """Service quality of skill queues, last complete 5 minutes
+        (``skill/servicequality``; once per second per key)."""
+        return await self._run(calls.service_quality(cc_id, vdn, skill_ids))
+
+    async def skill_configs(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> tuple[SkillConfig, ...]:
+        """The limits of skill queues (``skill/skillcfginfo``)."""
+        return await self._run(calls.skill_configs(cc_id, vdn, skill_ids))
+
+    async def access_code_calls(
+        self, cc_id: int, vdn: int, inno_ids: Sequence[int]
+    ) -> tuple[AccessCodeCalls, ...]:
+        """The calls in progress of access codes (``vdn/queryaccesscodecallinfo``)."""
+        return await self._run(calls.access_code_calls(cc_id, vdn, inno_ids))
 
     async def skill_members(
         self, cc_id: int, vdn: int, skill_ids: Sequence[int]

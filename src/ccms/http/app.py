@@ -39,6 +39,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from typing import Any
 
 from ccms.auth import AccessKey, RateLimiter, Verifier
+from ccms.ccconfig import CcConfig
 from ccms.credentials import CredentialsError, CredentialsFile
 from ccms.errors import (
     AuthenticationError,
@@ -97,6 +98,7 @@ class App:
         routes: Iterable[Route],
         credentials: CredentialsFile | None = None,
         flag_config: FlagConfig | None = None,
+        cc_config: CcConfig | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -105,7 +107,8 @@ class App:
         self.keys: dict[str, AccessKey] = {}
         self.verifier = Verifier({}, settings.clock_skew)
         self._use_keys(keys)
-        self.services = Services(store, clock)
+        self.services = Services(store, clock, settings.service_quality_interval_s)
+        self.cc_config = cc_config or CcConfig()
         self.limiter = RateLimiter(
             settings.rate_limit, settings.rate_burst, window_s=2 * settings.clock_skew
         )
@@ -124,7 +127,9 @@ class App:
         if self.flag_config.configured:
             self.flag_timer = FlagTimer(store, self.flag_config, self.services.now_ms)
             metrics.follow_flags(self.flag_timer.schedule)
-        self.context = Context(settings, self.services, store, metrics, self.hub, flags)
+        self.context = Context(
+            settings, self.services, store, metrics, self.hub, flags, self.cc_config
+        )
         self.table = RouteTable(routes)
         self._paths = self.table.paths
         self._credentials = credentials
@@ -171,6 +176,13 @@ class App:
     def reload_flags(self) -> bool:
         """Read the flags file again (SIGHUP); a file refused keeps the thresholds in use."""
         return self.flag_config.reload()
+
+    def reload_files(self) -> bool:
+        """SIGHUP: read the flags file and the configuration file again; each refused
+        keeps what is in use. True when both are now in use."""
+        flags = self.reload_flags()
+        config = self.cc_config.reload()
+        return flags and config
 
     def close_streams_soon(self) -> None:
         """:meth:`close_streams` from outside the event loop's tasks (a signal handler)."""
@@ -478,12 +490,15 @@ def create_app(
     routes: Iterable[Route] | None = None,
     credentials: CredentialsFile | None = None,
     flag_config: FlagConfig | None = None,
+    cc_config: CcConfig | None = None,
 ) -> App:
     """Wire the application: the one place where settings, store and keys meet.
     ``routes`` default to the full table of ``ccms.http.routes``; ``credentials``, the
     file ``keys`` came from, is followed for changes (``credentials_reload_s``);
     ``flag_config``, the thresholds of the flags (by default those of
-    ``settings.flags_file``), is read again by :meth:`App.reload_flags` (SIGHUP)."""
+    ``settings.flags_file``), is read again by :meth:`App.reload_flags` (SIGHUP), as
+    ``cc_config`` (by default that of ``settings.cc_config_file``) is by
+    :meth:`App.reload_files`."""
     return App(
         settings,
         store,
@@ -493,4 +508,5 @@ def create_app(
         route_table(settings) if routes is None else routes,
         credentials,
         FlagConfig(settings.flags_file) if flag_config is None else flag_config,
+        CcConfig(settings.cc_config_file) if cc_config is None else cc_config,
     )

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from ccms.auth import AccessKey
+from ccms.ccconfig import CcConfig
 from ccms.domain.changes import ViewToken
 from ccms.domain.flags import FlagsOf, no_flags
 from ccms.errors import MethodNotAllowedError, NotFoundError
@@ -65,6 +66,7 @@ class Context:
     metrics: Metrics
     hub: Hub
     flags: FlagsOf = no_flags  # an agent's flags at a time (the thresholds, when configured)
+    cc_config: CcConfig = field(default_factory=CcConfig)  # the configuration file's
 
 
 @dataclass(slots=True)

@@ -35,6 +35,7 @@ from ccms.domain.flags import FlagsOf
 from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListedAgents, ListQuery
 from ccms.domain.queues import QueueBoard, QueueWindow
+from ccms.domain.service import AccessCodeCalls, ServiceQuality
 from ccms.store.changes import ChangeSet, ChangeStream
 
 
@@ -172,6 +173,20 @@ class Store(Protocol):
     async def vdn_counts(self, cc_id: int, vdns: Sequence[int]) -> dict[int, VdnCounts]:
         """For each of ``vdns`` (each once), its agents per CTI status and its live calls per
         state, from one read (a statement per table): the ``rindex/vdn`` indicators."""
+
+    async def service_quality(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int], start: int
+    ) -> list[ServiceQuality]:
+        """The service quality of each of ``skill_ids`` (in order, each once) in the
+        5 minutes from ``start``, in one query: equal to
+        :func:`ccms.domain.service.recount_quality` over the VDN's calls."""
+
+    async def access_code_calls(
+        self, cc_id: int, vdn: int, codes: Sequence[tuple[int, str]], now_ms: int
+    ) -> list[AccessCodeCalls]:
+        """For each ``(innoId, access code)`` of ``codes`` (in order), its calls in
+        progress at ``now_ms``, in one query: equal to
+        :func:`ccms.domain.service.recount_access` over the VDN's calls."""
 
     # -- the change feed ---------------------------------------------------------------
 

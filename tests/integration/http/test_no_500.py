@@ -25,6 +25,9 @@ ROUTES = [
     "/rest/cmsapp/v1/openapi/calldata/querybasiccallinfo",
     "/rest/cmsapp/v1/openapi/skill/currentcallstateinfo",
     "/rest/cmsapp/v1/openapi/rindex/vdn",
+    "/rest/cmsapp/v1/openapi/skill/servicequality",  # a second call within 1 s: HTTP 429
+    "/rest/cmsapp/v1/openapi/skill/skillcfginfo",
+    "/rest/cmsapp/v1/openapi/vdn/queryaccesscodecallinfo",
     "/ccms/v1/events",
     "/ccms/v1/agents/detail",
     "/ccms/v1/tokens",
@@ -51,7 +54,7 @@ field_names = st.sampled_from(
      "skills", "calls", "name", "phoneNumber", "mediaType", "reason", "agentIds", "skillIds",
      "skillId", "offset", "limit", "status", "isSkillAllMatch", "ttlS", "workNo",
      "historyLimit", "source", "rawState", "callId", "callEvent", "beginDate", "endDate",
-     "isCallIn", "callerNo", "calleeNo", "leaveReason", "vdnIds", "indexIds"]
+     "isCallIn", "callerNo", "calleeNo", "leaveReason", "vdnIds", "indexIds", "innoIds"]
 )  # fmt: skip
 shaped = st.recursive(
     st.dictionaries(field_names, json_values, max_size=6),
@@ -78,7 +81,8 @@ page = st.one_of(st.integers(-2, 2**31 + 1), st.sampled_from(["0", "100", "1000"
 tenant_ids = st.one_of(st.just(1), ids)
 near_valid_monitor = st.fixed_dictionaries(
     {"ccId": tenant_ids, "vdn": tenant_ids},
-    optional={"agentIds": id_lists, "skillIds": id_lists, "agentId": ids, "skillId": ids,
+    optional={"agentIds": id_lists, "skillIds": id_lists, "innoIds": id_lists, "agentId": ids,
+              "skillId": ids,
               "offset": page, "limit": page, "status": st.one_of(st.integers(-1, 12), scalars),
               "isSkillAllMatch": st.one_of(st.sampled_from(["true", "false", "TRUE", "no"]),
                                            scalars)},

@@ -35,9 +35,11 @@ from ccms.domain.call import (
 )
 from ccms.domain.flags import ALERT, WARNING
 from ccms.domain.media import MEDIA_TYPE_MAX
+from ccms.domain.service import INNO_ID_RANGE
 from ccms.http import assets
 from ccms.http.schemas import agent_list
 from ccms.http.schemas import calls as call_schema
+from ccms.http.schemas import service as service_schema
 from ccms.http.schemas.detail import HISTORY_LIMIT_RANGE
 from ccms.http.schemas.fields import work_no_ranges
 from ccms.http.schemas.monitor import CTI_STATUS_RANGE, MAX_AGENT_IDS, MAX_SKILL_IDS, OFFSET_RANGE
@@ -243,6 +245,20 @@ QUEUE_WINDOW = record(
     cnnedIn20sCallCount=INTEGER, clearUpCallCount=INTEGER, clearUpTime=INTEGER,
 )  # fmt: skip
 VDN_INDICATORS = record(id=TEXT, idxs=array(record(id=TEXT, val=INTEGER)))
+SERVICE_QUALITY = record(
+    skillId=INTEGER, statStartTime=INTEGER, inCallNum=INTEGER, connectedNum=INTEGER,
+    callLostNum=INTEGER, in15sCallNum=INTEGER, wait15sLostNum=INTEGER, in20sCallNum=INTEGER,
+    wait20sLostNum=INTEGER,
+)  # fmt: skip
+SKILL_CONFIG = record(
+    skillId=INTEGER, maxCallNum=INTEGER, maxHoldCallNum=INTEGER, maxWaitTime=INTEGER,
+    maxAnswerWaitTime=INTEGER, maxTalkTime=INTEGER, maxRestAgentNum=INTEGER,
+    maxAgentWrapupTime=INTEGER,
+)  # fmt: skip
+ACCESS_CODE_CALLS = record(
+    innoId=INTEGER, allCallCount=INTEGER, ivrCallCount=INTEGER, agentCallCount=INTEGER,
+    queueCallCount=INTEGER, longestWaitTime=INTEGER,
+)  # fmt: skip
 BASIC_CALL_INFO = record(
     time=INTEGER, dsn=INTEGER, handle=INTEGER, server=INTEGER, keyId=TEXT, callingNum=TEXT,
     calledNum=TEXT, mid=INTEGER, trunkNo=INTEGER, priority=INTEGER, deviceType=INTEGER,
@@ -280,6 +296,9 @@ COMPONENTS: dict[str, Schema] = {
     "BasicCallInfo": BASIC_CALL_INFO,
     "QueueCallCounts": QUEUE_WINDOW,
     "VdnIndicators": VDN_INDICATORS,
+    "ServiceQuality": SERVICE_QUALITY,
+    "SkillConfig": SKILL_CONFIG,
+    "AccessCodeCalls": ACCESS_CODE_CALLS,
 }
 
 
@@ -600,6 +619,29 @@ def operations(settings: Settings) -> dict[tuple[str, str], Operation]:
                                                  "IDX_COUNT_REAL_AGENT_SIGN_IN"]},
             description="ccId absent: call center 1. Each VDN once, in request order"
             " (docs/calls.md).",
+        ),
+        (post, wire.SKILL_SERVICE_QUALITY): Operation(
+            "Service quality of up to 1,000 skill queues in the last complete 5 minutes",
+            skills, plain_success(array(ref("ServiceQuality"))), tags=compat,
+            example=asking(skillIds=[1]),
+            description="The window of minutes ending in 0 or 5 (UTC) that holds the moment"
+            " 5 minutes ago; once per second per access key (HTTP 429 sooner,"
+            " service_quality_interval_s); envelope resultCode and resultDesc only"
+            " (docs/calls.md).",
+        ),
+        (post, wire.SKILL_CONFIG): Operation(
+            "Limits of up to 1,000 skill queues (the configuration file)", skills,
+            success(array(ref("SkillConfig"))), tags=compat, example=asking(skillIds=[1]),
+            description="From cc_config_file; a queue it does not list has the file's"
+            " top-level values, else the documented defaults (docs/calls.md).",
+        ),
+        (post, wire.ACCESS_CODE_CALLS): Operation(
+            "Calls in progress of up to 500 access codes, by where they are",
+            params({"ccId": cc_id, "vdn": vdn,
+                    "innoIds": integers((INNO_ID_RANGE,), service_schema.MAX_INNO_IDS)}),
+            success(array(ref("AccessCodeCalls"))), tags=compat, example=asking(innoIds=[1]),
+            description="An innoId stands for the access code cc_config_file maps it to,"
+            " else its decimal digits; each once, in request order (docs/calls.md).",
         ),
         (post, wire.EVENTS): Operation(
             "Take in a batch of agent and call events", events,

@@ -44,12 +44,14 @@ from ccms.domain.flags import FlagsOf
 from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListedAgents, ListQuery
 from ccms.domain.queues import QueueBoard, QueueWindow
+from ccms.domain.service import AccessCodeCalls, ServiceQuality
 from ccms.errors import StoreUnavailableError
 from ccms.store.base import IngestResult, SchemaStatus
 from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
 from ccms.store.migrations import schema_status
 from ccms.store.postgres import calls as call_store
 from ccms.store.postgres import flags, migrate, stream, views
+from ccms.store.postgres import service as service_store
 from ccms.store.postgres.intake import PRUNE, apply_batch
 from ccms.store.postgres.notify import Listener, channel_for, fetch_changes_since
 
@@ -318,6 +320,20 @@ class PostgresStore:
 
     async def vdn_counts(self, cc_id: int, vdns: Sequence[int]) -> dict[int, VdnCounts]:
         return await self._read(lambda conn: call_store.vdn_counts(conn, cc_id, vdns))
+
+    async def service_quality(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int], start: int
+    ) -> list[ServiceQuality]:
+        return await self._read(
+            lambda conn: service_store.service_quality(conn, cc_id, vdn, skill_ids, start)
+        )
+
+    async def access_code_calls(
+        self, cc_id: int, vdn: int, codes: Sequence[tuple[int, str]], now_ms: int
+    ) -> list[AccessCodeCalls]:
+        return await self._read(
+            lambda conn: service_store.access_code_calls(conn, cc_id, vdn, codes, now_ms)
+        )
 
     async def get_agents(self, cc_id: int, vdn: int, work_nos: Sequence[int]) -> list[AgentRecord]:
         return await self._read(lambda conn: views.get_agents(conn, cc_id, vdn, work_nos))

@@ -69,9 +69,11 @@ from ccms.domain.flags import FlagsOf
 from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListedAgents, ListQuery
 from ccms.domain.queues import QueueBoard, QueueWindow
+from ccms.domain.service import AccessCodeCalls, ServiceQuality
 from ccms.errors import StoreUnavailableError
 from ccms.store import calls as call_sql
 from ccms.store import listing
+from ccms.store import service as service_sql
 from ccms.store.base import IngestResult, SchemaStatus
 from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
 from ccms.store.migrations import migrations, schema_status
@@ -148,6 +150,8 @@ _QUEUE_WINDOWS = call_sql.queue_windows(_SQLITE)
 _VDN_AGENTS, _VDN_CALLS = call_sql.vdn_counts(_SQLITE)
 _BOARD_HAS_CALLS, _BOARD_SKILLS, _BOARD_WAITING = call_sql.board(_SQLITE)
 _PRUNE_CALLS = call_sql.prune(_SQLITE)
+_SERVICE_QUALITY = service_sql.quality(_SQLITE)
+_ACCESS_CALLS = service_sql.access_calls(_SQLITE)
 _PRUNE_INTERVAL_S = 60.0
 _CHANGE_PRUNE_INTERVAL_S = 1.0
 # The writer keeps the agents it read or wrote, to skip reading them again (a record is a few
@@ -609,6 +613,30 @@ class SQLiteStore:
             finally:
                 conn.execute("COMMIT")
             return call_sql.counts_of(wanted, agents, live)
+
+        return await self._read(run)
+
+    async def service_quality(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int], start: int
+    ) -> list[ServiceQuality]:
+        ids = orjson.dumps(list(dict.fromkeys(skill_ids))).decode()
+
+        def run(conn: sqlite3.Connection) -> list[ServiceQuality]:
+            named = {"cc": cc_id, "vdn": vdn, "skills": ids, "start": start}
+            rows = conn.execute(_SERVICE_QUALITY, named).fetchall()
+            return service_sql.qualities(rows, skill_ids, start)
+
+        return await self._read(run)
+
+    async def access_code_calls(
+        self, cc_id: int, vdn: int, codes: Sequence[tuple[int, str]], now_ms: int
+    ) -> list[AccessCodeCalls]:
+        wanted = orjson.dumps(list(dict.fromkeys(code for _, code in codes))).decode()
+
+        def run(conn: sqlite3.Connection) -> list[AccessCodeCalls]:
+            named = {"cc": cc_id, "vdn": vdn, "codes": wanted, "now": now_ms}
+            rows = conn.execute(_ACCESS_CALLS, named).fetchall()
+            return service_sql.access_counts(rows, codes)
 
         return await self._read(run)
 
