@@ -11,6 +11,7 @@ from ccms.domain.indicators import VdnCounts
 from ccms.domain.queues import QueueWindow
 from ccms.store import calls as call_sql
 from ccms.store.listing import Dialect
+from ccms.store.postgres import record_counts
 
 _PG = Dialect.POSTGRES
 _SELECT_CALL = call_sql.select_one(_PG)
@@ -29,7 +30,9 @@ _LOCK = (
 _UPSERT = call_sql.upsert(_PG)
 _WINDOWS = call_sql.queue_windows(_PG)
 _VDN_AGENTS, _VDN_CALLS = call_sql.vdn_counts(_PG)
-PRUNE = call_sql.prune(_PG)
+# the records that ended before the oldest moment kept (off their minutes), then the live
+# calls not heard of since
+PRUNE = [*record_counts.PRUNE, call_sql.prune(_PG)[1]]
 
 
 async def get_call(conn: Any, cc_id: int, vdn: int, call_id: str) -> CallRecord | None:
@@ -40,11 +43,9 @@ async def get_call(conn: Any, cc_id: int, vdn: int, call_id: str) -> CallRecord 
 async def call_records(
     conn: Any, cc_id: int, vdn: int, query: RecordQuery
 ) -> tuple[int, list[CallRecord]]:
-    page, count, params = call_sql.records(_PG, cc_id, vdn, query)
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
-        total = int(await conn.fetchval(count, *params))
-        rows = await conn.fetch(page, *params, query.limit, query.offset)
-    return total, [call_sql.record(r) for r in rows]
+    statement, params = record_counts.page_and_count(cc_id, vdn, query)
+    rows = await conn.fetch(statement, *params)
+    return int(rows[0][0]), [call_sql.record(r[1:]) for r in rows if r[1] is not None]
 
 
 async def queue_windows(
@@ -75,4 +76,12 @@ async def apply_calls(conn: Any, fresh: list[CallEvent]) -> None:
             known[found.key] = found
     changed = plan_calls(fresh, known)
     # A placeholder whose events changed nothing cannot be: a new call always differs.
-    await conn.executemany(_UPSERT, [call_sql.row(r, _PG) for r in changed.values()])
+    await write_calls(conn, [changed[k] for k in sorted(changed)])
+    await record_counts.write_changes(conn, record_counts.changes(known, changed))
+
+
+async def write_calls(conn: Any, calls: Sequence[CallRecord]) -> None:
+    """Write ``calls`` (rows locked by this transaction) in one statement."""
+    if calls:
+        rows = [call_sql.row(r, _PG) for r in calls]
+        await conn.execute(_UPSERT, *(list(column) for column in zip(*rows, strict=True)))
