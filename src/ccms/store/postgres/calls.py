@@ -1,5 +1,6 @@
 """Calls on PostgreSQL: their reads, and the call events of a batch inside its
-transaction (the SQL is :mod:`ccms.store.calls`, shared with SQLite)."""
+transaction (the SQL is :mod:`ccms.store.calls`, shared with SQLite, and the records per
+minute of :mod:`ccms.store.postgres.record_counts`)."""
 
 from __future__ import annotations
 
@@ -64,8 +65,10 @@ async def vdn_counts(conn: Any, cc_id: int, vdns: Sequence[int]) -> dict[int, Vd
 
 
 async def apply_calls(conn: Any, fresh: list[CallEvent]) -> None:
-    """Inside a batch's transaction, after its agents: lock the calls of ``fresh`` and
-    write those the events changed."""
+    """Inside a batch's transaction, before its agents: lock the calls of ``fresh`` and
+    write those the events changed, then what they change in the records per minute
+    (:mod:`ccms.store.postgres.record_counts`): a statement per table, each table's rows
+    locked in key order after the one before."""
     keys = sorted({c.key for c in fresh})
     arrays = ([k.cc_id for k in keys], [k.vdn for k in keys], [k.call_id for k in keys])
     placeholders = {CallKey(*r) for r in await conn.fetch(_PLACEHOLD, *arrays)}
