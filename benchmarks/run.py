@@ -1177,7 +1177,8 @@ def main() -> int:
     )
     args = parser.parse_args()
     sections = set(args.only.split(","))
-    if shutil.which("wrk") is None and (sections & WRK_SECTIONS or args.against):
+    measure_ba = bool(args.against) and not sections <= {"stream", "calls"}
+    if shutil.which("wrk") is None and (sections & WRK_SECTIONS or measure_ba):
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
         return 2
     quick = args.quick
@@ -1197,8 +1198,8 @@ def main() -> int:
                                            seconds=3 if quick else 10, agents=5_000 if quick else 50_000,
                                            pg_url=pg_url)  # fmt: skip
         # --against: the query ratio and the intake side by side, unless only the stream
-        # is measured (the stream section has a before/after of its own)
-        if args.against and sections != {"stream"}:
+        # or the calls are measured (those sections have a before/after of their own)
+        if measure_ba:
             results["before_after"] = bench_before_after(
                 work, sk, creds, args.against, rounds=3, seconds=3 if quick else 10,
                 agents=5_000 if quick else 50_000,
@@ -1237,7 +1238,7 @@ def main() -> int:
         if "calls" in sections:
             import call_bench
 
-            results["calls"] = call_bench.run(work, quick, pg_url)
+            results["calls"] = call_bench.run(work, quick, pg_url, args.against)
         COMMANDS[:] = [scrub(c, work) for c in COMMANDS]
         for section in sections:
             results.setdefault("measured", {})[section] = results["machine"]["date"]

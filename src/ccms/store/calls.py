@@ -43,14 +43,26 @@ def _mark(dialect: Dialect, n: int) -> str:
     return "?" if dialect is Dialect.SQLITE else f"${n}"
 
 
+# The PostgreSQL types of :data:`WRITE_COLUMNS`, in order.
+PG_TYPES = (
+    "integer", "integer", "text", "bigint", "text", "text", "text", "smallint", "smallint",
+    "smallint", "boolean", "bigint", "smallint", "bigint", "bigint", "integer", "integer",
+    "smallint", "integer", "bigint", "bigint", "bigint", "bigint", "smallint", "integer", "bigint",
+)  # fmt: skip
+
+
 def upsert(dialect: Dialect) -> str:
-    marks = ", ".join(_mark(dialect, n) for n in range(1, WIDTH + 2))
+    """The write of calls: on SQLite of one, a parameter per column of
+    :data:`WRITE_COLUMNS`; on PostgreSQL of many in one statement, an array per column
+    (the values of :func:`row`, transposed)."""
     if dialect is Dialect.SQLITE:
+        marks = ", ".join(_mark(dialect, n) for n in range(1, WIDTH + 2))
         return f"INSERT OR REPLACE INTO call ({WRITE_COLUMNS}) VALUES ({marks})"
+    arrays = ", ".join(f"${n}::{t}[]" for n, t in enumerate(PG_TYPES, start=1))
     names = WRITE_COLUMNS.split(",")[3:]
     updates = ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in names)
     return (
-        f"INSERT INTO call ({WRITE_COLUMNS}) VALUES ({marks})"
+        f"INSERT INTO call ({WRITE_COLUMNS}) SELECT * FROM unnest({arrays})"
         f" ON CONFLICT (cc_id, vdn, call_id) DO UPDATE SET {updates}"
     )
 

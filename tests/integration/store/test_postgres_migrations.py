@@ -19,6 +19,7 @@ MIGRATIONS = "ccms.store.postgres.migrations"
 TENANT_EVENT_IDS = 4  # the version from which event ids are per call center and VDN
 HISTORY_SOURCE = 5  # the version from which the history keeps source and rawState
 CALLS = 8  # the version from which the store keeps calls
+RECORD_MINUTES = 9  # the version from which the records are counted per minute
 
 
 def old_schema(schema: PgSchema, version: int) -> psycopg.Connection[tuple[object, ...]]:
@@ -174,7 +175,7 @@ async def test_migration_adds_calls_and_keeps_the_agents(pg_schema: PgSchema) ->
         )
     clock = FrozenClock()
     store = PostgresStore(pg_schema.url, clock=clock)
-    assert (await store.schema_status()).pending == ("0008_calls",)
+    assert (await store.schema_status()).pending[0] == "0008_calls"
     await store.open()
     try:
         agent = await store.get_agent(1, 1, 101)
@@ -188,5 +189,46 @@ async def test_migration_adds_calls_and_keeps_the_agents(pg_schema: PgSchema) ->
         count, page = await store.call_records(1, 1, RecordQuery(now - 1, now, call_in=True))
         assert (count, [r.call_id for r in page]) == (1, ["1789999000-1"])
         assert (await store.schema_status()).pending == ()
+    finally:
+        await store.close()
+
+
+async def test_migration_counts_the_records_kept_per_minute(pg_schema: PgSchema) -> None:
+    """A store that kept calls before: its records are counted once, in the minute each
+    entered; a live call is not a record."""
+    previous = max(m.version for m in migrations(MIGRATIONS) if m.version < RECORD_MINUTES)
+    clock = FrozenClock()
+    now = int(clock() * 1000) // 60_000 * 60_000
+    with old_schema(pg_schema, previous) as conn:
+        for n, arrived, ended, call_in in [
+            (1, now - 3 * 60_000, now, True),
+            (2, now - 3 * 60_000 + 59_999, now, True),  # the same minute
+            (3, now - 60_000, now, True),
+            (4, now - 60_000, now, False),  # outbound
+            (5, now - 60_000, None, True),  # live
+        ]:
+            conn.execute(
+                "INSERT INTO call (cc_id, vdn, call_id, arrived_at, caller_no, callee_no,"
+                " access_code, media_type, sub_media_type, call_type, call_in, state, state_at,"
+                " last_at, enter_reason, devices, ended_at, moved_at) VALUES (1, 1, %s, %s, '',"
+                " '', '', 0, -1, 0, %s, 0, %s, %s, 0, 0, %s, %s)",
+                (f"1789999000-{n}", arrived, call_in, arrived, arrived, ended, now),
+            )
+    store = PostgresStore(pg_schema.url, clock=clock)
+    assert (await store.schema_status()).pending[-1] == "0009_call_record_minute"
+    await store.open()
+    try:
+        rows = pg_schema.admin(
+            f"SELECT call_in, minute, records FROM {pg_schema.name}.call_record_minute"
+        )
+        minute = now // 60_000
+        assert sorted(rows) == [
+            (False, minute - 1, 1),
+            (True, minute - 3, 2),
+            (True, minute - 1, 1),
+        ]
+        for begin, end, expected in [(now - 3 * 60_000, now, 3), (now - 3 * 60_000 + 1, now, 2)]:
+            count, page = await store.call_records(1, 1, RecordQuery(begin, end, call_in=True))
+            assert count == len(page) == expected
     finally:
         await store.close()

@@ -1,5 +1,6 @@
 """Calls on PostgreSQL: their reads, and the call events of a batch inside its
-transaction (the SQL is :mod:`ccms.store.calls`, shared with SQLite)."""
+transaction (the SQL is :mod:`ccms.store.calls`, shared with SQLite, and the records per
+minute of :mod:`ccms.store.postgres.record_counts`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ccms.domain.indicators import VdnCounts
 from ccms.domain.queues import QueueBoard, QueueWindow
 from ccms.store import calls as call_sql
 from ccms.store.listing import Dialect
+from ccms.store.postgres import record_counts
 
 _PG = Dialect.POSTGRES
 _SELECT_CALL = call_sql.select_one(_PG)
@@ -31,7 +33,9 @@ _UPSERT = call_sql.upsert(_PG)
 _WINDOWS = call_sql.queue_windows(_PG)
 _VDN_AGENTS, _VDN_CALLS = call_sql.vdn_counts(_PG)
 _BOARD_HAS_CALLS, _BOARD_SKILLS, _BOARD_WAITING = call_sql.board(_PG)
-PRUNE = call_sql.prune(_PG)
+# the records that ended before the oldest moment kept (off their minutes), then the live
+# calls not heard of since
+PRUNE = [*record_counts.PRUNE, call_sql.prune(_PG)[1]]
 
 
 async def get_call(conn: Any, cc_id: int, vdn: int, call_id: str) -> CallRecord | None:
@@ -42,11 +46,9 @@ async def get_call(conn: Any, cc_id: int, vdn: int, call_id: str) -> CallRecord 
 async def call_records(
     conn: Any, cc_id: int, vdn: int, query: RecordQuery
 ) -> tuple[int, list[CallRecord]]:
-    page, count, params = call_sql.records(_PG, cc_id, vdn, query)
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
-        total = int(await conn.fetchval(count, *params))
-        rows = await conn.fetch(page, *params, query.limit, query.offset)
-    return total, [call_sql.record(r) for r in rows]
+    statement, params = record_counts.page_and_count(cc_id, vdn, query)
+    rows = await conn.fetch(statement, *params)
+    return int(rows[0][0]), [call_sql.record(r[1:]) for r in rows if r[1] is not None]
 
 
 async def queue_windows(
@@ -76,7 +78,9 @@ async def vdn_counts(conn: Any, cc_id: int, vdns: Sequence[int]) -> dict[int, Vd
 
 async def apply_calls(conn: Any, fresh: list[CallEvent]) -> CallPlan:
     """Inside a batch's transaction, before its agents: lock the calls of ``fresh``, write
-    those the events changed, and return the plan (its moves change agents)."""
+    those the events changed, then what they change in the records per minute
+    (:mod:`ccms.store.postgres.record_counts`): a statement per table, each table's rows
+    locked in key order after the one before. Returns the plan (its moves change agents)."""
     keys = sorted({c.key for c in fresh})
     arrays = ([k.cc_id for k in keys], [k.vdn for k in keys], [k.call_id for k in keys])
     placeholders = {CallKey(*r) for r in await conn.fetch(_PLACEHOLD, *arrays)}
@@ -87,5 +91,14 @@ async def apply_calls(conn: Any, fresh: list[CallEvent]) -> CallPlan:
             known[found.key] = found
     plan = plan_call_batch(fresh, known)
     # A placeholder whose events changed nothing cannot be: a new call always differs.
-    await conn.executemany(_UPSERT, [call_sql.row(r, _PG) for r in plan.changed.values()])
+    changed = plan.changed
+    await write_calls(conn, [changed[k] for k in sorted(changed)])
+    await record_counts.write_changes(conn, record_counts.changes(known, changed))
     return plan
+
+
+async def write_calls(conn: Any, calls: Sequence[CallRecord]) -> None:
+    """Write ``calls`` (rows locked by this transaction) in one statement."""
+    if calls:
+        rows = [call_sql.row(r, _PG) for r in calls]
+        await conn.execute(_UPSERT, *(list(column) for column in zip(*rows, strict=True)))

@@ -60,6 +60,10 @@ T = TypeVar("T")
 
 _RETRIES = 5
 _PRUNE_INTERVAL_S = 60.0
+# Pooled sessions: no JIT compilation. The store's statements are short; a cost estimate
+# over jit_above_cost (tables not yet analyzed) made PostgreSQL compile a statement of a
+# ms for most of a second (the change window's pruning, once a second under intake).
+_SESSION = {"jit": "off"}
 _CHANGE_PRUNE_INTERVAL_S = 1.0
 _UNAVAILABLE_CLASSES = ("08", "28", "40", "53", "57", "58")
 _UNAVAILABLE_STATES = ("25006", "25P03", "25P04")  # read-only (failover), idle timeouts
@@ -177,7 +181,7 @@ class PostgresStore:
                 max_size=self._pool_size,
                 timeout=self._timeout,
                 command_timeout=self._timeout,
-                server_settings={"application_name": self.application_name},
+                server_settings={"application_name": self.application_name, **_SESSION},
                 reset=_keep_session,
             )
         except Exception as exc:
