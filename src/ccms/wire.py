@@ -19,6 +19,8 @@ __all__ = [
     "AGENT_SKILLS",
     "AGENT_STATUS_INFOS",
     "BASIC_CALL_INFO",
+    "CALL_DETAIL_BY_ID",
+    "CALL_TRACE",
     "CHANGES",
     "COMPAT",
     "EVENTS",
@@ -35,6 +37,7 @@ __all__ = [
     "OPENAPI_V2",
     "PERMISSION_DENIED",
     "PING",
+    "PRIVATE_CALL_INFO",
     "SIGNED_OUT_LOGIN_DATE",
     "SKILL_AGENTS",
     "SKILL_CALL_COUNTS",
@@ -100,6 +103,9 @@ VDN_CALLS_V2 = f"{OPENAPI_V2}/vdn/querycalls"  # inbound or outbound (isCallIn)
 BASIC_CALL_INFO = f"{OPENAPI}/calldata/querybasiccallinfo"  # one call in progress
 SKILL_CALL_COUNTS = f"{OPENAPI}/skill/currentcallstateinfo"  # queues, current 5 minutes
 VDN_INDICATORS = f"{OPENAPI}/rindex/vdn"  # real-time indicators of VDNs
+CALL_TRACE = f"{OPENAPI}/vdn/querycalltracedetail"  # the legs of one call
+PRIVATE_CALL_INFO = f"{OPENAPI}/calldata/querydetailcallinfo"  # a call at an agent
+CALL_DETAIL_BY_ID = f"{OPENAPI}/calldata/querycalldetailbyid"  # one call record, by id
 # native surface, health and metrics
 EVENTS = f"{NATIVE}/events"
 AGENT_LIST = f"{NATIVE}/agents/query"  # POST, the agent list (filters, sort, cursor)

@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from ccms.domain.call import CallEvent, CallKey, CallRecord, RecordQuery, plan_calls
+from ccms.domain.calltrace import CallTrack
 from ccms.domain.indicators import VdnCounts
 from ccms.domain.queues import QueueWindow
 from ccms.store import calls as call_sql
+from ccms.store import calltrace as trace_sql
 from ccms.store.listing import Dialect
 
 _PG = Dialect.POSTGRES
@@ -29,7 +31,10 @@ _LOCK = (
 _UPSERT = call_sql.upsert(_PG)
 _WINDOWS = call_sql.queue_windows(_PG)
 _VDN_AGENTS, _VDN_CALLS = call_sql.vdn_counts(_PG)
-PRUNE = call_sql.prune(_PG)
+PRUNE = [*trace_sql.prune(_PG), *call_sql.prune(_PG)]  # the steps first
+_INSERT_STEPS = trace_sql.insert(_PG)
+_SELECT_STEPS = trace_sql.select_steps(_PG)
+_SELECT_BY_ID = trace_sql.select_by_id(_PG)
 
 
 async def get_call(conn: Any, cc_id: int, vdn: int, call_id: str) -> CallRecord | None:
@@ -76,3 +81,17 @@ async def apply_calls(conn: Any, fresh: list[CallEvent]) -> None:
     changed = plan_calls(fresh, known)
     # A placeholder whose events changed nothing cannot be: a new call always differs.
     await conn.executemany(_UPSERT, [call_sql.row(r, _PG) for r in changed.values()])
+    await conn.execute(_INSERT_STEPS, *trace_sql.step_arrays(fresh))
+
+
+async def call_track(conn: Any, cc_id: int, vdn: int, call_id: str) -> CallTrack | None:
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        row = await conn.fetchrow(_SELECT_CALL, cc_id, vdn, call_id)
+        if row is None:
+            return None
+        steps = await conn.fetch(_SELECT_STEPS, cc_id, vdn, call_id)
+    return CallTrack(call_sql.record(row), tuple(map(trace_sql.step, steps)))
+
+
+async def calls_by_id(conn: Any, cc_id: int, call_id: str) -> list[CallRecord]:
+    return [call_sql.record(r) for r in await conn.fetch(_SELECT_BY_ID, cc_id, call_id)]

@@ -55,6 +55,7 @@ from ccms.domain.agent import (
 )
 from ccms.domain.batch import BatchPlan, EventKey, new_calls, new_events, plan_batch
 from ccms.domain.call import CallEvent, CallKey, CallRecord, RecordQuery, kept_from, plan_calls
+from ccms.domain.calltrace import CallTrack
 from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken, state_exits
 from ccms.domain.flags import FlagsOf
 from ccms.domain.indicators import VdnCounts
@@ -62,6 +63,7 @@ from ccms.domain.listing import ListedAgents, ListQuery
 from ccms.domain.queues import QueueWindow
 from ccms.errors import StoreUnavailableError
 from ccms.store import calls as call_sql
+from ccms.store import calltrace as trace_sql
 from ccms.store import listing
 from ccms.store.base import IngestResult, SchemaStatus
 from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
@@ -137,7 +139,10 @@ _SELECT_CALLS = (
 _UPSERT_CALL = call_sql.upsert(_SQLITE)
 _QUEUE_WINDOWS = call_sql.queue_windows(_SQLITE)
 _VDN_AGENTS, _VDN_CALLS = call_sql.vdn_counts(_SQLITE)
-_PRUNE_CALLS = call_sql.prune(_SQLITE)
+_PRUNE_CALLS = [*trace_sql.prune(_SQLITE), *call_sql.prune(_SQLITE)]  # the steps first
+_INSERT_STEPS = trace_sql.insert(_SQLITE)
+_SELECT_STEPS = trace_sql.select_steps(_SQLITE)
+_SELECT_BY_ID = trace_sql.select_by_id(_SQLITE)
 _PRUNE_INTERVAL_S = 60.0
 _CHANGE_PRUNE_INTERVAL_S = 1.0
 # The writer keeps the agents it read or wrote, to skip reading them again (a record is a few
@@ -585,6 +590,26 @@ class SQLiteStore:
 
         return await self._read(run)
 
+    async def call_track(self, cc_id: int, vdn: int, call_id: str) -> CallTrack | None:
+        def run(conn: sqlite3.Connection) -> CallTrack | None:
+            conn.execute("BEGIN")  # one read transaction: the call and its steps agree
+            try:
+                row = conn.execute(_SELECT_CALL, (cc_id, vdn, call_id)).fetchone()
+                rows = [] if row is None else conn.execute(_SELECT_STEPS, (cc_id, vdn, call_id))
+                steps = tuple(map(trace_sql.step, rows))
+            finally:
+                conn.execute("COMMIT")
+            return None if row is None else CallTrack(call_sql.record(row), steps)
+
+        return await self._read(run)
+
+    async def calls_by_id(self, cc_id: int, call_id: str) -> list[CallRecord]:
+        def run(conn: sqlite3.Connection) -> list[CallRecord]:
+            rows = conn.execute(_SELECT_BY_ID, (cc_id, call_id)).fetchall()
+            return [call_sql.record(r) for r in rows]
+
+        return await self._read(run)
+
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._pool is None:
             raise StoreUnavailableError("the store is not open")
@@ -871,6 +896,7 @@ class SQLiteStore:
                 known[found.key] = found
         changed = plan_calls(fresh, known)
         conn.executemany(_UPSERT_CALL, [call_sql.row(r, _SQLITE) for r in changed.values()])
+        conn.executemany(_INSERT_STEPS, trace_sql.step_rows(fresh))
 
     def _load(
         self, conn: sqlite3.Connection, keys: Iterable[AgentKey]
