@@ -5,12 +5,13 @@ intake, on every backend: answers field by field, request rules, scopes."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.conftest import INGEST_AK, INGEST_SK, SCOPED_AK, SCOPED_SK, Api
 from tests.integration.http.test_agent_routes import envelope_error
-from tests.integration.http.test_call_routes import calls_of_today, fed
+from tests.integration.http.test_call_routes import _json_blocks, calls_of_today, fed
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -314,3 +315,36 @@ async def test_scopes_and_roles(list_api: Api, path: str) -> None:
     assert allowed.json()["resultCode"] == "0100000"
     no_role = await list_api.post(path, {**body, "vdn": 1}, ak=INGEST_AK, sk=INGEST_SK)
     envelope_error(no_role, 200, "0101003")
+
+
+async def test_the_calltrace_examples_of_the_docs(api: Api) -> None:
+    """docs/api.md's examples of a call's track and details, field by field, after the
+    events of the Calls examples (the app's clock is 1790000000000)."""
+    docs = Path(__file__).resolve().parents[3] / "docs"
+    intake = _json_blocks(docs / "intake.md", "## Call events")[0]
+    events = _json_blocks(docs / "api.md", "## Calls")[0]
+    blocks = _json_blocks(docs / "api.md", "## A call's track and details")
+    trace_body, trace_answer, private_body, private_answer, by_id_body, by_id_answer = blocks
+    for batch in (intake, events):
+        answer = (await api.events(batch["events"])).json()["resultDesc"]
+        assert answer == {"accepted": len(batch["events"]), "duplicates": 0}
+    assert (await api.post(TRACE, trace_body)).json() == trace_answer
+    unknown = await api.post(TRACE, {**trace_body, "callId": "1789999700-99"})
+    assert unknown.json() == {"resultCode": "0100000", "resultDesc": []}
+    assert (await api.post(PRIVATE, private_body)).json() == {
+        **private_answer,
+        "resultDatas": private_answer["resultDesc"],
+    }
+    ended = await api.post(PRIVATE, {**private_body, "callId": "1789999700-17"})
+    assert envelope_error(ended, 200, "0100001") == (
+        "call 1789999700-17 is not in progress at an agent in call center 1, vdn 1"
+    )
+    assert (await api.post(BY_ID, by_id_body)).json() == {
+        **by_id_answer,
+        "resultDatas": by_id_answer["resultDesc"],
+    }
+    live = await api.post(BY_ID, {"queryParam": {**by_id_body["queryParam"],
+                                                 "callId": "1789999900-18"}})  # fmt: skip
+    assert envelope_error(live, 200, "0100001") == (
+        "call 1789999900-18 has no inbound call record in call center 1"
+    )

@@ -605,7 +605,7 @@ class SQLiteStore:
 
     async def calls_by_id(self, cc_id: int, call_id: str) -> list[CallRecord]:
         def run(conn: sqlite3.Connection) -> list[CallRecord]:
-            rows = conn.execute(_SELECT_BY_ID, (cc_id, call_id)).fetchall()
+            rows = conn.execute(_SELECT_BY_ID, {"cc": cc_id, "id": call_id}).fetchall()
             return [call_sql.record(r) for r in rows]
 
         return await self._read(run)

@@ -13,5 +13,3 @@ CREATE TABLE call_step (
     release_cause integer,
     PRIMARY KEY (cc_id, vdn, call_id, event_id)
 );
--- A call by its id in a call center, whatever its VDN (calldata/querycalldetailbyid).
-CREATE INDEX call_by_id ON call (cc_id, call_id COLLATE "C");
