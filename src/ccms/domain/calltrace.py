@@ -137,6 +137,34 @@ def _leave_reason(leg: _Open) -> int:
     return LEAVE_NORMAL
 
 
+def _after(current: _Open, step: CallStep) -> tuple[_Open, int | None]:
+    """The leg the call is in after ``step`` (not an end), and why it left ``current``
+    (``None``: the step continues ``current``)."""
+    kind, at, skill = step.kind, step.at, current.skill_id
+    if kind is CallKind.ARRIVE:
+        return current, None
+    if kind is CallKind.QUEUE or (kind is CallKind.TRANSFER and step.work_no is None):
+        if kind is CallKind.QUEUE:
+            if current.device is Device.QUEUE and current.device_no == step.skill_id:
+                return current, None  # already waiting in that queue
+            reason, enter = _leave_reason(current), ENTER_NORMAL
+        else:
+            reason, enter = LEAVE_TRANSFERRED_TO_QUEUE, ENTER_TRANSFERRED_TO_QUEUE
+        queue = step.skill_id or 0
+        return _Open(Device.QUEUE, queue, step.skill_id, at, None, None, enter), reason
+    if kind in (CallKind.OFFER, CallKind.TRANSFER):
+        reason = LEAVE_TRANSFERRED_OUT if kind is CallKind.TRANSFER else _leave_reason(current)
+        via = step.skill_id if step.skill_id is not None else skill
+        return _Open(Device.AGENT, step.work_no or 0, via, at, at, None, ENTER_NORMAL), reason
+    # ANSWER: the agent ringing (the one named, or the one it rings at), else a new leg
+    if current.device is Device.AGENT and step.work_no in (None, current.device_no):
+        if current.answered_at is None:
+            return current._replace(answered_at=at), None
+        return current, None  # a second answer by the talking agent
+    agent = _Open(Device.AGENT, step.work_no or 0, skill, at, at, at, ENTER_NORMAL)
+    return agent, _leave_reason(current)
+
+
 def legs(steps: Iterable[CallStep]) -> list[Leg]:
     """The legs of a call from its steps (each event id once), in order; ``[]`` without
     steps. The same set of steps, in any order, gives the same legs."""
@@ -145,59 +173,23 @@ def legs(steps: Iterable[CallStep]) -> list[Leg]:
         return []
     done: list[Leg] = []
     current = _Open(Device.IVR, 0, None, ordered[0].at, None, None, ENTER_NORMAL)
-    ended = False
-
-    def move(at: int, reason: int, nxt: _Open) -> _Open:
-        if not (current.device is Device.IVR and not done and at <= current.entered_at):
-            done.append(current.left(at, reason))  # a first IVR leg of no time is left out
-        return nxt
-
     for step in ordered:
-        kind, at = step.kind, step.at
-        skill = current.skill_id
-        if kind is CallKind.ARRIVE:
-            continue
-        if kind in _ENDS:
-            default = USER_RELEASES if kind is CallKind.END else USER_HANGS_UP_BEFORE_ANSWER
-            reason = step.leave_reason if step.leave_reason is not None else default
-            done.append(current.left(at, reason, step.release_cause))
-            ended = True
-            break
-        to_agent = step.work_no is not None
-        if kind is CallKind.QUEUE or (kind is CallKind.TRANSFER and not to_agent):
-            waiting = current.device is Device.QUEUE and current.device_no == step.skill_id
-            if kind is CallKind.QUEUE and waiting:
-                continue
-            transfer = kind is CallKind.TRANSFER
-            reason = LEAVE_TRANSFERRED_TO_QUEUE if transfer else _leave_reason(current)
-            enter = ENTER_TRANSFERRED_TO_QUEUE if transfer else ENTER_NORMAL
-            queue = step.skill_id or 0
-            current = move(at, reason, _Open(Device.QUEUE, queue, step.skill_id, at, None, None,
-                                             enter))  # fmt: skip
-        elif kind in (CallKind.OFFER, CallKind.TRANSFER):
-            reason = LEAVE_TRANSFERRED_OUT if kind is CallKind.TRANSFER else _leave_reason(current)
-            via = step.skill_id if step.skill_id is not None else skill
-            agent = _Open(Device.AGENT, step.work_no or 0, via, at, at, None, ENTER_NORMAL)
-            current = move(at, reason, agent)
-        else:  # ANSWER
-            at_agent = current.device is Device.AGENT
-            same = at_agent and step.work_no in (None, current.device_no)
-            if same and current.answered_at is None:
-                current = current._replace(answered_at=at)
-            elif not same:
-                work_no = step.work_no or 0
-                agent = _Open(Device.AGENT, work_no, skill, at, at, at, ENTER_NORMAL)
-                current = move(at, _leave_reason(current), agent)
+        if step.kind in _ENDS:
+            default = USER_RELEASES if step.kind is CallKind.END else USER_HANGS_UP_BEFORE_ANSWER
+            why = step.leave_reason if step.leave_reason is not None else default
+            done.append(current.left(step.at, why, step.release_cause))
+            numbered = [leg._replace(number=n) for n, leg in enumerate(done, 1)]
+            return [*numbered[:-1], numbered[-1]._replace(number=LAST_LEG)]
+        nxt, left_for = _after(current, step)
+        instant = current.device is Device.IVR and step.at <= current.entered_at
+        if left_for is not None and not instant:  # a first IVR leg of no time is left out
+            done.append(current.left(step.at, left_for))
+        current = nxt
     numbered = [leg._replace(number=n) for n, leg in enumerate(done, 1)]
-    if ended:
-        numbered[-1] = numbered[-1]._replace(number=LAST_LEG)
-    else:
-        numbered.append(
-            Leg(len(numbered) + 1, current.device, current.device_no, current.skill_id,
-                current.entered_at, current.rang_at, current.answered_at, None,
-                current.enter_reason, None, None)
-        )  # fmt: skip
-    return numbered
+    last = Leg(len(done) + 1, current.device, current.device_no, current.skill_id,
+               current.entered_at, current.rang_at, current.answered_at, None,
+               current.enter_reason, None, None)  # fmt: skip
+    return [*numbered, last]
 
 
 class CallTrack(NamedTuple):
