@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from ccms.auth import AccessKey
 from ccms.domain.agent import AgentEvent, AgentHistory, AgentRecord, AgentState
-from ccms.domain.call import CallEvent, CallRecord, RecordQuery
+from ccms.domain.call import CallEvent, CallRecord, CallState, RecordQuery
+from ccms.domain.calltrace import Leg
 from ccms.domain.counts import (
     StateCounts,
     SystemState,
@@ -94,6 +95,43 @@ class Services:
         """A page of a VDN's call records and how many match (``vdn/querycalls``)."""
         key.check("query", cc_id, vdn)
         return await self.store.call_records(cc_id, vdn, query)
+
+    async def call_legs(
+        self, key: AccessKey, cc_id: int, vdn: int, call_id: str
+    ) -> tuple[CallRecord, list[Leg]] | None:
+        """A call and its legs, live or ended (``vdn/querycalltracedetail``); ``None``
+        when the call is not known (or no longer kept)."""
+        key.check("query", cc_id, vdn)
+        track = await self.store.call_track(cc_id, vdn, call_id)
+        return None if track is None else (track.call, track.legs)
+
+    async def private_call(self, key: AccessKey, cc_id: int, vdn: int, call_id: str) -> CallRecord:
+        """A call in progress at an agent, ringing or talking (``calldata/
+        querydetailcallinfo``); any other call is :class:`CallNotFoundError`."""
+        key.check("query", cc_id, vdn)
+        record = await self.store.get_call(cc_id, vdn, call_id)
+        if record is None or record.state not in (CallState.RINGING, CallState.TALKING):
+            raise CallNotFoundError(
+                f"call {call_id} is not in progress at an agent in call center {cc_id}, vdn {vdn}"
+            )
+        return record
+
+    async def call_detail(
+        self, key: AccessKey, cc_id: int, call_id: str, call_in: bool
+    ) -> CallRecord:
+        """The record of an ended call of that direction in a call center, in the first of
+        its VDNs the key may read (``calldata/querycalldetailbyid``, which names no VDN);
+        a key that may read no VDN of the call center is refused."""
+        if not key.has_role("query"):
+            raise PermissionDeniedError("access key lacks the role 'query'")
+        scoped = key.vdns is not None and cc_id not in key.call_centers
+        if scoped and not any(c == cc_id for c, _ in key.vdns or ()):
+            raise PermissionDeniedError(f"access key is not allowed for ccId {cc_id}")
+        for record in await self.store.calls_by_id(cc_id, call_id):
+            if not record.live and record.call_in is call_in and key.allows(cc_id, record.vdn):
+                return record
+        way = "inbound" if call_in else "outbound"
+        raise CallNotFoundError(f"call {call_id} has no {way} call record in call center {cc_id}")
 
     async def queue_windows(
         self, key: AccessKey, cc_id: int, vdn: int, skill_ids: Sequence[int]

@@ -20,6 +20,8 @@ __all__ = [
     "AGENT_SKILLS",
     "AGENT_STATUS_INFOS",
     "BASIC_CALL_INFO",
+    "CALL_DETAIL_BY_ID",
+    "CALL_TRACE",
     "CHANGES",
     "COMPAT",
     "EVENTS",
@@ -36,6 +38,7 @@ __all__ = [
     "OPENAPI_V2",
     "PERMISSION_DENIED",
     "PING",
+    "PRIVATE_CALL_INFO",
     "SIGNED_OUT_LOGIN_DATE",
     "SKILL_AGENTS",
     "SKILL_CALL_COUNTS",
@@ -106,6 +109,9 @@ VDN_INDICATORS = f"{OPENAPI}/rindex/vdn"  # real-time indicators of VDNs
 SKILL_SERVICE_QUALITY = f"{OPENAPI}/skill/servicequality"  # last complete 5 min, 1 call/s
 SKILL_CONFIG = f"{OPENAPI}/skill/skillcfginfo"  # queue limits (the configuration file)
 ACCESS_CODE_CALLS = f"{OPENAPI}/vdn/queryaccesscodecallinfo"  # live calls per access code
+CALL_TRACE = f"{OPENAPI}/vdn/querycalltracedetail"  # the legs of one call
+PRIVATE_CALL_INFO = f"{OPENAPI}/calldata/querydetailcallinfo"  # a call at an agent
+CALL_DETAIL_BY_ID = f"{OPENAPI}/calldata/querycalldetailbyid"  # one call record, by id
 # native surface, health and metrics
 EVENTS = f"{NATIVE}/events"
 AGENT_LIST = f"{NATIVE}/agents/query"  # POST, the agent list (filters, sort, cursor)

@@ -29,7 +29,7 @@ from tests.e2e.conftest import Server, batch
 from ccms import wire
 from ccms.auth import format_timestamp, sign
 from ccms.http.routes import route_table
-from ccms.http.schemas.operations import EXAMPLE_CALL
+from ccms.http.schemas.operations import EXAMPLE_AGENT_CALL, EXAMPLE_CALL, EXAMPLE_ENDED_CALL
 from ccms.settings import load_settings
 
 pytestmark = pytest.mark.e2e
@@ -63,8 +63,14 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
          "callEvent": "end"},
         {"eventId": "call-3", "ccId": 1, "vdn": 1, "callId": EXAMPLE_CALL, "at": now - 5,
          "callEvent": "queue", "skillId": 1},
+        {"eventId": "call-4", "ccId": 1, "vdn": 1, "callId": EXAMPLE_AGENT_CALL, "at": now - 5,
+         "callEvent": "offer", "agentId": 101},
+        {"eventId": "call-5", "ccId": 1, "vdn": 1, "callId": EXAMPLE_ENDED_CALL, "at": now - 9,
+         "callEvent": "arrive"},
+        {"eventId": "call-6", "ccId": 1, "vdn": 1, "callId": EXAMPLE_ENDED_CALL, "at": now - 5,
+         "callEvent": "end"},
     ]  # fmt: skip
-    assert server.events(calls).json()["resultDesc"] == {"accepted": 3, "duplicates": 0}
+    assert server.events(calls).json()["resultDesc"] == {"accepted": 6, "duplicates": 0}
     yield server
     server.stop()
 

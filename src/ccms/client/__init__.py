@@ -18,6 +18,7 @@ from ccms.client.call_records import (
     QueueCallCounts,
     VdnIndicators,
 )
+from ccms.client.call_track import CallDetail, CallLeg, PrivateCallInfo
 from ccms.client.clients import AsyncClient, Client
 from ccms.client.config import ClientConfig, Profile, config_path, load_config, write_profile
 from ccms.client.errors import (
@@ -88,6 +89,8 @@ __all__ = [
     "AuthenticationError",
     "BasicCallInfo",
     "CCMSClientError",
+    "CallDetail",
+    "CallLeg",
     "CallRecord",
     "CallRecordPage",
     "ChangesPage",
@@ -99,6 +102,7 @@ __all__ = [
     "InvalidParameterError",
     "ListedAgent",
     "PermissionDeniedError",
+    "PrivateCallInfo",
     "Profile",
     "QueueCallCounts",
     "RateLimitedError",

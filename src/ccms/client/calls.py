@@ -20,6 +20,7 @@ from ccms.client.call_records import (
     QueueCallCounts,
     VdnIndicators,
 )
+from ccms.client.call_track import CallDetail, CallLeg, PrivateCallInfo
 from ccms.client.models import (
     AgentAbstract,
     AgentCtiState,
@@ -56,12 +57,15 @@ from ccms.wire import (
     AGENT_STATUS_INFOS,
     AGENTS_BY_STATUS,
     BASIC_CALL_INFO,
+    CALL_DETAIL_BY_ID,
+    CALL_TRACE,
     CHANGES,
     EVENTS,
     HAS_CALL,
     LEGACY_AGENT_BY_WORK_NO,
     LEGACY_SKILL_AGENTS,
     PING,
+    PRIVATE_CALL_INFO,
     SKILL_AGENTS,
     SKILL_CALL_COUNTS,
     SKILL_CONFIG,
@@ -238,6 +242,27 @@ def basic_call_info(cc_id: int, vdn: int, call_id: str) -> Call[BasicCallInfo]:
     """``calldata/querybasiccallinfo``: one call in progress."""
     body = json_body({"ccId": cc_id, "vdn": vdn, "callId": call_id})
     return _call(BASIC_CALL_INFO, body, BasicCallInfo.from_wire)
+
+
+def call_trace(cc_id: int, vdn: int, call_id: str, log_date: int) -> Call[tuple[CallLeg, ...]]:
+    """``vdn/querycalltracedetail``: the legs of a call, live or ended, in order."""
+    body = json_body({"ccId": cc_id, "vdn": vdn, "callId": call_id, "logDate": log_date})
+    return _call(CALL_TRACE, body, list_of(CallLeg.from_wire, "legs"))
+
+
+def private_call_info(cc_id: int, vdn: int, call_id: str) -> Call[PrivateCallInfo]:
+    """``calldata/querydetailcallinfo``: a call in progress at an agent."""
+    body = json_body({"ccId": cc_id, "vdn": vdn, "callId": call_id})
+    return _call(PRIVATE_CALL_INFO, body, PrivateCallInfo.from_wire)
+
+
+def call_detail_by_id(cc_id: int, call_id: str, call_in: bool) -> Call[CallDetail]:
+    """``calldata/querycalldetailbyid``: the record of an ended call of that direction."""
+    if type(call_in) is not bool:
+        raise TypeError(f"call_in must be True or False, got {call_in!r}")
+    flag = "true" if call_in else "false"
+    body = json_body({"queryParam": {"ccId": cc_id, "isCallin": flag, "callId": call_id}})
+    return _call(CALL_DETAIL_BY_ID, body, CallDetail.from_wire)
 
 
 def skill_call_counts(

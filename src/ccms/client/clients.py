@@ -51,6 +51,7 @@ from ccms.client.call_records import (
     QueueCallCounts,
     VdnIndicators,
 )
+from ccms.client.call_track import CallDetail, CallLeg, PrivateCallInfo
 from ccms.client.models import (
     AgentAbstract,
     AgentCtiState,
@@ -315,6 +316,20 @@ class Client:
     ) -> tuple[AccessCodeCalls, ...]:
         """The calls in progress of access codes (``vdn/queryaccesscodecallinfo``)."""
         return self._run(calls.access_code_calls(cc_id, vdn, inno_ids))
+
+    def call_trace(
+        self, cc_id: int, vdn: int, call_id: str, log_date: int = 0
+    ) -> tuple[CallLeg, ...]:
+        """The legs of a call (``vdn/querycalltracedetail``); ``()`` for an unknown call."""
+        return self._run(calls.call_trace(cc_id, vdn, call_id, log_date))
+
+    def private_call_info(self, cc_id: int, vdn: int, call_id: str) -> PrivateCallInfo:
+        """A call in progress at an agent (``calldata/querydetailcallinfo``)."""
+        return self._run(calls.private_call_info(cc_id, vdn, call_id))
+
+    def call_detail_by_id(self, cc_id: int, call_id: str, call_in: bool = True) -> CallDetail:
+        """The record of an ended call (``calldata/querycalldetailbyid``)."""
+        return self._run(calls.call_detail_by_id(cc_id, call_id, call_in))
 
     def skill_members(
         self, cc_id: int, vdn: int, skill_ids: Sequence[int]
@@ -609,6 +624,20 @@ class AsyncClient:
     ) -> tuple[AccessCodeCalls, ...]:
         """The calls in progress of access codes (``vdn/queryaccesscodecallinfo``)."""
         return await self._run(calls.access_code_calls(cc_id, vdn, inno_ids))
+
+    async def call_trace(
+        self, cc_id: int, vdn: int, call_id: str, log_date: int = 0
+    ) -> tuple[CallLeg, ...]:
+        """The legs of a call (``vdn/querycalltracedetail``); ``()`` for an unknown call."""
+        return await self._run(calls.call_trace(cc_id, vdn, call_id, log_date))
+
+    async def private_call_info(self, cc_id: int, vdn: int, call_id: str) -> PrivateCallInfo:
+        """A call in progress at an agent (``calldata/querydetailcallinfo``)."""
+        return await self._run(calls.private_call_info(cc_id, vdn, call_id))
+
+    async def call_detail_by_id(self, cc_id: int, call_id: str, call_in: bool = True) -> CallDetail:
+        """The record of an ended call (``calldata/querycalldetailbyid``)."""
+        return await self._run(calls.call_detail_by_id(cc_id, call_id, call_in))
 
     async def skill_members(
         self, cc_id: int, vdn: int, skill_ids: Sequence[int]

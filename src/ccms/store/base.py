@@ -30,6 +30,7 @@ from ccms.domain.agent import (
     StatusChange,
 )
 from ccms.domain.call import CallEvent, CallRecord, RecordQuery
+from ccms.domain.calltrace import CallTrack
 from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken
 from ccms.domain.flags import FlagsOf
 from ccms.domain.indicators import VdnCounts
@@ -145,6 +146,15 @@ class Store(Protocol):
     ) -> tuple[int, list[CallRecord]]:
         """A page of the VDN's call records (:class:`~ccms.domain.call.RecordQuery`):
         ``(count, page)``, ``count`` every record matching, both from one snapshot."""
+
+    async def call_track(self, cc_id: int, vdn: int, call_id: str) -> CallTrack | None:
+        """One call, live or ended, with its steps (each call event applied to it, once
+        per event id; :mod:`ccms.domain.calltrace`), from one read; ``None`` when the call
+        is not known (or no longer kept: its steps go with it)."""
+
+    async def calls_by_id(self, cc_id: int, call_id: str) -> list[CallRecord]:
+        """The calls of that id in the call center, in every VDN (ordered by VDN), through
+        an index."""
 
     async def history(self, cc_id: int, vdn: int, work_no: int, limit: int) -> list[StatusChange]:
         """The newest ``limit`` status events of an agent, newest first."""

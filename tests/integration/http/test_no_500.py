@@ -28,6 +28,9 @@ ROUTES = [
     "/rest/cmsapp/v1/openapi/skill/servicequality",  # a second call within 1 s: HTTP 429
     "/rest/cmsapp/v1/openapi/skill/skillcfginfo",
     "/rest/cmsapp/v1/openapi/vdn/queryaccesscodecallinfo",
+    "/rest/cmsapp/v1/openapi/vdn/querycalltracedetail",
+    "/rest/cmsapp/v1/openapi/calldata/querydetailcallinfo",
+    "/rest/cmsapp/v1/openapi/calldata/querycalldetailbyid",
     "/ccms/v1/events",
     "/ccms/v1/agents/detail",
     "/ccms/v1/tokens",
@@ -54,7 +57,8 @@ field_names = st.sampled_from(
      "skills", "calls", "name", "phoneNumber", "mediaType", "reason", "agentIds", "skillIds",
      "skillId", "offset", "limit", "status", "isSkillAllMatch", "ttlS", "workNo",
      "historyLimit", "source", "rawState", "callId", "callEvent", "beginDate", "endDate",
-     "isCallIn", "callerNo", "calleeNo", "leaveReason", "vdnIds", "indexIds", "innoIds"]
+     "isCallIn", "callerNo", "calleeNo", "leaveReason", "vdnIds", "indexIds", "innoIds",
+     "logDate", "isCallin"]
 )  # fmt: skip
 shaped = st.recursive(
     st.dictionaries(field_names, json_values, max_size=6),
@@ -112,6 +116,8 @@ near_valid_calls = st.fixed_dictionaries(
     optional={"beginDate": moments, "endDate": moments, "limit": page, "offset": page,
               "isCallIn": st.one_of(st.sampled_from(["true", "false"]), scalars),
               "callerNo": json_values, "calleeNo": json_values, "callId": call_ids,
+              "logDate": moments,
+              "isCallin": st.one_of(st.sampled_from(["true", "false"]), scalars),
               "vdnIds": id_lists, "indexIds": st.one_of(
                   st.lists(st.sampled_from(["IDX_COUNT_REAL_VDN_CALL", "IDX_NOPE"]), max_size=3),
                   json_values)},

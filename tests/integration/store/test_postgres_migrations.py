@@ -20,6 +20,7 @@ TENANT_EVENT_IDS = 4  # the version from which event ids are per call center and
 HISTORY_SOURCE = 5  # the version from which the history keeps source and rawState
 CALLS = 8  # the version from which the store keeps calls
 RECORD_MINUTES = 9  # the version from which the records are counted per minute
+CALL_LEGS = 10  # the version from which the store keeps the steps of calls
 
 
 def old_schema(schema: PgSchema, version: int) -> psycopg.Connection[tuple[object, ...]]:
@@ -215,7 +216,7 @@ async def test_migration_counts_the_records_kept_per_minute(pg_schema: PgSchema)
                 (f"1789999000-{n}", arrived, call_in, arrived, arrived, ended, now),
             )
     store = PostgresStore(pg_schema.url, clock=clock)
-    assert (await store.schema_status()).pending[-1] == "0009_call_record_minute"
+    assert "0009_call_record_minute" in (await store.schema_status()).pending
     await store.open()
     try:
         rows = pg_schema.admin(
@@ -230,5 +231,31 @@ async def test_migration_counts_the_records_kept_per_minute(pg_schema: PgSchema)
         for begin, end, expected in [(now - 3 * 60_000, now, 3), (now - 3 * 60_000 + 1, now, 2)]:
             count, page = await store.call_records(1, 1, RecordQuery(begin, end, call_in=True))
             assert count == len(page) == expected
+    finally:
+        await store.close()
+
+
+async def test_migration_adds_the_steps_of_calls_and_keeps_the_calls(pg_schema: PgSchema) -> None:
+    with old_schema(pg_schema, CALL_LEGS - 1) as conn:
+        conn.execute(  # a call ended before the upgrade (the columns of 0008_calls)
+            "INSERT INTO call VALUES (1, 1, '1789999000-1', 5, '88881364', '650550', '', 5, -1,"
+            " 0, true, 5, 4, 9, 9, 3, NULL, 0, 1, 6, NULL, NULL, 9, 89, NULL, 9)"
+        )
+    clock = FrozenClock()
+    store = PostgresStore(pg_schema.url, clock=clock)
+    assert (await store.schema_status()).pending == ("0010_call_legs",)
+    await store.open()
+    try:
+        old = await store.call_track(1, 1, "1789999000-1")
+        assert old is not None and old.steps == () and old.legs == []  # no steps from before
+        assert old.call.caller_no == "88881364" and old.call.abandoned
+        assert [r.vdn for r in await store.calls_by_id(1, "1789999000-1")] == [1]
+        now = int(clock() * 1000)
+        await store.apply_events(
+            [], [CallEvent("q", 1, 1, "1789999000-2", now, CallKind.QUEUE, skill_id=4)]
+        )
+        new = await store.call_track(1, 1, "1789999000-2")
+        assert new is not None and [(g.device, g.device_no) for g in new.legs] == [(1, 4)]
+        assert (await store.schema_status()).pending == ()
     finally:
         await store.close()

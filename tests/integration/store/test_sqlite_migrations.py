@@ -21,6 +21,7 @@ MIGRATIONS = "ccms.store.sqlite.migrations"
 TENANT_EVENT_IDS = 5  # the version from which event ids are per call center and VDN
 HISTORY_SOURCE = 6  # the version from which the history keeps source and rawState
 CALLS = 9  # the version from which the store keeps calls
+CALL_LEGS = 10  # the version from which the store keeps the steps of calls
 
 
 def old_file(path: Path, version: int) -> None:
@@ -213,7 +214,7 @@ async def test_migration_adds_calls_and_keeps_the_agents(tmp_path: Path) -> None
     path = tmp_path / "v8.db"
     old_file(path, CALLS - 1)
     store = SQLiteStore(str(path), clock=FrozenClock())
-    assert (await store.schema_status()).pending == ("0009_calls",)
+    assert (await store.schema_status()).pending == ("0009_calls", "0010_call_legs")
     await store.open()
     try:
         kept = await store.get_agents(1, 1, [101, 102, 103])
@@ -231,4 +232,33 @@ async def test_migration_adds_calls_and_keeps_the_agents(tmp_path: Path) -> None
         assert (count, [r.call_id for r in page]) == (1, ["1789999000-1"])
     finally:
         await store.close()
-    assert file_version(path) == CALLS == max(m.version for m in migrations(MIGRATIONS))
+    assert file_version(path) == CALL_LEGS == max(m.version for m in migrations(MIGRATIONS))
+
+
+async def test_migration_adds_the_steps_of_calls_and_keeps_the_calls(tmp_path: Path) -> None:
+    path = tmp_path / "v9.db"
+    old_file(path, CALL_LEGS - 1)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(  # a call ended before the upgrade (the columns of 0009_calls)
+        "INSERT INTO call VALUES (1, 1, '1789999000-1', 5, '88881364', '650550', '', 5, -1,"
+        " 0, 1, 5, 4, 9, 9, 3, NULL, 0, 1, 6, NULL, NULL, 9, 89, NULL, 9)"
+    )
+    conn.close()
+    store = SQLiteStore(str(path), clock=FrozenClock())
+    assert (await store.schema_status()).pending == ("0010_call_legs",)
+    await store.open()
+    try:
+        old = await store.call_track(1, 1, "1789999000-1")
+        assert old is not None and old.steps == () and old.legs == []  # no steps from before
+        assert old.call.caller_no == "88881364" and old.call.abandoned
+        assert [r.vdn for r in await store.calls_by_id(1, "1789999000-1")] == [1]
+        kept = await store.get_agents(1, 1, [101])
+        assert [(r.work_no, r.skills) for r in kept] == [(101, (1, 2))]
+        now = int(FrozenClock()() * 1000)
+        await store.apply_events([], [CallEvent("q", 1, 1, "1789999000-2", now, CallKind.QUEUE,
+                                                skill_id=4)])  # fmt: skip
+        new = await store.call_track(1, 1, "1789999000-2")
+        assert new is not None and [(g.device, g.device_no) for g in new.legs] == [(1, 4)]
+    finally:
+        await store.close()
+    assert file_version(path) == CALL_LEGS

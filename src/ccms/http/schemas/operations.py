@@ -39,6 +39,7 @@ from ccms.domain.service import INNO_ID_RANGE
 from ccms.http import assets
 from ccms.http.schemas import agent_list
 from ccms.http.schemas import calls as call_schema
+from ccms.http.schemas import calltrace as trace_schema
 from ccms.http.schemas import service as service_schema
 from ccms.http.schemas.detail import HISTORY_LIMIT_RANGE
 from ccms.http.schemas.fields import work_no_ranges
@@ -49,6 +50,8 @@ from ccms.settings import Settings
 
 Schema = dict[str, Any]
 EXAMPLE_CALL = "1767225600-1"  # the call in progress of the examples
+EXAMPLE_AGENT_CALL = "1767225600-2"  # a call in progress ringing at agent 101
+EXAMPLE_ENDED_CALL = "1767225600-3"  # an inbound call ended today
 
 
 @dataclass(frozen=True)
@@ -267,6 +270,26 @@ BASIC_CALL_INFO = record(
     waitTime=INTEGER, totalTalkingTimes=INTEGER, logonTimes=INTEGER, serviceType=INTEGER,
     callInCause=INTEGER, enterReason=INTEGER, mediaBillType=TEXT,
 )  # fmt: skip
+CALL_LEG = record(
+    callId=TEXT, mediaType=INTEGER, callIdNum=INTEGER, callerNo=TEXT, calleeNo=TEXT,
+    waitBegin=INTEGER, ackBegin=INTEGER, callBegin=INTEGER, callEnd=INTEGER, subCcNo=INTEGER,
+    deviceType=INTEGER, deviceNo=TEXT, deviceIn=TEXT, callType=INTEGER, releaseCause=INTEGER,
+    EnterReason=INTEGER, LeaveReason=INTEGER, CurrentSkillID=TEXT, subMediaType=INTEGER,
+)  # fmt: skip
+PRIVATE_CALL_INFO = record(
+    cb=INTEGER, time=INTEGER, dsn=INTEGER, handle=INTEGER, server=INTEGER, keyId=TEXT,
+    callingNum=TEXT, calledNum=TEXT, mid=INTEGER, trunkNo=INTEGER, priority=INTEGER,
+    deviceType=INTEGER, deviceNo=INTEGER, callData=TEXT, callDataLen=INTEGER, callSkill=TEXT,
+    partyNum=INTEGER, callFeature=TEXT, orgiCalledNum=TEXT, mediaType=TEXT,
+    submediaType=INTEGER, place=INTEGER, waitTime=INTEGER, totalTalkingTimes=INTEGER,
+    logonTimes=INTEGER,
+)  # fmt: skip
+CALL_DETAIL = record(
+    vdn=INTEGER, callId=TEXT, callerNo=TEXT, calleeNo=TEXT, callType=INTEGER, agentId=INTEGER,
+    skillId=INTEGER, anonyCall=INTEGER, queueWaitTime=INTEGER, ivrCallTime=INTEGER,
+    ackTime=INTEGER, callTime=INTEGER, releaseCause=INTEGER, beginTime=TEXT, endTime=TEXT,
+    result=TEXT, resultCode=TEXT, busiResult=TEXT, busiSubStatus=TEXT,
+)  # fmt: skip
 AGENT_LIST = record(
     agents=array({"$ref": "#/components/schemas/ListedAgent"}),
     counts={"type": "object", "additionalProperties": INTEGER},
@@ -299,6 +322,9 @@ COMPONENTS: dict[str, Schema] = {
     "ServiceQuality": SERVICE_QUALITY,
     "SkillConfig": SKILL_CONFIG,
     "AccessCodeCalls": ACCESS_CODE_CALLS,
+    "CallLeg": CALL_LEG,
+    "PrivateCallInfo": PRIVATE_CALL_INFO,
+    "CallDetail": CALL_DETAIL,
 }
 
 
@@ -642,6 +668,29 @@ def operations(settings: Settings) -> dict[tuple[str, str], Operation]:
             success(array(ref("AccessCodeCalls"))), tags=compat, example=asking(innoIds=[1]),
             description="An innoId stands for the access code cc_config_file maps it to,"
             " else its decimal digits; each once, in request order (docs/calls.md).",
+        ),
+        (post, wire.CALL_TRACE): Operation(
+            "The legs of a call (its track): IVR, skill queues, agents",
+            params({"ccId": cc_id, "vdn": vdn, "callId": call_id,
+                    "logDate": integer(*trace_schema.LOG_DATE_RANGE)}),
+            plain_success(array(ref("CallLeg"))), tags=compat,
+            example={"ccId": 1, "vdn": 1, "callId": EXAMPLE_CALL, "logDate": today["beginDate"]},
+            description="Live or ended, in order; callIdNum -1 is the last leg of an ended"
+            " call. An unknown call has no legs (docs/calls.md).",
+        ),
+        (post, wire.PRIVATE_CALL_INFO): Operation(
+            "Details of a call in progress at an agent (its private call)", one_call,
+            success(ref("PrivateCallInfo")), tags=compat,
+            example={"ccId": 1, "vdn": 1, "callId": EXAMPLE_AGENT_CALL},
+            description="A call not ringing or talking at an agent answers 0100001.",
+        ),
+        (post, wire.CALL_DETAIL_BY_ID): Operation(
+            "The record of an ended call by its id (no VDN)",
+            params({"ccId": cc_id, "isCallin": direction, "callId": call_id}),
+            success(ref("CallDetail")), tags=compat,
+            example={"queryParam": {"ccId": 1, "isCallin": "true", "callId": EXAMPLE_ENDED_CALL}},
+            description="isCallin as this route spells it; a call in progress, unknown or of"
+            " the other direction answers 0100001 (docs/calls.md).",
         ),
         (post, wire.EVENTS): Operation(
             "Take in a batch of agent and call events", events,

@@ -9,9 +9,11 @@ from typing import Any
 
 from ccms.domain.batch import CallPlan, plan_call_batch
 from ccms.domain.call import CallEvent, CallKey, CallRecord, RecordQuery
+from ccms.domain.calltrace import CallTrack
 from ccms.domain.indicators import VdnCounts
 from ccms.domain.queues import QueueBoard, QueueWindow
 from ccms.store import calls as call_sql
+from ccms.store import calltrace as trace_sql
 from ccms.store.listing import Dialect
 from ccms.store.postgres import record_counts
 
@@ -33,9 +35,12 @@ _UPSERT = call_sql.upsert(_PG)
 _WINDOWS = call_sql.queue_windows(_PG)
 _VDN_AGENTS, _VDN_CALLS = call_sql.vdn_counts(_PG)
 _BOARD_HAS_CALLS, _BOARD_SKILLS, _BOARD_WAITING = call_sql.board(_PG)
-# the records that ended before the oldest moment kept (off their minutes), then the live
-# calls not heard of since
-PRUNE = [*record_counts.PRUNE, call_sql.prune(_PG)[1]]
+# the steps of the calls pruned first, then the records that ended before the oldest moment
+# kept (off their minutes), then the live calls not heard of since
+PRUNE = [*trace_sql.prune(_PG), *record_counts.PRUNE, call_sql.prune(_PG)[1]]
+_INSERT_STEPS = trace_sql.insert(_PG)
+_SELECT_STEPS = trace_sql.select_steps(_PG)
+_SELECT_BY_ID = trace_sql.select_by_id(_PG)
 
 
 async def get_call(conn: Any, cc_id: int, vdn: int, call_id: str) -> CallRecord | None:
@@ -94,6 +99,7 @@ async def apply_calls(conn: Any, fresh: list[CallEvent]) -> CallPlan:
     changed = plan.changed
     await write_calls(conn, [changed[k] for k in sorted(changed)])
     await record_counts.write_changes(conn, record_counts.changes(known, changed))
+    await conn.execute(_INSERT_STEPS, *trace_sql.step_arrays(fresh))
     return plan
 
 
@@ -102,3 +108,16 @@ async def write_calls(conn: Any, calls: Sequence[CallRecord]) -> None:
     if calls:
         rows = [call_sql.row(r, _PG) for r in calls]
         await conn.execute(_UPSERT, *(list(column) for column in zip(*rows, strict=True)))
+
+
+async def call_track(conn: Any, cc_id: int, vdn: int, call_id: str) -> CallTrack | None:
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        row = await conn.fetchrow(_SELECT_CALL, cc_id, vdn, call_id)
+        if row is None:
+            return None
+        steps = await conn.fetch(_SELECT_STEPS, cc_id, vdn, call_id)
+    return CallTrack(call_sql.record(row), tuple(map(trace_sql.step, steps)))
+
+
+async def calls_by_id(conn: Any, cc_id: int, call_id: str) -> list[CallRecord]:
+    return [call_sql.record(r) for r in await conn.fetch(_SELECT_BY_ID, cc_id, call_id)]

@@ -39,6 +39,7 @@ from ccms.domain.agent import (
     StatusChange,
 )
 from ccms.domain.call import CallEvent, CallRecord, RecordQuery, kept_from
+from ccms.domain.calltrace import CallTrack
 from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken
 from ccms.domain.flags import FlagsOf
 from ccms.domain.indicators import VdnCounts
@@ -311,6 +312,12 @@ class PostgresStore:
         self, cc_id: int, vdn: int, query: RecordQuery
     ) -> tuple[int, list[CallRecord]]:
         return await self._read(lambda conn: call_store.call_records(conn, cc_id, vdn, query))
+
+    async def call_track(self, cc_id: int, vdn: int, call_id: str) -> CallTrack | None:
+        return await self._read(lambda conn: call_store.call_track(conn, cc_id, vdn, call_id))
+
+    async def calls_by_id(self, cc_id: int, call_id: str) -> list[CallRecord]:
+        return await self._read(lambda conn: call_store.calls_by_id(conn, cc_id, call_id))
 
     async def queue_windows(
         self, cc_id: int, vdn: int, skill_ids: Sequence[int], start: int

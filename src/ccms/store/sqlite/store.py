@@ -64,6 +64,7 @@ from ccms.domain.batch import (
     with_call_moves,
 )
 from ccms.domain.call import CallEvent, CallKey, CallRecord, RecordQuery, kept_from
+from ccms.domain.calltrace import CallTrack
 from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken, state_exits
 from ccms.domain.flags import FlagsOf
 from ccms.domain.indicators import VdnCounts
@@ -72,6 +73,7 @@ from ccms.domain.queues import QueueBoard, QueueWindow
 from ccms.domain.service import AccessCodeCalls, ServiceQuality
 from ccms.errors import StoreUnavailableError
 from ccms.store import calls as call_sql
+from ccms.store import calltrace as trace_sql
 from ccms.store import listing
 from ccms.store import service as service_sql
 from ccms.store.base import IngestResult, SchemaStatus
@@ -149,9 +151,12 @@ _UPSERT_CALL = call_sql.upsert(_SQLITE)
 _QUEUE_WINDOWS = call_sql.queue_windows(_SQLITE)
 _VDN_AGENTS, _VDN_CALLS = call_sql.vdn_counts(_SQLITE)
 _BOARD_HAS_CALLS, _BOARD_SKILLS, _BOARD_WAITING = call_sql.board(_SQLITE)
-_PRUNE_CALLS = call_sql.prune(_SQLITE)
 _SERVICE_QUALITY = service_sql.quality(_SQLITE)
 _ACCESS_CALLS = service_sql.access_calls(_SQLITE)
+_PRUNE_CALLS = [*trace_sql.prune(_SQLITE), *call_sql.prune(_SQLITE)]  # the steps first
+_INSERT_STEPS = trace_sql.insert(_SQLITE)
+_SELECT_STEPS = trace_sql.select_steps(_SQLITE)
+_SELECT_BY_ID = trace_sql.select_by_id(_SQLITE)
 _PRUNE_INTERVAL_S = 60.0
 _CHANGE_PRUNE_INTERVAL_S = 1.0
 # The writer keeps the agents it read or wrote, to skip reading them again (a record is a few
@@ -640,6 +645,26 @@ class SQLiteStore:
 
         return await self._read(run)
 
+    async def call_track(self, cc_id: int, vdn: int, call_id: str) -> CallTrack | None:
+        def run(conn: sqlite3.Connection) -> CallTrack | None:
+            conn.execute("BEGIN")  # one read transaction: the call and its steps agree
+            try:
+                row = conn.execute(_SELECT_CALL, (cc_id, vdn, call_id)).fetchone()
+                rows = [] if row is None else conn.execute(_SELECT_STEPS, (cc_id, vdn, call_id))
+                steps = tuple(map(trace_sql.step, rows))
+            finally:
+                conn.execute("COMMIT")
+            return None if row is None else CallTrack(call_sql.record(row), steps)
+
+        return await self._read(run)
+
+    async def calls_by_id(self, cc_id: int, call_id: str) -> list[CallRecord]:
+        def run(conn: sqlite3.Connection) -> list[CallRecord]:
+            rows = conn.execute(_SELECT_BY_ID, {"cc": cc_id, "id": call_id}).fetchall()
+            return [call_sql.record(r) for r in rows]
+
+        return await self._read(run)
+
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._pool is None:
             raise StoreUnavailableError("the store is not open")
@@ -938,6 +963,7 @@ class SQLiteStore:
         conn.executemany(_INSERT_APPLIED, [(c.cc_id, c.vdn, c.event_id, now_ms) for c in fresh])
         rows = [call_sql.row(r, _SQLITE) for r in plan.changed.values()]
         conn.executemany(_UPSERT_CALL, rows)
+        conn.executemany(_INSERT_STEPS, trace_sql.step_rows(fresh))
 
     def _load(
         self, conn: sqlite3.Connection, keys: Iterable[AgentKey]
