@@ -31,7 +31,14 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, StatusChange, apply_event
-from ccms.domain.call import CallEvent, CallKey, CallRecord, CallState, apply_call_event
+from ccms.domain.call import (
+    CallEvent,
+    CallKey,
+    CallKind,
+    CallRecord,
+    CallState,
+    apply_call_event,
+)
 from ccms.domain.changes import AgentChange, is_change
 
 
@@ -197,7 +204,10 @@ def plan_call_batch(events: list[CallEvent], calls: dict[CallKey, CallRecord]) -
     keys). Each event concerns the agent its call was at before it, the one it is at
     after it and the one it names: each of them holds the call if and only if the call
     rings at it or talks to it after the event, as of the moment its current state
-    began (an out-of-order event says what the call's newer state says)."""
+    began (an out-of-order event says what the call's newer state says). One exception:
+    an ``offer`` while the call rings at another agent rings at both (a ring-all queue
+    strategy rings every agent at once), so the agent it rang at first keeps it; that
+    agent's own next list, or the call's next move there, takes it away."""
     current: dict[CallKey, CallRecord] = {}
     moves: list[CallMove] = []
     for event in events:
@@ -206,7 +216,15 @@ def plan_call_batch(events: list[CallEvent], calls: dict[CallKey, CallRecord]) -
         after = apply_call_event(prev, event)
         current[key] = after
         now = _agent_of(after)
-        for work_no in dict.fromkeys((_agent_of(prev), now, event.work_no)):
+        before = _agent_of(prev)
+        if (
+            event.kind is CallKind.OFFER
+            and prev is not None
+            and prev.state == CallState.RINGING
+            and after.state == CallState.RINGING
+        ):
+            before = None  # rung at both: the first keeps it
+        for work_no in dict.fromkeys((before, now, event.work_no)):
             if work_no is not None:
                 agent = AgentKey(event.cc_id, event.vdn, work_no)
                 moves.append(

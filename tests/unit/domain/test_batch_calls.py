@@ -22,7 +22,14 @@ from ccms.domain.batch import (
     plan_call_batch,
     with_call_moves,
 )
-from ccms.domain.call import CallEvent, CallKey, CallKind, CallRecord
+from ccms.domain.call import (
+    CallEvent,
+    CallKey,
+    CallKind,
+    CallRecord,
+    CallState,
+    apply_call_event,
+)
 from ccms.domain.changes import AgentChange
 
 pytestmark = pytest.mark.unit
@@ -199,7 +206,9 @@ def test_lists_equal_the_calls_at_each_agent_for_any_batching(
     raw: list[tuple[int, CallKind, int, int, bool]], cuts: list[int]
 ) -> None:
     """Call events sent in the order they happened (by ``at``), in batches of any size:
-    each agent's list holds exactly the calls ringing at it or talking to it, each once."""
+    each agent's list holds the calls ringing at it or talking to it, each once, and no
+    other but a call that rang at it while it was offered to another agent too (ring-all:
+    the first keeps it until its own next list says otherwise)."""
     events = []
     for n, (call, kind, at, agent, named) in enumerate(sorted(raw, key=lambda r: r[2])):
         fields: dict[str, object] = {}
@@ -214,13 +223,29 @@ def test_lists_equal_the_calls_at_each_agent_for_any_batching(
     for lo, hi in itertools.pairwise(bounds):
         if events[lo:hi]:
             book.apply([], events[lo:hi])
+    rung_with_others: set[tuple[str, int]] = set()
+    model: dict[str, CallRecord] = {}
+    for event in events:
+        before = model.get(event.call_id)
+        model[event.call_id] = after = apply_call_event(before, event)
+        if (
+            event.kind is CallKind.OFFER
+            and before is not None
+            and before.state == CallState.RINGING == after.state
+            and before.work_no is not None
+        ):
+            rung_with_others.add((event.call_id, before.work_no))
+    assert model == {r.call_id: r for r in book.calls.values()}
     for key, agent in book.agents.items():
         expected = {
             r.call_id
             for r in book.calls.values()
             if r.state in AT_AGENT and r.work_no == key.work_no
         }
-        assert sorted(agent.calls) == sorted(expected)
+        assert len(set(agent.calls)) == len(agent.calls)
+        assert expected <= set(agent.calls)
+        extra = set(agent.calls) - expected
+        assert all((call_id, key.work_no) in rung_with_others for call_id in extra), extra
     for change in book.log[3:]:  # every logged change changed the list
         assert change.prev is not None and change.prev.calls != change.cur.calls
 
@@ -241,3 +266,15 @@ def test_calls_of_one_agent_do_not_outrank_each_other(first: int) -> None:
     book.apply([], [cev("e2", T0 + 9_000, CallKind.END, Y)])
     book.apply([], [cev("e1", T0 + 7_000, CallKind.END, X)])
     assert book.calls_of(A) == ()
+
+
+def test_a_ring_all_offer_rings_at_both_agents() -> None:
+    """A call offered to a second agent while it rings at the first (a ring-all queue)
+    is in both lists; answered by the second, it stays the second's."""
+    book = Book()
+    book.apply(sign_in(A, B))
+    book.apply([], [cev("o1", T0, CallKind.OFFER, work_no=101)])
+    book.apply([], [cev("o2", T0 + 1, CallKind.OFFER, work_no=102)])
+    assert book.calls_of(A) == (X,) and book.calls_of(B) == (X,)
+    book.apply([], [cev("a", T0 + 5, CallKind.ANSWER, work_no=102)])
+    assert book.calls_of(B) == (X,)
