@@ -34,6 +34,7 @@ from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken
 from ccms.domain.flags import FlagsOf
 from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListedAgents, ListQuery
+from ccms.domain.queue_status import QueueNow
 from ccms.domain.queues import QueueWindow
 from ccms.store.changes import ChangeSet, ChangeStream
 
@@ -167,6 +168,19 @@ class Store(Protocol):
     async def vdn_counts(self, cc_id: int, vdns: Sequence[int]) -> dict[int, VdnCounts]:
         """For each of ``vdns`` (each once), its agents per CTI status and its live calls per
         state, from one read (a statement per table): the ``rindex/vdn`` indicators."""
+
+    async def queues_now(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int], start: int | None
+    ) -> list[QueueNow]:
+        """The calls of each of ``skill_ids`` (in order, each once) now and, with
+        ``start``, since then, in one query: equal to
+        :func:`ccms.domain.queue_status.recount` over the VDN's calls."""
+
+    async def queued_calls(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> list[CallRecord]:
+        """The calls queued now in any of ``skill_ids``, in one query: equal to
+        :func:`ccms.domain.queue_status.queued_in` over the VDN's calls."""
 
     # -- the change feed ---------------------------------------------------------------
 

@@ -43,6 +43,7 @@ from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken
 from ccms.domain.flags import FlagsOf
 from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListedAgents, ListQuery
+from ccms.domain.queue_status import QueueNow
 from ccms.domain.queues import QueueWindow
 from ccms.errors import StoreUnavailableError
 from ccms.store.base import IngestResult, SchemaStatus
@@ -50,6 +51,7 @@ from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
 from ccms.store.migrations import schema_status
 from ccms.store.postgres import calls as call_store
 from ccms.store.postgres import flags, migrate, stream, views
+from ccms.store.postgres import queues as queue_store
 from ccms.store.postgres.intake import PRUNE, apply_batch
 from ccms.store.postgres.notify import Listener, channel_for, fetch_changes_since
 
@@ -315,6 +317,20 @@ class PostgresStore:
 
     async def vdn_counts(self, cc_id: int, vdns: Sequence[int]) -> dict[int, VdnCounts]:
         return await self._read(lambda conn: call_store.vdn_counts(conn, cc_id, vdns))
+
+    async def queues_now(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int], start: int | None
+    ) -> list[QueueNow]:
+        return await self._read(
+            lambda conn: queue_store.queues_now(conn, cc_id, vdn, skill_ids, start)
+        )
+
+    async def queued_calls(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> list[CallRecord]:
+        return await self._read(
+            lambda conn: queue_store.queued_calls(conn, cc_id, vdn, skill_ids)
+        )
 
     async def get_agents(self, cc_id: int, vdn: int, work_nos: Sequence[int]) -> list[AgentRecord]:
         return await self._read(lambda conn: views.get_agents(conn, cc_id, vdn, work_nos))
