@@ -28,6 +28,7 @@ __all__ = [
     "INVALID_PARAMETER",
     "LEGACY_AGENT_BY_WORK_NO",
     "LEGACY_SKILL_AGENTS",
+    "LEGACY_SKILL_STATE_INFO",
     "METRICS",
     "NATIVE",
     "OPENAPI",
@@ -38,7 +39,12 @@ __all__ = [
     "SIGNED_OUT_LOGIN_DATE",
     "SKILL_AGENTS",
     "SKILL_CALL_COUNTS",
+    "SKILL_INDICATORS",
     "SKILL_MEMBERS",
+    "SKILL_QUEUED_CALLS",
+    "SKILL_QUEUE_DEVICES",
+    "SKILL_QUEUE_STATUS",
+    "SKILL_STATE_INFO",
     "SKILL_STATUS_COUNTS",
     "STREAM",
     "SUCCESS",
@@ -100,6 +106,13 @@ VDN_CALLS_V2 = f"{OPENAPI_V2}/vdn/querycalls"  # inbound or outbound (isCallIn)
 BASIC_CALL_INFO = f"{OPENAPI}/calldata/querybasiccallinfo"  # one call in progress
 SKILL_CALL_COUNTS = f"{OPENAPI}/skill/currentcallstateinfo"  # queues, current 5 minutes
 VDN_INDICATORS = f"{OPENAPI}/rindex/vdn"  # real-time indicators of VDNs
+# skill queues now (docs/calls.md)
+SKILL_QUEUE_STATUS = f"{OPENAPI}/skill/totalskillstatusex3"  # queued calls, agents
+SKILL_STATE_INFO = f"{OPENAPI}/skill/stateinfo"  # agents per state, calls, 5 minutes
+LEGACY_SKILL_STATE_INFO = f"{OPENAPI}/realindex/skill/stateinfo"  # its legacy twin
+SKILL_INDICATORS = f"{OPENAPI}/skill/rindex"  # real-time indicators of skill queues
+SKILL_QUEUED_CALLS = f"{OPENAPI}/skill/batchmultiskill"  # the calls queued, per queue
+SKILL_QUEUE_DEVICES = f"{OPENAPI}/skill/queuedevicestatus"  # the calls queued in one
 # native surface, health and metrics
 EVENTS = f"{NATIVE}/events"
 AGENT_LIST = f"{NATIVE}/agents/query"  # POST, the agent list (filters, sort, cursor)

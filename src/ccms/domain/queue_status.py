@@ -25,7 +25,7 @@ Without ``start`` the window's figures are 0 (a route that needs only the figure
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
 from ccms.domain.agent import AgentRecord, SkillMember
@@ -149,3 +149,23 @@ def agent_counts(
             if record.cti_status == CtiStatus.IDLE:
                 idle[skill] = max(idle[skill], max(0, now_ms - record.state_start))
     return [QueueAgents(s, state_counts(found), idle[s]) for s, found in statuses.items()]
+
+
+# The vendor's real-time indicators of skill queues (``skill/rindex``): what each counts,
+# from a queue's agents and calls now (``IDX_COUNT_20S_CALL_FOR_5MIN``: the current 5
+# minutes); durations in whole seconds.
+SkillIndicator = Callable[[QueueAgents, QueueNow, int], int]
+SKILL_INDICATORS: dict[str, SkillIndicator] = {
+    "IDX_COUNT_REAL_SKILL_QUEUE": lambda a, q, now: q.queued,
+    "IDX_COUNT_REAL_SKILL_HANDLE": lambda a, q, now: q.handling,
+    "IDX_DURATION_SKILL_MAX_QUEUE_ACK": lambda a, q, now: q.longest_wait_ms(now) // 1000,
+    "IDX_COUNT_20S_CALL_FOR_5MIN": lambda a, q, now: q.connected_in_20s,
+    "IDX_COUNT_REAL_AGENT_SIGN_IN": lambda a, q, now: a.counts.signed_in,
+    "IDX_COUNT_REAL_AGENT_CONNECT": lambda a, q, now: a.counts.talking,
+    "IDX_COUNT_REAL_AGENT_SET_IDLE": lambda a, q, now: a.counts.idle,
+    "IDX_COUNT_REAL_AGENT_USABLE": lambda a, q, now: a.counts.usable,
+    "IDX_COUNT_REAL_AGENT_SET_BUSY": lambda a, q, now: a.counts.set_busy,
+    "IDX_COUNT_REAL_AGENT_ACW": lambda a, q, now: a.counts.working,
+    "IDX_COUNT_REAL_AGENT_REST": lambda a, q, now: a.counts.rest,
+    "IDX_COUNT_REAL_AGENT_STUDY": lambda a, q, now: a.counts.studying,
+}

@@ -135,7 +135,5 @@ async def test_queues_now_equal_a_recount_of_the_calls(
     for event in events:
         records[event.call_id] = apply_call_event(records.get(event.call_id), event)
     skills = [3, 1, 2, 9, 1]
-    assert await store.queues_now(1, vdn, skills, start) == recount(
-        records.values(), skills, start
-    )
+    assert await store.queues_now(1, vdn, skills, start) == recount(records.values(), skills, start)
     assert await store.queued_calls(1, vdn, skills) == queued_in(records.values(), skills)

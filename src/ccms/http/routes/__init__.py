@@ -17,6 +17,7 @@ from ccms.http.routes import (
     events,
     health,
     monitor,
+    queues,
     stream,
     wallboard,
 )
@@ -31,6 +32,7 @@ def route_table(settings: Settings) -> list[Route]:
         *agent.routes(settings),
         *monitor.routes(settings),
         *calls.routes(settings),
+        *queues.routes(settings),
         *agent_list.routes(settings),
         *events.routes(settings),
         *detail.routes(settings),

@@ -328,9 +328,7 @@ class PostgresStore:
     async def queued_calls(
         self, cc_id: int, vdn: int, skill_ids: Sequence[int]
     ) -> list[CallRecord]:
-        return await self._read(
-            lambda conn: queue_store.queued_calls(conn, cc_id, vdn, skill_ids)
-        )
+        return await self._read(lambda conn: queue_store.queued_calls(conn, cc_id, vdn, skill_ids))
 
     async def get_agents(self, cc_id: int, vdn: int, work_nos: Sequence[int]) -> list[AgentRecord]:
         return await self._read(lambda conn: views.get_agents(conn, cc_id, vdn, work_nos))

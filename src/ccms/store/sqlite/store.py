@@ -63,8 +63,8 @@ from ccms.domain.queue_status import QueueNow
 from ccms.domain.queues import QueueWindow
 from ccms.errors import StoreUnavailableError
 from ccms.store import calls as call_sql
-from ccms.store import queues as queue_sql
 from ccms.store import listing
+from ccms.store import queues as queue_sql
 from ccms.store.base import IngestResult, SchemaStatus
 from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
 from ccms.store.migrations import migrations, schema_status
