@@ -5,8 +5,11 @@ field, request rules, scopes."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from tests.conftest import INGEST_AK, INGEST_SK, SCOPED_AK, SCOPED_SK, Api
 from tests.integration.http.test_agent_routes import envelope_error
@@ -277,3 +280,14 @@ async def test_scopes_and_roles(list_api: Api, path: str) -> None:
     assert allowed.json()["result"] == "0" and allowed.json()["resultDatas"]
     no_role = await list_api.post(path, {**body, "vdn": 1}, ak=INGEST_AK, sk=INGEST_SK)
     envelope_error(no_role, 200, "0101003")
+
+
+async def test_the_example_of_the_docs(list_api: Api) -> None:
+    """docs/api.md's "Skill queues now" example, field by field."""
+    await fed(list_api)
+    text = (Path(__file__).resolve().parents[3] / "docs" / "api.md").read_text(encoding="utf-8")
+    start = text.index("## Skill queues now")
+    section = text[start : text.index("\n## ", start + 1)]
+    [example] = [orjson.loads(b) for b in re.findall(r"```json\n(.*?)```", section, re.S)]
+    answer = await list_api.post(STATUS, {"ccId": 1, "vdn": 1, "skillIds": [1, 9]})
+    assert answer.json() == {**example, "resultDatas": example["resultDesc"]}
