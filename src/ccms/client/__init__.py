@@ -48,6 +48,14 @@ from ccms.client.models import (
     SystemState,
     ViewToken,
 )
+from ccms.client.queues import (
+    QueuedCall,
+    QueuedCalls,
+    QueueDevice,
+    QueueStateInfo,
+    QueueStatus,
+    SkillIndicators,
+)
 from ccms.client.retry import RetryNotice, RetryPolicy
 from ccms.client.stream import (
     ChangesPage,
@@ -97,11 +105,17 @@ __all__ = [
     "PermissionDeniedError",
     "Profile",
     "QueueCallCounts",
+    "QueueDevice",
+    "QueueStateInfo",
+    "QueueStatus",
+    "QueuedCall",
+    "QueuedCalls",
     "RateLimitedError",
     "RetryNotice",
     "RetryPolicy",
     "ServerError",
     "SkillAgent",
+    "SkillIndicators",
     "SkillMembers",
     "SkillSignIn",
     "StateCounts",
