@@ -29,14 +29,16 @@ def _parts(dialect: Dialect) -> dict[str, str]:
         return {
             "cc": ":cc", "vdn": ":vdn", "start": ":start", "cast": "",
             "among": "skill_id IN (SELECT value FROM json_each(:skills))",
-            # unary +: the live half reads the small partial index, not every queued call
-            "live_among": "+skill_id IN (SELECT value FROM json_each(:skills))",
+            "live_among": "skill_id IN (SELECT value FROM json_each(:skills))",
+            # without statistics SQLite would read the VDN's every call by its key
+            "live_index": " INDEXED BY call_live", "moved_index": " INDEXED BY call_queue",
             "key": f"printf('%0{_PAD}d', state_at) || call_id",
             "least": "min", "greatest": "max", "collate": "",
         }  # fmt: skip
     return {
         "cc": "$1", "vdn": "$2", "start": "$4", "cast": "::bigint",
         "among": "skill_id = ANY($3::integer[])", "live_among": "skill_id = ANY($3::integer[])",
+        "live_index": "", "moved_index": "",
         "key": f"lpad(state_at::text, {_PAD}, '0') || call_id",
         "least": "least", "greatest": "greatest", "collate": ' COLLATE "C"',
     }  # fmt: skip
@@ -51,12 +53,12 @@ def queues_now(dialect: Dialect, window: bool) -> str:
     s, cast = p["start"], p["cast"]
     columns = "skill_id, state, state_at, call_id, queued_at, offered_at, answered_at, ended_at"
     live = (
-        f"SELECT {columns} FROM call WHERE cc_id = {p['cc']} AND vdn = {p['vdn']}"
-        f" AND ended_at IS NULL AND {p['live_among']}"
+        f"SELECT {columns} FROM call{p['live_index']} WHERE cc_id = {p['cc']}"
+        f" AND vdn = {p['vdn']} AND ended_at IS NULL AND {p['live_among']}"
     )
     if window:
         live += (
-            f" UNION ALL SELECT {columns} FROM call WHERE cc_id = {p['cc']}"
+            f" UNION ALL SELECT {columns} FROM call{p['moved_index']} WHERE cc_id = {p['cc']}"
             f" AND vdn = {p['vdn']} AND {p['among']} AND moved_at >= {s}"
             " AND ended_at IS NOT NULL"
         )
@@ -112,12 +114,12 @@ def queued_calls(dialect: Dialect) -> str:
     p = _parts(dialect)
     cc, vdn = ("?", "?") if dialect is Dialect.SQLITE else ("$1", "$2")
     among = (
-        "+skill_id IN (SELECT value FROM json_each(?))"
+        "skill_id IN (SELECT value FROM json_each(?))"
         if dialect is Dialect.SQLITE
         else "skill_id = ANY($3::integer[])"
     )
     return (
-        f"SELECT {call_sql.COLUMNS} FROM call WHERE cc_id = {cc} AND vdn = {vdn}"
+        f"SELECT {call_sql.COLUMNS} FROM call{p['live_index']} WHERE cc_id = {cc} AND vdn = {vdn}"
         f" AND ended_at IS NULL AND state = {_QUEUED} AND {among}"
         f" ORDER BY skill_id, state_at, call_id{p['collate']}"
     )
