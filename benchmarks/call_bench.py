@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import secrets
 import statistics
 import sys
@@ -193,13 +194,15 @@ def run(work: Path, quick: bool, pg_url: str | None) -> dict[str, Any]:
     if pg_url:
         from ccms.store.postgres import PostgresStore
 
-        url = pg_store(pg_url, "ccms_bench_calls")
+        # a schema of this run's own: two runs at once on one server must not drop each other's
+        schema = f"ccms_bench_calls_{os.getpid()}"
+        url = pg_store(pg_url, schema)
         try:
             results["postgres"] = asyncio.run(
-                measure_on(PostgresStore(url), records, rounds, batches)
+                measure_on(PostgresStore(url, command_timeout=60.0), records, rounds, batches)
             )
         finally:
-            pg_drop(pg_url, "ccms_bench_calls")
+            pg_drop(pg_url, schema)
     return results
 
 

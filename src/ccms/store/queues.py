@@ -63,9 +63,9 @@ def queues_now(dialect: Dialect, window: bool) -> str:
             " AND ended_at IS NOT NULL"
         )
 
-    def count(condition: str, value: str = "1") -> str:
-        if not window and s in condition:
-            return "0"
+    def count(condition: str, value: str = "1", of_window: bool = False) -> str:
+        if of_window and not window:
+            return "0"  # a figure of the window, not asked
         return f"coalesce(sum(CASE WHEN {condition} THEN {value} ELSE 0 END), 0){cast}"
 
     # the wait of an answered call: from its first queueing to its first offer, answer or
@@ -82,14 +82,14 @@ def queues_now(dialect: Dialect, window: bool) -> str:
         f"min(CASE WHEN state = {_QUEUED} THEN state_at END)",
         f"min((CASE WHEN state = {_QUEUED} THEN {p['key']} END){p['collate']})",
         count(f"state IN {_HANDLING}"),
-        count(f"queued_at >= {s}"),
-        count(f"answered_at >= {s}"),
-        count(f"{waited} AND answered_at - queued_at <= {SERVICE_LEVEL_MS}"),
-        count(f"answered_at >= {s} OR state IN {_HANDLING}"),
-        count(waited, wait),
+        count(f"queued_at >= {s}", of_window=True),
+        count(f"answered_at >= {s}", of_window=True),
+        count(f"{waited} AND answered_at - queued_at <= {SERVICE_LEVEL_MS}", of_window=True),
+        count(f"answered_at >= {s} OR state IN {_HANDLING}", of_window=True),
+        count(waited, wait, of_window=True),
         f"coalesce(max(CASE WHEN {waited} THEN {wait} END), 0){cast}" if window else "0",
-        count(talked),
-        count(talked, f"{p['greatest']}(0, ended_at - answered_at)"),
+        count(talked, of_window=True),
+        count(talked, f"{p['greatest']}(0, ended_at - answered_at)", of_window=True),
     ]
     return f"SELECT skill_id, {', '.join(figures)} FROM ({live}) AS c GROUP BY skill_id"
 
