@@ -124,13 +124,21 @@ class QueueAgents(NamedTuple):
     longest_idle_ms: int = 0
 
 
+_NONE = state_counts(())
+
+
+def _counted(statuses: list[int]) -> StateCounts:
+    """The counts of a queue's agents (most of 1,000 queues asked have none: counted once)."""
+    return state_counts(statuses) if statuses else _NONE
+
+
 def member_counts(members: Iterable[SkillMember], skill_ids: Sequence[int]) -> list[QueueAgents]:
     """Each of ``skill_ids`` (in order, each once) with its signed-in agents counted."""
     statuses: dict[int, list[int]] = {skill: [] for skill in skill_ids}
     for m in members:
         if m.cti_status != CtiStatus.SIGNED_OUT and m.skill_id in statuses:
             statuses[m.skill_id].append(m.cti_status)
-    return [QueueAgents(skill, state_counts(found)) for skill, found in statuses.items()]
+    return [QueueAgents(skill, _counted(found)) for skill, found in statuses.items()]
 
 
 def agent_counts(
@@ -148,7 +156,7 @@ def agent_counts(
             statuses[skill].append(record.cti_status)
             if record.cti_status == CtiStatus.IDLE:
                 idle[skill] = max(idle[skill], max(0, now_ms - record.state_start))
-    return [QueueAgents(s, state_counts(found), idle[s]) for s, found in statuses.items()]
+    return [QueueAgents(s, _counted(found), idle[s]) for s, found in statuses.items()]
 
 
 # The vendor's real-time indicators of skill queues (``skill/rindex``): what each counts,
