@@ -3,14 +3,17 @@ directly, as ``monitor_routes.py`` does), on SQLite and on PostgreSQL.
 
 Part of ``make bench`` (section ``calls``). The store holds ``records`` call records of
 the day (each five events: arrive, queue in one of 20 skill queues, offer, answer, end;
-built through the store's intake path in batches of 1,000 events) and 500 live calls in
-the 20 queues. Measured:
+built through the store's intake path in batches of 1,000 events), 500 live calls queued
+in the 20 queues and 500 signed-in agents, each in two of them. Measured:
 
 - the intake of call events through the app: signed batches of 1,000 events (200 new
   calls each), events per second over ``intake_batches`` batches;
 - the median ms of ``vdn/querycalls`` v2 (a page of 100 at offset 0 and deep in the day,
   with the count of every record), ``skill/currentcallstateinfo`` for the 20 queues and
-  ``calldata/querybasiccallinfo`` for one live call.
+  ``calldata/querybasiccallinfo`` for one live call;
+- the skill queues now: ``skill/totalskillstatusex3`` for 1,000 queues (the 20 with calls
+  and agents among them; target p50 <= 20 ms), ``skill/stateinfo`` and
+  ``skill/batchmultiskill`` for the 20 queues.
 
 With ``--against REV`` (``benchmarks/run.py``), PostgreSQL is measured on revision REV's
 source tree too, in a process of its own, just before this tree's: a before and after of
@@ -42,6 +45,7 @@ from monitor_routes import AK, call, request
 from run import COMMANDS, export_revision, pg_drop, pg_store, signed
 
 from ccms.auth import AccessKey
+from ccms.domain.agent import AgentEvent
 from ccms.domain.call import DAY_MS, CallEvent, CallKind
 from ccms.http import create_app
 from ccms.settings import load_settings
@@ -50,10 +54,14 @@ from ccms.store.sqlite import SQLiteStore
 
 QUEUES = 20
 LIVE = 500
+AGENTS = 500
+STATUSES = (1, 5, 7, 6)  # idle, talking, busy, wrap-up, in turn
 V2 = "/rest/cmsapp/v2/openapi/vdn/querycalls"
 TARGET_MS = 20.0  # querycalls page of 100 (issue: p50 <= 20 ms)
 TARGET_EVENTS = 10_000  # call events/s in batches of 1,000
 PAGE = "querycalls v2, page of 100 at offset 0"
+QUEUE_STATUS = "totalskillstatusex3, 1,000 queues"
+TARGET_QUEUES_MS = 20.0  # skill/totalskillstatusex3 for 1,000 queues (issue: p50 <= 20 ms)
 
 
 def life(n: int, t: int) -> list[CallEvent]:
@@ -84,6 +92,12 @@ async def build(store: Store, records: int, now_ms: int) -> float:
         batch.append(CallEvent(f"l{n}", 1, 1, f"{now_ms // 1000}-{n}", now_ms - 60_000 + n * 100,
                                CallKind.QUEUE, skill_id=1 + n % QUEUES))  # fmt: skip
     await store.apply_events([], batch)
+    agents = [
+        AgentEvent(f"g{n}", 1, 1, 101 + n, now_ms - 120_000, STATUSES[n % len(STATUSES)],
+                   skills=(1 + n % QUEUES, 1 + (n + 3) % QUEUES))
+        for n in range(AGENTS)
+    ]  # fmt: skip
+    await store.apply_events(agents)
     return time.monotonic() - started
 
 
@@ -129,6 +143,7 @@ async def measure_on(store: Store, records: int, rounds: int, batches: int) -> d
                        (b"authorization", authorization.encode())]  # fmt: skip
             assert await call(app, "/ccms/v1/events", body, headers) == 200
         intake_s = time.perf_counter() - started
+        queues = list(range(1, QUEUES + 1))
         window = {"ccId": 1, "vdn": 1, "beginDate": day - DAY_MS, "endDate": now_ms,
                   "isCallIn": "true", "limit": 100}  # fmt: skip
         cases = {
@@ -143,6 +158,16 @@ async def measure_on(store: Store, records: int, rounds: int, batches: int) -> d
             "querybasiccallinfo, one live call": request(
                 sk, "calldata/querybasiccallinfo",
                 {"ccId": 1, "vdn": 1, "callId": f"{now_ms // 1000}-7"},
+            ),
+            QUEUE_STATUS: request(
+                sk, "skill/totalskillstatusex3",
+                {"ccId": 1, "vdn": 1, "skillIds": list(range(1, 1_001))},
+            ),
+            "stateinfo, 20 queues": request(
+                sk, "skill/stateinfo", {"ccId": 1, "vdn": 1, "skillIds": queues},
+            ),
+            "batchmultiskill, 20 queues": request(
+                sk, "skill/batchmultiskill", {"ccId": 1, "vdn": 1, "skillIds": queues},
             ),
         }  # fmt: skip
         medians = {}
@@ -233,7 +258,8 @@ def report(results: dict[str, Any]) -> list[str]:
         "## Calls",
         "",
         f"{first['records']:,} call records of the day (five events each) and {first['live']}"
-        f" live calls in {QUEUES} skill queues, in one VDN; the ASGI app called in-process"
+        f" live calls queued in {QUEUES} skill queues, {AGENTS} signed-in agents (each in two"
+        " of them), in one VDN; the ASGI app called in-process"
         " (`benchmarks/call_bench.py`), median ms of each route; the intake of call events"
         " through the app in signed batches of 1,000 (`synchronous=FULL` on SQLite).",
         "",
@@ -262,6 +288,19 @@ def report(results: dict[str, Any]) -> list[str]:
             f" (target >= {TARGET_EVENTS:,}: {'met' if events >= TARGET_EVENTS else '**missed**'})"
         )
     lines += ["", "; ".join(verdicts) + ".", ""]
+    queue_verdicts = []
+    for b in backends:
+        ms = results[b]["medians_ms"].get(QUEUE_STATUS)
+        if ms is not None:
+            met = "met" if ms <= TARGET_QUEUES_MS else "**missed**"
+            queue_verdicts.append(f"{b} {ms:.2f} ms ({met})")
+    if queue_verdicts:
+        lines += [
+            f"`skill/totalskillstatusex3` for 1,000 queues (target p50 <= {TARGET_QUEUES_MS:.0f}"
+            " ms): " + ", ".join(queue_verdicts) + ". One statement over the live calls (the"
+            " partial index of live calls: 500 rows) and one over the queues' agents.",
+            "",
+        ]
     pg = results.get("postgres")
     if pg:
         lines += [

@@ -26,6 +26,7 @@ from ccms.domain.counts import (
 from ccms.domain.flags import FlagsOf
 from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListQuery, comes_after, position_of, status_counts
+from ccms.domain.queue_status import QueueAgents, QueueNow, agent_counts, member_counts
 from ccms.domain.queues import QueueWindow, window_start
 from ccms.domain.service import (
     AccessCodeCalls,
@@ -192,6 +193,41 @@ class Services:
         for vdn in vdns:
             key.check("query", cc_id, vdn)
         return await self.store.vdn_counts(cc_id, vdns)
+
+    async def queues_now(
+        self, key: AccessKey, cc_id: int, vdn: int, skill_ids: Sequence[int], window: bool
+    ) -> list[tuple[QueueAgents, QueueNow]]:
+        """Skill queues now (``skill/totalskillstatusex3``, ``skill/rindex``): each requested
+        queue once, in request order, its signed-in agents counted and its calls now (and,
+        with ``window``, in the current 5 minutes)."""
+        key.check("query", cc_id, vdn)
+        wanted = list(dict.fromkeys(skill_ids))
+        members = await self.store.skill_memberships(cc_id, vdn, wanted)
+        start = window_start(self.now_ms()) if window else None
+        calls = await self.store.queues_now(cc_id, vdn, wanted, start)
+        return list(zip(member_counts(members, wanted), calls, strict=True))
+
+    async def queue_details(
+        self, key: AccessKey, cc_id: int, vdn: int, skill_ids: Sequence[int], now_ms: int
+    ) -> list[tuple[QueueAgents, QueueNow]]:
+        """As :meth:`queues_now` with the window, and the longest idle time of each queue's
+        agents at ``now_ms`` (``skill/stateinfo``)."""
+        key.check("query", cc_id, vdn)
+        wanted = list(dict.fromkeys(skill_ids))
+        agents = await self.store.agents_in_skills(cc_id, vdn, wanted)
+        calls = await self.store.queues_now(cc_id, vdn, wanted, window_start(now_ms))
+        return list(zip(agent_counts(agents, wanted, now_ms), calls, strict=True))
+
+    async def queued_calls(
+        self, key: AccessKey, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> list[tuple[int, list[CallRecord]]]:
+        """Each requested queue once, in request order, with the calls queued in it now,
+        longest waiting first (``skill/batchmultiskill``, ``skill/queuedevicestatus``)."""
+        key.check("query", cc_id, vdn)
+        queues: dict[int, list[CallRecord]] = {skill: [] for skill in skill_ids}
+        for record in await self.store.queued_calls(cc_id, vdn, list(queues)):
+            queues[record.skill_id or 0].append(record)
+        return list(queues.items())
 
     async def agent_history(
         self, key: AccessKey, cc_id: int, vdn: int, work_no: int, limit: int

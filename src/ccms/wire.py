@@ -31,6 +31,7 @@ __all__ = [
     "INVALID_PARAMETER",
     "LEGACY_AGENT_BY_WORK_NO",
     "LEGACY_SKILL_AGENTS",
+    "LEGACY_SKILL_STATE_INFO",
     "METRICS",
     "NATIVE",
     "OPENAPI",
@@ -43,8 +44,13 @@ __all__ = [
     "SKILL_AGENTS",
     "SKILL_CALL_COUNTS",
     "SKILL_CONFIG",
+    "SKILL_INDICATORS",
     "SKILL_MEMBERS",
+    "SKILL_QUEUED_CALLS",
+    "SKILL_QUEUE_DEVICES",
+    "SKILL_QUEUE_STATUS",
     "SKILL_SERVICE_QUALITY",
+    "SKILL_STATE_INFO",
     "SKILL_STATUS_COUNTS",
     "STREAM",
     "SUCCESS",
@@ -112,6 +118,13 @@ ACCESS_CODE_CALLS = f"{OPENAPI}/vdn/queryaccesscodecallinfo"  # live calls per a
 CALL_TRACE = f"{OPENAPI}/vdn/querycalltracedetail"  # the legs of one call
 PRIVATE_CALL_INFO = f"{OPENAPI}/calldata/querydetailcallinfo"  # a call at an agent
 CALL_DETAIL_BY_ID = f"{OPENAPI}/calldata/querycalldetailbyid"  # one call record, by id
+# skill queues now (docs/calls.md)
+SKILL_QUEUE_STATUS = f"{OPENAPI}/skill/totalskillstatusex3"  # queued calls, agents
+SKILL_STATE_INFO = f"{OPENAPI}/skill/stateinfo"  # agents per state, calls, 5 minutes
+LEGACY_SKILL_STATE_INFO = f"{OPENAPI}/realindex/skill/stateinfo"  # its legacy twin
+SKILL_INDICATORS = f"{OPENAPI}/skill/rindex"  # real-time indicators of skill queues
+SKILL_QUEUED_CALLS = f"{OPENAPI}/skill/batchmultiskill"  # the calls queued, per queue
+SKILL_QUEUE_DEVICES = f"{OPENAPI}/skill/queuedevicestatus"  # the calls queued in one
 # native surface, health and metrics
 EVENTS = f"{NATIVE}/events"
 AGENT_LIST = f"{NATIVE}/agents/query"  # POST, the agent list (filters, sort, cursor)

@@ -49,6 +49,14 @@ from ccms.client.models import (
     SystemState,
     ViewToken,
 )
+from ccms.client.queues import (
+    QueuedCall,
+    QueuedCalls,
+    QueueDevice,
+    QueueStateInfo,
+    QueueStatus,
+    SkillIndicators,
+)
 from ccms.client.retry import RetryNotice, RetryPolicy
 from ccms.client.service import AccessCodeCalls, ServiceQuality, SkillConfig
 from ccms.client.stream import (
@@ -105,6 +113,11 @@ __all__ = [
     "PrivateCallInfo",
     "Profile",
     "QueueCallCounts",
+    "QueueDevice",
+    "QueueStateInfo",
+    "QueueStatus",
+    "QueuedCall",
+    "QueuedCalls",
     "RateLimitedError",
     "RetryNotice",
     "RetryPolicy",
@@ -112,6 +125,7 @@ __all__ = [
     "ServiceQuality",
     "SkillAgent",
     "SkillConfig",
+    "SkillIndicators",
     "SkillMembers",
     "SkillSignIn",
     "StateCounts",

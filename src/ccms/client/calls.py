@@ -44,6 +44,13 @@ from ccms.client.models import (
     vendor_list_of,
 )
 from ccms.client.protocol import Call, json_body
+from ccms.client.queues import (
+    QueuedCalls,
+    QueueDevice,
+    QueueStateInfo,
+    QueueStatus,
+    SkillIndicators,
+)
 from ccms.client.service import AccessCodeCalls, ServiceQuality, SkillConfig
 from ccms.client.stream import ChangesPage
 from ccms.client.subscription import StreamRequest
@@ -64,13 +71,19 @@ from ccms.wire import (
     HAS_CALL,
     LEGACY_AGENT_BY_WORK_NO,
     LEGACY_SKILL_AGENTS,
+    LEGACY_SKILL_STATE_INFO,
     PING,
     PRIVATE_CALL_INFO,
     SKILL_AGENTS,
     SKILL_CALL_COUNTS,
     SKILL_CONFIG,
+    SKILL_INDICATORS,
     SKILL_MEMBERS,
+    SKILL_QUEUE_DEVICES,
+    SKILL_QUEUE_STATUS,
+    SKILL_QUEUED_CALLS,
     SKILL_SERVICE_QUALITY,
+    SKILL_STATE_INFO,
     SKILL_STATUS_COUNTS,
     STREAM,
     SYSTEM_STATE,
@@ -447,3 +460,42 @@ def create_view_token(cc_id: int | None, vdn: int | None, ttl_s: int | None) -> 
               "ttlS": _optional("ttl_s", ttl_s)}  # fmt: skip
     body = json_body({name: value for name, value in fields.items() if value is not None})
     return _call(TOKENS, body, ViewToken.from_wire)
+
+
+# -- the skill queues now (docs/calls.md, "Skill queues now") ------------------------------
+
+
+def queue_status(cc_id: int, vdn: int, skill_ids: Sequence[int]) -> Call[tuple[QueueStatus, ...]]:
+    """``skill/totalskillstatusex3``: up to 1,000 skill queues now."""
+    body = _query(ccId=cc_id, vdn=vdn, skillIds=list(skill_ids))
+    return _call(SKILL_QUEUE_STATUS, body, list_of(QueueStatus.from_wire, "queues"))
+
+
+def queue_state_info(
+    cc_id: int, vdn: int, skill_ids: Sequence[int], legacy: bool = False
+) -> Call[tuple[QueueStateInfo, ...]]:
+    """``skill/stateinfo`` (``legacy``: ``realindex/skill/stateinfo``): agents per state
+    and calls of up to 1,000 skill queues."""
+    body = _query(ccId=cc_id, vdn=vdn, skillIds=list(skill_ids))
+    path = LEGACY_SKILL_STATE_INFO if legacy else SKILL_STATE_INFO
+    return _call(path, body, list_of(QueueStateInfo.from_wire, "queues"), legacy=legacy)
+
+
+def skill_indicators(
+    cc_id: int, vdn: int, skill_ids: Sequence[int], index_ids: Sequence[str]
+) -> Call[tuple[SkillIndicators, ...]]:
+    """``skill/rindex``: real-time indicators of up to 1,000 skill queues."""
+    body = _query(ccId=cc_id, vdn=vdn, skillIds=list(skill_ids), indexIds=list(index_ids))
+    return _call(SKILL_INDICATORS, body, list_of(SkillIndicators.from_wire, "queues"))
+
+
+def queued_calls(cc_id: int, vdn: int, skill_ids: Sequence[int]) -> Call[tuple[QueuedCalls, ...]]:
+    """``skill/batchmultiskill``: the voice calls queued in up to 1,000 skill queues."""
+    body = _query(ccId=cc_id, vdn=vdn, skillIds=list(skill_ids))
+    return _call(SKILL_QUEUED_CALLS, body, list_of(QueuedCalls.from_wire, "queues"))
+
+
+def queue_devices(cc_id: int, vdn: int, skill_id: int) -> Call[tuple[QueueDevice, ...]]:
+    """``skill/queuedevicestatus``: the calls queued in one skill queue."""
+    body = _query(ccId=cc_id, vdn=vdn, skillId=skill_id)
+    return _call(SKILL_QUEUE_DEVICES, body, list_of(QueueDevice.from_wire, "calls"))

@@ -67,6 +67,13 @@ from ccms.client.models import (
     ViewToken,
 )
 from ccms.client.protocol import Call, RequestBuilder, Signer, tls_verify
+from ccms.client.queues import (
+    QueuedCalls,
+    QueueDevice,
+    QueueStateInfo,
+    QueueStatus,
+    SkillIndicators,
+)
 from ccms.client.retry import DEFAULT_RETRY_DEADLINE, Done, Exchange, RetryNotice, RetryPolicy
 from ccms.client.service import AccessCodeCalls, ServiceQuality, SkillConfig
 from ccms.client.stream import ChangesPage
@@ -330,6 +337,36 @@ class Client:
     def call_detail_by_id(self, cc_id: int, call_id: str, call_in: bool = True) -> CallDetail:
         """The record of an ended call (``calldata/querycalldetailbyid``)."""
         return self._run(calls.call_detail_by_id(cc_id, call_id, call_in))
+
+    def queue_status(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> tuple[QueueStatus, ...]:
+        """Skill queues now: waiting calls, the longest wait, agents
+        (``skill/totalskillstatusex3``)."""
+        return self._run(calls.queue_status(cc_id, vdn, skill_ids))
+
+    def queue_state_info(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int], legacy: bool = False
+    ) -> tuple[QueueStateInfo, ...]:
+        """Agents per state and calls of skill queues (``skill/stateinfo``; ``legacy``:
+        ``realindex/skill/stateinfo``)."""
+        return self._run(calls.queue_state_info(cc_id, vdn, skill_ids, legacy))
+
+    def skill_indicators(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int], index_ids: Sequence[str]
+    ) -> tuple[SkillIndicators, ...]:
+        """Real-time indicators of skill queues (``skill/rindex``)."""
+        return self._run(calls.skill_indicators(cc_id, vdn, skill_ids, index_ids))
+
+    def queued_calls(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> tuple[QueuedCalls, ...]:
+        """The voice calls queued in skill queues (``skill/batchmultiskill``)."""
+        return self._run(calls.queued_calls(cc_id, vdn, skill_ids))
+
+    def queue_devices(self, cc_id: int, vdn: int, skill_id: int) -> tuple[QueueDevice, ...]:
+        """The calls queued in one skill queue (``skill/queuedevicestatus``)."""
+        return self._run(calls.queue_devices(cc_id, vdn, skill_id))
 
     def skill_members(
         self, cc_id: int, vdn: int, skill_ids: Sequence[int]
@@ -638,6 +675,36 @@ class AsyncClient:
     async def call_detail_by_id(self, cc_id: int, call_id: str, call_in: bool = True) -> CallDetail:
         """The record of an ended call (``calldata/querycalldetailbyid``)."""
         return await self._run(calls.call_detail_by_id(cc_id, call_id, call_in))
+
+    async def queue_status(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> tuple[QueueStatus, ...]:
+        """Skill queues now: waiting calls, the longest wait, agents
+        (``skill/totalskillstatusex3``)."""
+        return await self._run(calls.queue_status(cc_id, vdn, skill_ids))
+
+    async def queue_state_info(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int], legacy: bool = False
+    ) -> tuple[QueueStateInfo, ...]:
+        """Agents per state and calls of skill queues (``skill/stateinfo``; ``legacy``:
+        ``realindex/skill/stateinfo``)."""
+        return await self._run(calls.queue_state_info(cc_id, vdn, skill_ids, legacy))
+
+    async def skill_indicators(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int], index_ids: Sequence[str]
+    ) -> tuple[SkillIndicators, ...]:
+        """Real-time indicators of skill queues (``skill/rindex``)."""
+        return await self._run(calls.skill_indicators(cc_id, vdn, skill_ids, index_ids))
+
+    async def queued_calls(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> tuple[QueuedCalls, ...]:
+        """The voice calls queued in skill queues (``skill/batchmultiskill``)."""
+        return await self._run(calls.queued_calls(cc_id, vdn, skill_ids))
+
+    async def queue_devices(self, cc_id: int, vdn: int, skill_id: int) -> tuple[QueueDevice, ...]:
+        """The calls queued in one skill queue (``skill/queuedevicestatus``)."""
+        return await self._run(calls.queue_devices(cc_id, vdn, skill_id))
 
     async def skill_members(
         self, cc_id: int, vdn: int, skill_ids: Sequence[int]

@@ -35,6 +35,7 @@ from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken
 from ccms.domain.flags import FlagsOf
 from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListedAgents, ListQuery
+from ccms.domain.queue_status import QueueNow
 from ccms.domain.queues import QueueBoard, QueueWindow
 from ccms.domain.service import AccessCodeCalls, ServiceQuality
 from ccms.store.changes import ChangeSet, ChangeStream
@@ -197,6 +198,19 @@ class Store(Protocol):
         """For each ``(innoId, access code)`` of ``codes`` (in order), its calls in
         progress at ``now_ms``, in one query: equal to
         :func:`ccms.domain.service.recount_access` over the VDN's calls."""
+
+    async def queues_now(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int], start: int | None
+    ) -> list[QueueNow]:
+        """The calls of each of ``skill_ids`` (in order, each once) now and, with
+        ``start``, since then, in one query: equal to
+        :func:`ccms.domain.queue_status.recount` over the VDN's calls."""
+
+    async def queued_calls(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> list[CallRecord]:
+        """The calls queued now in any of ``skill_ids``, in one query: equal to
+        :func:`ccms.domain.queue_status.queued_in` over the VDN's calls."""
 
     # -- the change feed ---------------------------------------------------------------
 

@@ -31,6 +31,12 @@ ROUTES = [
     "/rest/cmsapp/v1/openapi/vdn/querycalltracedetail",
     "/rest/cmsapp/v1/openapi/calldata/querydetailcallinfo",
     "/rest/cmsapp/v1/openapi/calldata/querycalldetailbyid",
+    "/rest/cmsapp/v1/openapi/skill/totalskillstatusex3",
+    "/rest/cmsapp/v1/openapi/skill/stateinfo",
+    "/rest/cmsapp/v1/openapi/realindex/skill/stateinfo",
+    "/rest/cmsapp/v1/openapi/skill/rindex",
+    "/rest/cmsapp/v1/openapi/skill/batchmultiskill",
+    "/rest/cmsapp/v1/openapi/skill/queuedevicestatus",
     "/ccms/v1/events",
     "/ccms/v1/agents/detail",
     "/ccms/v1/tokens",
@@ -89,7 +95,12 @@ near_valid_monitor = st.fixed_dictionaries(
               "skillId": ids,
               "offset": page, "limit": page, "status": st.one_of(st.integers(-1, 12), scalars),
               "isSkillAllMatch": st.one_of(st.sampled_from(["true", "false", "TRUE", "no"]),
-                                           scalars)},
+                                           scalars),
+              "indexIds": st.one_of(
+                  st.lists(st.sampled_from(["IDX_COUNT_REAL_SKILL_QUEUE",
+                                            "IDX_DURATION_SKILL_MAX_QUEUE_ACK", "IDX_NOPE"]),
+                           max_size=13),
+                  json_values)},
 )  # fmt: skip
 near_valid_detail = st.fixed_dictionaries(
     {"ccId": tenant_ids, "vdn": tenant_ids, "workNo": ids}, optional={"historyLimit": page}

@@ -35,6 +35,7 @@ from ccms.domain.call import (
 )
 from ccms.domain.flags import ALERT, WARNING
 from ccms.domain.media import MEDIA_TYPE_MAX
+from ccms.domain.queue_status import SKILL_INDICATORS
 from ccms.domain.service import INNO_ID_RANGE
 from ccms.http import assets
 from ccms.http.schemas import agent_list
@@ -290,6 +291,33 @@ CALL_DETAIL = record(
     ackTime=INTEGER, callTime=INTEGER, releaseCause=INTEGER, beginTime=TEXT, endTime=TEXT,
     result=TEXT, resultCode=TEXT, busiResult=TEXT, busiSubStatus=TEXT,
 )  # fmt: skip
+QUEUE_STATUS = record(
+    skillId=INTEGER, queueSize=INTEGER, queueTime=INTEGER, loggedOnAgents=INTEGER,
+    availAgents=INTEGER, skillDescrip=TEXT, callId=TEXT, maxQueueSize=INTEGER,
+)  # fmt: skip
+_STATE_COUNTS = (
+    "agentLoginNums", "agentTalkingNums", "agentIdleNums", "agentAvailableNums",
+    "agentRestNums", "agentMaxIdleTimeIn5", "agentWorkNums", "agentStudyNums",
+    "agentOccupyNums", "agentPreOccupyNums", "totalCallNums", "processingCallNums",
+    "maxCallWaitTimesIn5", "callWaitNums", "evenCallTimeIn5", "evenWaitTimeIn5",
+)  # fmt: skip
+SKILL_STATE_INFO = record(
+    skillId=INTEGER, agentSetBusyNums=INTEGER, allCallCount=INTEGER,
+    cnnedIn20sCallCount=INTEGER, **dict.fromkeys(_STATE_COUNTS, INTEGER),
+)  # fmt: skip
+LEGACY_SKILL_STATE_INFO = record(
+    skillId=INTEGER, agentSetbusyNums=INTEGER, **dict.fromkeys(_STATE_COUNTS, INTEGER)
+)
+SKILL_INDICATORS_ITEM = record(id=TEXT, idxs=array(record(id=TEXT, val=INTEGER)))
+QUEUED_CALL = record(
+    callId=TEXT, customerLevel=INTEGER, requestType=INTEGER, calling=TEXT, called=TEXT,
+    mediaType=TEXT, orgiCalled=TEXT, callInTime=INTEGER, callPriority=INTEGER,
+    waitTime=INTEGER, callQueueFlag=INTEGER,
+)  # fmt: skip
+QUEUED_CALLS = record(
+    skillId=INTEGER, callPropertyExs=array({"$ref": "#/components/schemas/QueuedCall"})
+)
+QUEUE_DEVICE = record(callId=TEXT, customerLevel=INTEGER, requestType=INTEGER)
 AGENT_LIST = record(
     agents=array({"$ref": "#/components/schemas/ListedAgent"}),
     counts={"type": "object", "additionalProperties": INTEGER},
@@ -325,6 +353,13 @@ COMPONENTS: dict[str, Schema] = {
     "CallLeg": CALL_LEG,
     "PrivateCallInfo": PRIVATE_CALL_INFO,
     "CallDetail": CALL_DETAIL,
+    "QueueStatus": QUEUE_STATUS,
+    "SkillStateInfo": SKILL_STATE_INFO,
+    "LegacySkillStateInfo": LEGACY_SKILL_STATE_INFO,
+    "SkillIndicators": SKILL_INDICATORS_ITEM,
+    "QueuedCall": QUEUED_CALL,
+    "QueuedCalls": QUEUED_CALLS,
+    "QueueDevice": QUEUE_DEVICE,
 }
 
 
@@ -691,6 +726,49 @@ def operations(settings: Settings) -> dict[tuple[str, str], Operation]:
             example={"queryParam": {"ccId": 1, "isCallin": "true", "callId": EXAMPLE_ENDED_CALL}},
             description="isCallin as this route spells it; a call in progress, unknown or of"
             " the other direction answers 0100001 (docs/calls.md).",
+        ),
+        (post, wire.SKILL_QUEUE_STATUS): Operation(
+            "Waiting calls and agents of up to 1,000 skill queues now", skills,
+            success(array(ref("QueueStatus"))), tags=compat, example=asking(skillIds=[1]),
+            description="queueTime: the longest wait now, in seconds; callId that call's"
+            " (4294967295-4294967295 when none waits). Each queue once (docs/calls.md).",
+        ),
+        (post, wire.SKILL_STATE_INFO): Operation(
+            "Agents per state and calls of up to 1,000 skill queues (now, current 5 minutes)",
+            skills, success(array(ref("SkillStateInfo"))), tags=compat,
+            example=asking(skillIds=[1]),
+            description="Durations in whole seconds; the In5 figures over the current 5"
+            " minutes (docs/calls.md).",
+        ),
+        (post, wire.LEGACY_SKILL_STATE_INFO): Operation(
+            "Agents per state and calls of skill queues (legacy: agentSetbusyNums)", skills,
+            legacy_success(array(ref("LegacySkillStateInfo"))), tags=compat,
+            example=asking(skillIds=[1]),
+            description="As skill/stateinfo without allCallCount and cnnedIn20sCallCount.",
+        ),
+        (post, wire.SKILL_INDICATORS): Operation(
+            "Real-time indicators of up to 1,000 skill queues",
+            params(
+                {"ccId": cc_id, "vdn": vdn, "skillIds": skill_ids,
+                 "indexIds": {"type": "array", "minItems": 1,
+                              "maxItems": len(SKILL_INDICATORS),
+                              "items": {"enum": list(SKILL_INDICATORS)}}},
+            ),
+            success(array(ref("SkillIndicators"))), tags=compat,
+            example=asking(skillIds=[1], indexIds=["IDX_COUNT_REAL_SKILL_QUEUE",
+                                                    "IDX_COUNT_REAL_AGENT_SIGN_IN"]),
+            description="Each queue once, in request order; the queue's id is a string"
+            " (docs/calls.md).",
+        ),
+        (post, wire.SKILL_QUEUED_CALLS): Operation(
+            "The voice calls queued in each of up to 1,000 skill queues", skills,
+            success(array(ref("QueuedCalls"))), tags=compat, example=asking(skillIds=[1]),
+            description="Longest waiting first; waitTime in seconds in this queue.",
+        ),
+        (post, wire.SKILL_QUEUE_DEVICES): Operation(
+            "The calls queued in one skill queue", skill, success(array(ref("QueueDevice"))),
+            tags=compat, example=asking(skillId=1),
+            description="Longest waiting first, every media type.",
         ),
         (post, wire.EVENTS): Operation(
             "Take in a batch of agent and call events", events,

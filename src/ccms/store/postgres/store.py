@@ -44,6 +44,7 @@ from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken
 from ccms.domain.flags import FlagsOf
 from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListedAgents, ListQuery
+from ccms.domain.queue_status import QueueNow
 from ccms.domain.queues import QueueBoard, QueueWindow
 from ccms.domain.service import AccessCodeCalls, ServiceQuality
 from ccms.errors import StoreUnavailableError
@@ -52,6 +53,7 @@ from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
 from ccms.store.migrations import schema_status
 from ccms.store.postgres import calls as call_store
 from ccms.store.postgres import flags, migrate, stream, views
+from ccms.store.postgres import queues as queue_store
 from ccms.store.postgres import service as service_store
 from ccms.store.postgres.intake import PRUNE, apply_batch
 from ccms.store.postgres.notify import Listener, channel_for, fetch_changes_since
@@ -345,6 +347,18 @@ class PostgresStore:
         return await self._read(
             lambda conn: service_store.access_code_calls(conn, cc_id, vdn, codes, now_ms)
         )
+
+    async def queues_now(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int], start: int | None
+    ) -> list[QueueNow]:
+        return await self._read(
+            lambda conn: queue_store.queues_now(conn, cc_id, vdn, skill_ids, start)
+        )
+
+    async def queued_calls(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> list[CallRecord]:
+        return await self._read(lambda conn: queue_store.queued_calls(conn, cc_id, vdn, skill_ids))
 
     async def get_agents(self, cc_id: int, vdn: int, work_nos: Sequence[int]) -> list[AgentRecord]:
         return await self._read(lambda conn: views.get_agents(conn, cc_id, vdn, work_nos))

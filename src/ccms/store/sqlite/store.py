@@ -69,12 +69,14 @@ from ccms.domain.changes import AgentChange, ChangePage, Snapshot, ViewToken, st
 from ccms.domain.flags import FlagsOf
 from ccms.domain.indicators import VdnCounts
 from ccms.domain.listing import ListedAgents, ListQuery
+from ccms.domain.queue_status import QueueNow
 from ccms.domain.queues import QueueBoard, QueueWindow
 from ccms.domain.service import AccessCodeCalls, ServiceQuality
 from ccms.errors import StoreUnavailableError
 from ccms.store import calls as call_sql
 from ccms.store import calltrace as trace_sql
 from ccms.store import listing
+from ccms.store import queues as queue_sql
 from ccms.store import service as service_sql
 from ccms.store.base import IngestResult, SchemaStatus
 from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
@@ -157,6 +159,8 @@ _PRUNE_CALLS = [*trace_sql.prune(_SQLITE), *call_sql.prune(_SQLITE)]  # the step
 _INSERT_STEPS = trace_sql.insert(_SQLITE)
 _SELECT_STEPS = trace_sql.select_steps(_SQLITE)
 _SELECT_BY_ID = trace_sql.select_by_id(_SQLITE)
+_QUEUES_NOW = {w: queue_sql.queues_now(_SQLITE, w) for w in (False, True)}
+_QUEUED_CALLS = queue_sql.queued_calls(_SQLITE)
 _PRUNE_INTERVAL_S = 60.0
 _CHANGE_PRUNE_INTERVAL_S = 1.0
 # The writer keeps the agents it read or wrote, to skip reading them again (a record is a few
@@ -662,6 +666,29 @@ class SQLiteStore:
         def run(conn: sqlite3.Connection) -> list[CallRecord]:
             rows = conn.execute(_SELECT_BY_ID, {"cc": cc_id, "id": call_id}).fetchall()
             return [call_sql.record(r) for r in rows]
+
+        return await self._read(run)
+
+    async def queues_now(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int], start: int | None
+    ) -> list[QueueNow]:
+        named = {"cc": cc_id, "vdn": vdn, "skills": orjson.dumps(list(skill_ids)).decode()}
+        if start is not None:
+            named["start"] = start
+        statement = _QUEUES_NOW[start is not None]
+
+        def run(conn: sqlite3.Connection) -> list[QueueNow]:
+            return queue_sql.figures(conn.execute(statement, named).fetchall(), skill_ids)
+
+        return await self._read(run)
+
+    async def queued_calls(
+        self, cc_id: int, vdn: int, skill_ids: Sequence[int]
+    ) -> list[CallRecord]:
+        params = (cc_id, vdn, orjson.dumps(list(skill_ids)).decode())
+
+        def run(conn: sqlite3.Connection) -> list[CallRecord]:
+            return [call_sql.record(r) for r in conn.execute(_QUEUED_CALLS, params)]
 
         return await self._read(run)
 
