@@ -5,6 +5,7 @@ change-log JSON reused from the batch before)."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 
 from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, apply_event
 from ccms.domain.changes import is_change
+from ccms.store.changes import ChangeSet
 from ccms.store.sqlite import SQLiteStore
 
 EVENTS: list[list[AgentEvent]] = [
@@ -117,3 +119,36 @@ async def test_ids_held_before_are_duplicates_and_claim_nothing(tmp_path: Path) 
         assert record is not None and record.cti_status == 3
     finally:
         await store.close()
+
+
+@pytest.mark.anyio
+async def test_the_agents_changed_since_a_number_come_from_the_log_or_past_it(
+    tmp_path: Path,
+) -> None:
+    """``agent.change_seq`` has no index (schema version 14): the log answers while it
+    holds every change after the number, a scan of the agents before it."""
+    path = tmp_path / "ccms.db"
+    store = SQLiteStore(str(path), stream_window_changes=2)
+    await store.open()
+    try:
+        for n, work_no in enumerate([101, 102, 103, 101, 104]):
+            await store.apply_events([AgentEvent(f"p{n}", 1, 1, work_no, 1_000 + n, 1 + n)])
+            await asyncio.sleep(1.1) if n == 3 else None  # the window is pruned once a second
+        page = await store.read_changes(0, 10)
+        assert page.expired  # the log no longer holds the first changes
+        since_0 = await store.changes_since(0)  # past the log: the agents scanned
+        assert since_0 == ChangeSet(5, frozenset(AgentKey(1, 1, w) for w in (101, 102, 103, 104)))
+        assert await store.changes_since(3) == ChangeSet(
+            5, frozenset({AgentKey(1, 1, 101), AgentKey(1, 1, 104)})
+        )  # from the log
+        assert await store.changes_since(5) == ChangeSet(5, frozenset())
+    finally:
+        await store.close()
+    conn = sqlite3.connect(path)
+    try:
+        indexes = {
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        }
+    finally:
+        conn.close()
+    assert "agent_change_seq" not in indexes

@@ -213,7 +213,7 @@ async def test_migration_adds_calls_and_keeps_the_agents(tmp_path: Path) -> None
     path = tmp_path / "v8.db"
     old_file(path, CALLS - 1)
     store = SQLiteStore(str(path), clock=FrozenClock())
-    assert (await store.schema_status()).pending == ("0009_calls",)
+    assert (await store.schema_status()).pending[0] == "0009_calls"
     await store.open()
     try:
         kept = await store.get_agents(1, 1, [101, 102, 103])
@@ -231,4 +231,4 @@ async def test_migration_adds_calls_and_keeps_the_agents(tmp_path: Path) -> None
         assert (count, [r.call_id for r in page]) == (1, ["1789999000-1"])
     finally:
         await store.close()
-    assert file_version(path) == CALLS == max(m.version for m in migrations(MIGRATIONS))
+    assert file_version(path) == max(m.version for m in migrations(MIGRATIONS)) > CALLS
