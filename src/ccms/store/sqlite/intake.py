@@ -126,7 +126,7 @@ def write_log(
     logged: Texts = {}
     for change in log:
         prev, cur = change.prev, change.cur
-        key = AgentKey(cur.cc_id, cur.vdn, cur.work_no)
+        key: Any = (cur[0], cur[1], cur[2])  # equal to its AgentKey, built faster
         prev_text = None
         if prev is not None:
             before = logged.get(key)
