@@ -214,7 +214,7 @@ async def test_migration_adds_calls_and_keeps_the_agents(tmp_path: Path) -> None
     path = tmp_path / "v8.db"
     old_file(path, CALLS - 1)
     store = SQLiteStore(str(path), clock=FrozenClock())
-    assert (await store.schema_status()).pending == ("0009_calls", "0010_call_legs")
+    assert (await store.schema_status()).pending[0] == "0009_calls"
     await store.open()
     try:
         kept = await store.get_agents(1, 1, [101, 102, 103])
@@ -232,7 +232,7 @@ async def test_migration_adds_calls_and_keeps_the_agents(tmp_path: Path) -> None
         assert (count, [r.call_id for r in page]) == (1, ["1789999000-1"])
     finally:
         await store.close()
-    assert file_version(path) == CALL_LEGS == max(m.version for m in migrations(MIGRATIONS))
+    assert file_version(path) == max(m.version for m in migrations(MIGRATIONS)) > CALLS
 
 
 async def test_migration_adds_the_steps_of_calls_and_keeps_the_calls(tmp_path: Path) -> None:
@@ -245,7 +245,7 @@ async def test_migration_adds_the_steps_of_calls_and_keeps_the_calls(tmp_path: P
     )
     conn.close()
     store = SQLiteStore(str(path), clock=FrozenClock())
-    assert (await store.schema_status()).pending == ("0010_call_legs",)
+    assert (await store.schema_status()).pending[0] == "0010_call_legs"
     await store.open()
     try:
         old = await store.call_track(1, 1, "1789999000-1")
@@ -261,4 +261,4 @@ async def test_migration_adds_the_steps_of_calls_and_keeps_the_calls(tmp_path: P
         assert new is not None and [(g.device, g.device_no) for g in new.legs] == [(1, 4)]
     finally:
         await store.close()
-    assert file_version(path) == CALL_LEGS
+    assert file_version(path) == max(m.version for m in migrations(MIGRATIONS)) >= CALL_LEGS

@@ -57,6 +57,7 @@ from ccms.domain.batch import (
     BatchPlan,
     CallPlan,
     EventKey,
+    NewEvents,
     new_calls,
     new_events,
     plan_batch,
@@ -81,7 +82,7 @@ from ccms.store import service as service_sql
 from ccms.store.base import IngestResult, SchemaStatus
 from ccms.store.changes import ChangeFeed, ChangeSet, ChangeStream
 from ccms.store.migrations import migrations, schema_status
-from ccms.store.sqlite import flags, stream, views
+from ccms.store.sqlite import flags, intake, stream, views
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -100,10 +101,6 @@ _SELECT_VDN = f"SELECT {_AGENT_COLUMNS} FROM agent WHERE cc_id = ? AND vdn = ? O
 _SELECT_IN_SKILLS = (
     f"SELECT {_AGENT_COLUMNS} FROM agent WHERE cc_id = ? AND vdn = ?"
     f" AND work_no IN ({views.SKILL_MEMBERS}) ORDER BY work_no"
-)
-_INSERT_HISTORY = (
-    "INSERT INTO status_history (cc_id, vdn, work_no, at, cti_status, reason, event_id, applied,"
-    " source, raw_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _HISTORY_COLUMNS = (
     "event_id, cc_id, vdn, work_no, at, cti_status, reason, applied, source, raw_state"
@@ -126,23 +123,6 @@ _SELECT_APPLIED = (
 # not tell are kept as call center 0, VDN 0: ids of every tenant, until they expire.
 _ANY_TENANT = (0, 0)
 _ANY_TENANT_LEFT = "SELECT 1 FROM applied_event WHERE cc_id = 0 AND vdn = 0 LIMIT 1"
-# An upsert that updates the row in place (cheaper than INSERT OR REPLACE, which deletes the
-# row and every index entry, then inserts them again).
-_UPSERT_AGENT = (
-    f"INSERT INTO agent ({_AGENT_COLUMNS}, change_seq) VALUES ({', '.join('?' * 23)})"
-    " ON CONFLICT (cc_id, vdn, work_no) DO UPDATE SET "
-    + ", ".join(
-        f"{c} = excluded.{c}"
-        for c in [*(c.strip() for c in _AGENT_COLUMNS.split(",")[3:]), "change_seq"]
-    )
-)
-# An agent whose record changed without a change of its state (only the time a field was
-# set moved): its row, keeping the number of its last change.
-_UPDATE_AGENT = (
-    "UPDATE agent SET "
-    + ", ".join(f"{c.strip()} = ?" for c in _AGENT_COLUMNS.split(",")[3:])
-    + " WHERE cc_id = ? AND vdn = ? AND work_no = ?"
-)
 _SQLITE = listing.Dialect.SQLITE
 _SELECT_CALL = call_sql.select_one(_SQLITE)
 _SELECT_CALLS = (
@@ -175,23 +155,6 @@ def _record(row: Sequence[Any]) -> AgentRecord:
     values[18] = tuple(orjson.loads(values[18]))
     values[20] = tuple(orjson.loads(values[20]))
     return AgentRecord(*values)
-
-
-def _row(r: AgentRecord, seq: int) -> tuple[Any, ...]:
-    return (
-        r.cc_id, r.vdn, r.work_no, r.created_at, r.cti_status, r.status_at, r.status_event_at,
-        r.prev_status,
-        r.prev_duration_ms, r.login_at, r.reason, r.reason_at, r.name, r.name_at,
-        r.phone_number, r.phone_at, r.media_type, r.media_at, orjson.dumps(r.skills).decode(),
-        r.skills_at, orjson.dumps(r.calls).decode(), r.calls_at, seq,
-    )  # fmt: skip
-
-
-def _history_row(h: StatusChange) -> tuple[Any, ...]:
-    return (
-        h.cc_id, h.vdn, h.work_no, h.at, h.cti_status, h.reason, h.event_id, int(h.applied),
-        h.source, h.raw_state,
-    )  # fmt: skip
 
 
 def _status_change(r: Sequence[Any]) -> StatusChange:
@@ -250,6 +213,9 @@ class SQLiteStore:
         # has committed to the file (PRAGMA data_version unchanged): the writer thread's own.
         self._records: dict[AgentKey, AgentRecord] = {}
         self._records_version: tuple[sqlite3.Connection, int] | None = None
+        # The change log's JSON of some of those records (each the text of the record
+        # held under its key): the next change of the agent logs it as its ``prev``.
+        self._texts: dict[AgentKey, str] = {}
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -921,7 +887,7 @@ class SQLiteStore:
         try:
             if not self._wal_unchanged():  # checked holding the write lock of every process
                 raise StoreUnavailableError("the store is unavailable, try again later")
-            new = new_events(events, self._applied(conn, events))
+            new = self._new_events(conn, events, now_ms)
             loaded = self._load(conn, new.keys)
             plan = plan_batch(new, loaded)
             if calls:
@@ -930,27 +896,15 @@ class SQLiteStore:
                 if call_plan.moves:
                     loaded.update(self._load(conn, call_plan.agents))
                     plan = with_call_moves(plan, loaded, call_plan.moves)
-            conn.executemany(
-                _INSERT_APPLIED, [(e.cc_id, e.vdn, e.event_id, now_ms) for e in new.events]
-            )
-            conn.executemany(_INSERT_HISTORY, [_history_row(h) for h in plan.history])
+            intake.write_history(conn, plan.history)
             seq = base = 0
+            logged: intake.Texts = {}
             if plan.log:
                 seq = views.take_changes(conn, len(plan.log))
                 base = seq - len(plan.log)
-                stream.log_changes(conn, plan.log, base, now_ms)
+                logged = intake.write_log(conn, plan.log, base, now_ms, loaded, self._texts)
             if plan.changes:
-                last = plan.last_changes
-                numbered, others = [], []
-                for key, (_, record) in plan.changes.items():
-                    number = last.get(key)
-                    if number is None:  # the state did not change: keep the row's number
-                        others.append(_row(record, 0)[3:22] + key)
-                    else:
-                        numbered.append(_row(record, base + number))
-                conn.executemany(_UPSERT_AGENT, numbered)
-                if others:
-                    conn.executemany(_UPDATE_AGENT, others)
+                intake.write_agents(conn, plan.changes, plan.last_changes, base)
                 views.sync_skills(conn, plan.changes.values())
             accepted, duplicates = len(new.events), new.duplicates
             if calls:
@@ -960,13 +914,29 @@ class SQLiteStore:
             conn.execute("COMMIT")
         except BaseException:
             self._records.clear()
+            self._texts.clear()
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        self._remember(loaded, plan)
+        self._remember(loaded, plan, logged)
         if seq:
             self._announce(seq, frozenset(plan.last_changes), base + 1)
         return IngestResult(accepted, duplicates, tuple(state_exits(plan.log)))
+
+    def _new_events(
+        self, conn: sqlite3.Connection, events: list[AgentEvent], now_ms: int
+    ) -> NewEvents:
+        """The batch's new agent events, their ids claimed (:func:`.intake.claim_ids`);
+        while ids of every tenant (:data:`_ANY_TENANT`) are left, or before SQLite 3.35
+        (no ``RETURNING``), the ids applied before are read first, then the new ones
+        inserted."""
+        if intake.CLAIMS and not conn.execute(_ANY_TENANT_LEFT).fetchone():
+            return new_events(events, intake.claim_ids(conn, events, now_ms))
+        new = new_events(events, self._applied(conn, events))
+        conn.executemany(
+            _INSERT_APPLIED, [(e.cc_id, e.vdn, e.event_id, now_ms) for e in new.events]
+        )
+        return new
 
     @staticmethod
     def _plan_calls(conn: sqlite3.Connection, fresh: list[CallEvent]) -> CallPlan:
@@ -1001,6 +971,7 @@ class SQLiteStore:
         version = (conn, conn.execute("PRAGMA data_version").fetchone()[0])
         if version != self._records_version:  # another connection wrote, or a new one
             self._records.clear()
+            self._texts.clear()
             self._records_version = version
         known = self._records
         found: dict[AgentKey, AgentRecord] = {}
@@ -1018,17 +989,27 @@ class SQLiteStore:
                 found[record.key] = record
         return found
 
-    def _remember(self, loaded: dict[AgentKey, AgentRecord], plan: BatchPlan) -> None:
+    def _remember(
+        self, loaded: dict[AgentKey, AgentRecord], plan: BatchPlan, logged: intake.Texts
+    ) -> None:
         """After a commit: keep the agents read and written (at most RECORDS_KEPT; the
-        oldest go first). Unknown agents are not kept: their absence is read again."""
-        known = self._records
+        oldest go first), and the change log's JSON of those the batch logged last.
+        Unknown agents are not kept: their absence is read again."""
+        known, texts = self._records, self._texts
         known.update(loaded)
         for key, update in plan.changes.items():
-            known[key] = update.after
+            after = known[key] = update.after
+            last = logged.get(key)
+            if last is not None and last[0] is after:
+                texts[key] = last[1]
+            else:
+                texts.pop(key, None)
         excess = len(known) - RECORDS_KEPT
         if excess > 0:
-            for key in list(itertools.islice(known, excess + RECORDS_KEPT // 4)):
+            gone = list(itertools.islice(known, excess + RECORDS_KEPT // 4))
+            for key in gone:
                 del known[key]
+                self._texts.pop(key, None)
 
     @staticmethod
     def _applied(

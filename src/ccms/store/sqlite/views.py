@@ -45,6 +45,12 @@ _CHANGES_SINCE = (
     "SELECT cc_id, vdn, work_no, change_seq FROM agent WHERE change_seq > ?"
     " UNION ALL SELECT cc_id, vdn, work_no, seq FROM agent_flag WHERE seq > ?"
 )
+# The same from the change log (agent changes and flag entries), while it holds them all.
+_LOGGED_SINCE = (
+    "SELECT cc_id, vdn, work_no, max(seq) FROM agent_change WHERE seq > ?"
+    " GROUP BY cc_id, vdn, work_no"
+)
+_PRUNED = "SELECT pruned FROM change_window"
 _TAKE_CHANGES = "UPDATE change_counter SET seq = seq + ? RETURNING seq"
 _RETURNING = sqlite3.sqlite_version_info >= (3, 35)  # one statement instead of two
 _DELETE_SKILL = (
@@ -114,8 +120,20 @@ def take_changes(conn: sqlite3.Connection, count: int) -> int:
 
 
 def changes_since(conn: sqlite3.Connection, seq: int) -> ChangeSet:
-    """The agents changed (or flagged) after change number ``seq``, in one read."""
-    rows = conn.execute(_CHANGES_SINCE, (seq, seq)).fetchall()
+    """The agents changed (or flagged) after change number ``seq``, in one read
+    transaction: from the change log (a range of its numbers) while it holds every change
+    after ``seq``, else from ``agent.change_seq`` (not indexed: a scan of the agents) and
+    ``agent_flag``."""
+    conn.execute("BEGIN")
+    try:
+        (pruned,) = conn.execute(_PRUNED).fetchone()
+        if seq >= pruned:
+            rows = conn.execute(_LOGGED_SINCE, (seq,)).fetchall()
+        else:
+            rows = conn.execute(_CHANGES_SINCE, (seq, seq)).fetchall()
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
     newest = max((r[3] for r in rows), default=seq)
     return ChangeSet(newest, frozenset(AgentKey(r[0], r[1], r[2]) for r in rows))
 
