@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 
 import anyio
 
-from ccms.cli.client import Stderr, client_config, connection_flags, place_args, positive_float
+from ccms.cli.client import Stderr, connection_flags, place_args, positive_float
 from ccms.cli.command import EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, Commands
 from ccms.cli.wallboard import skill_list
-from ccms.cli.watch import CLEAR, Screen
+from ccms.cli.watch import CLEAR, Screen, run_live
 from ccms.client.clients import AsyncClient
 from ccms.client.config import ClientConfig
 from ccms.client.display import duration
@@ -214,15 +214,4 @@ async def _draw(
 
 
 def _queues(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    config = client_config(args, environ)
-    screen = Screen.of(sys.stdout, environ, live=not args.once)
-
-    def write(text: str) -> None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-
-    try:
-        return asyncio.run(queues(args, config, screen, write))
-    except KeyboardInterrupt:
-        write("\n")
-        return EXIT_OK
+    return run_live(queues, args, environ)

@@ -24,9 +24,9 @@ import dataclasses
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 import anyio
 import httpx
@@ -485,8 +485,14 @@ async def watch(
         return await watch_loop(args, Floor(client, scope), screen, write, sleep)
 
 
-def _watch(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    Scope.of(args)  # a usage error before anything else
+LiveTable = Callable[
+    [argparse.Namespace, ClientConfig, "Screen", Callable[[str], None]],
+    Coroutine[Any, Any, int],
+]
+
+
+def run_live(table: LiveTable, args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run a live table command (``watch``, ``queues``) on stdout: Ctrl-C stops it, exit 0."""
     config = client_config(args, environ)
     screen = Screen.of(sys.stdout, environ, live=not args.once)
 
@@ -495,7 +501,12 @@ def _watch(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         sys.stdout.flush()
 
     try:
-        return asyncio.run(watch(args, config, screen, write))
+        return asyncio.run(table(args, config, screen, write))
     except KeyboardInterrupt:
         write("\n")
         return EXIT_OK
+
+
+def _watch(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    Scope.of(args)  # a usage error before anything else
+    return run_live(watch, args, environ)

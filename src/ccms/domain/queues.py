@@ -77,7 +77,7 @@ def recount(
     return [QueueWindow(skill, start, *counts[skill]) for skill in wanted]
 
 
-class QueueNow(NamedTuple):
+class BoardQueue(NamedTuple):
     """One skill queue now (the live stream's queue figures, ``docs/stream.md``): the calls
     waiting in it, since when the longest of them waits there (its current queueing; None:
     none waits), and its figures in the current window."""
@@ -93,7 +93,7 @@ class QueueBoard(NamedTuple):
     a record); a wallboard shows no queue figures before."""
 
     has_calls: bool
-    queues: tuple[QueueNow, ...]
+    queues: tuple[BoardQueue, ...]
 
 
 def board_recount(
@@ -108,7 +108,9 @@ def board_recount(
     skills = sorted(set(agent_skills) | set(waiting))
     windows = recount(records, skills, start)
     queues = tuple(
-        QueueNow(w, len(found), min(found)) if (found := waiting.get(w.skill_id)) else QueueNow(w)
+        BoardQueue(w, len(found), min(found))
+        if (found := waiting.get(w.skill_id))
+        else BoardQueue(w)
         for w in windows
     )
     return QueueBoard(bool(records), queues)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ccms.domain.call import CallRecord, CallState, RecordQuery
 from ccms.domain.indicators import VdnCounts
-from ccms.domain.queues import SERVICE_LEVEL_MS, QueueBoard, QueueNow, QueueWindow, moved_at
+from ccms.domain.queues import SERVICE_LEVEL_MS, BoardQueue, QueueBoard, QueueWindow, moved_at
 from ccms.store.listing import Dialect
 
 COLUMNS = (
@@ -178,7 +178,7 @@ def board_of(
     """The board from its reads (``windows_of``: the windows of every queue, by skill id)."""
     waiting = {int(r[0]): (int(r[1]), int(r[2])) for r in waiting_rows}
     queues = tuple(
-        QueueNow(w, *waiting[w.skill_id]) if w.skill_id in waiting else QueueNow(w)
+        BoardQueue(w, *waiting[w.skill_id]) if w.skill_id in waiting else BoardQueue(w)
         for w in windows_of
     )
     return QueueBoard(bool(has_calls), queues)

@@ -22,7 +22,7 @@ from ccms.domain.call import (
     RecordQuery,
     apply_call_event,
 )
-from ccms.domain.queues import QueueNow, QueueWindow, board_recount, recount
+from ccms.domain.queues import BoardQueue, QueueWindow, board_recount, recount
 from ccms.store.base import Store
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -294,7 +294,7 @@ async def test_the_queue_board_of_a_vdn(store: Store) -> None:
     board = await store.queue_board(1, vdn, start)
     assert board.has_calls is True
     assert board.queues == (
-        QueueNow(QueueWindow(2, start, 2), 2, start + 1_000),
-        QueueNow(QueueWindow(4, start, 1, 1, 0, 0, 1), 0, None),
-        QueueNow(QueueWindow(9, start, 0), 1, start + 2_000),
+        BoardQueue(QueueWindow(2, start, 2), 2, start + 1_000),
+        BoardQueue(QueueWindow(4, start, 1, 1, 0, 0, 1), 0, None),
+        BoardQueue(QueueWindow(9, start, 0), 1, start + 2_000),
     )
