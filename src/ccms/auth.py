@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 from urllib.parse import parse_qsl
 
 from ccms.credentials import (
@@ -61,6 +62,7 @@ AUTH_VERSION = "auth-v2"
 MAX_AUTHORIZATION_LENGTH = 2048
 MAX_SIGNED_HEADERS = 32
 SIGNING_KEY_CACHE = 1024  # signing keys of verified prefixes, per verifier
+HEAD_CACHE = 1024  # canonical heads of verified requests, per verifier
 _HEX64 = re.compile(r"[0-9a-f]{64}")  # a signature: lowercase hex, as the demo's sha256Hex
 _TS_PATTERN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z")
 _OWS = " \t"  # optional whitespace around a header value (RFC 9110)
@@ -77,6 +79,12 @@ def normalize(value: str | bytes) -> str:
     """RFC 3986 percent-encoding of the UTF-8 bytes, uppercase hex (the demo's PathUtils)."""
     data = value.encode() if isinstance(value, str) else value
     return data.decode("latin-1").translate(_PERCENT)
+
+
+try:  # OpenSSL's one-shot HMAC, without the Python frame of hmac.digest
+    from _hashlib import hmac_digest as _hmac_sha256
+except ImportError:  # pragma: no cover - a Python built without OpenSSL
+    _hmac_sha256 = hmac.digest  # type: ignore[assignment]
 
 
 def _hex_hmac(key: str, msg: str) -> str:
@@ -168,7 +176,9 @@ class PendingSignature:
     to tell a repeated request from a new one).
     """
 
-    __slots__ = ("_empty_query_at", "_head", "_verifier", "key", "prefix", "signature")
+    __slots__ = (
+        "_empty_query_at", "_head", "_head_key", "_verifier", "key", "prefix", "signature"
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -178,8 +188,10 @@ class PendingSignature:
         signature: str,
         head: str,
         empty_query_at: int | None,
+        head_key: tuple[str, ...] | None = None,
     ) -> None:
         self._verifier = verifier
+        self._head_key = head_key  # where the head is cached once it verified (None: it is)
         # The canonical request before the body (the demo's form), and where the second
         # form inserts its empty query line (None: the request has a query string).
         self._head = head
@@ -196,21 +208,35 @@ class PendingSignature:
         """
         verifier = self._verifier
         key = self.key
-        signing_key = verifier._signing_key(key, self.prefix).encode()
+        cache_key = (key.ak, self.prefix)
+        signing_key = verifier._signing_keys.get(cache_key)
+        known = signing_key is not None
+        if signing_key is None:
+            signing_key = _hex_hmac(key.sk, self.prefix).encode()
         encoded = normalize(body).encode("ascii") if body else b""
         head = self._head
-        # one-shot hmac.digest (C, no HMAC object) over the head and the encoded body
-        mac = hmac.digest(signing_key, head.encode() + encoded, "sha256").hex()
+        # one-shot HMAC (C, no HMAC object) over the head and the encoded body
+        mac = _hmac_sha256(signing_key, head.encode() + encoded, "sha256").hex()
         if not hmac.compare_digest(mac, self.signature):
             at = self._empty_query_at
             if at is None:
                 raise AuthenticationError("signature does not match")
             second = head[:at] + "\n" + head[at:]  # the form with an empty query line
-            mac = hmac.digest(signing_key, second.encode() + encoded, "sha256").hex()
+            mac = _hmac_sha256(signing_key, second.encode() + encoded, "sha256").hex()
             if not hmac.compare_digest(mac, self.signature):
                 raise AuthenticationError("signature does not match")
-        verifier._remember(key, self.prefix, signing_key.decode())
+        if not known:
+            _remember(verifier._signing_keys, cache_key, signing_key, SIGNING_KEY_CACHE)
+        if self._head_key is not None:
+            _remember(verifier._heads, self._head_key, (head, self._empty_query_at), HEAD_CACHE)
         return key
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any, limit: int) -> None:
+    """Put ``value`` in ``cache`` (the oldest entry out when it holds ``limit``)."""
+    if len(cache) >= limit:
+        del cache[next(iter(cache))]
+    cache[key] = value
 
 
 class Verifier:
@@ -232,7 +258,11 @@ class Verifier:
         self._keys = dict(keys)
         self._skew = clock_skew_s
         self._allowed = frozenset(host.strip().lower() for host in allowed_hosts)
-        self._signing_keys: dict[tuple[str, str], str] = {}
+        self._signing_keys: dict[tuple[str, str], bytes] = {}
+        # Canonical heads (the request before its body) of requests that verified, by
+        # method, path, signed names and their values: a client repeats them. Only a
+        # verified request adds one, so a caller without the secret adds nothing.
+        self._heads: dict[tuple[str, ...], tuple[str, int | None]] = {}
 
     def precheck(
         self,
@@ -276,11 +306,17 @@ class Verifier:
         if abs(now - moment) > self._skew:
             raise AuthenticationError("Authorization timestamp is outside the allowed clock skew")
         values = self._signed_values(signed_names, headers)
-        query = parse_qsl(query_string, keep_blank_values=True) if query_string else []
-        head = _canonical_head(method, path, query, signed_names, values, empty_query_line=False)
-        empty_query_at = None if query else len(method) + len(path) + 2
+        head_key = (method, path, query_string, signed_names, *[v for _, v in values])
+        cached = self._heads.get(head_key)
+        if cached is None:
+            query = parse_qsl(query_string, keep_blank_values=True) if query_string else []
+            head = _canonical_head(method, path, query, signed_names, values, False)
+            empty_query_at = None if query else len(method) + len(path) + 2
+        else:
+            head, empty_query_at = cached
         prefix = "/".join(parts[:4])
-        return PendingSignature(self, key, prefix, signature, head, empty_query_at)
+        return PendingSignature(self, key, prefix, signature, head, empty_query_at,
+                                None if cached else head_key)  # fmt: skip
 
     def _signed_values(
         self, signed_names: str, headers: Mapping[str, str]
@@ -313,22 +349,14 @@ class Verifier:
         return bool(sep) and port.isdigit() and name in self._allowed
 
     @property
+    def cached_heads(self) -> int:
+        """How many canonical heads are cached (at most ``HEAD_CACHE``)."""
+        return len(self._heads)
+
+    @property
     def cached_signing_keys(self) -> int:
         """How many signing keys are cached (at most ``SIGNING_KEY_CACHE``)."""
         return len(self._signing_keys)
-
-    def _signing_key(self, key: AccessKey, prefix: str) -> str:
-        cached = self._signing_keys.get((key.ak, prefix))
-        return cached if cached is not None else _hex_hmac(key.sk, prefix)
-
-    def _remember(self, key: AccessKey, prefix: str, signing_key: str) -> None:
-        """Cache the signing key of a prefix that verified (oldest out when full)."""
-        cache = self._signing_keys
-        if (key.ak, prefix) in cache:
-            return
-        if len(cache) >= SIGNING_KEY_CACHE:
-            del cache[next(iter(cache))]
-        cache[(key.ak, prefix)] = signing_key
 
     def verify(
         self,

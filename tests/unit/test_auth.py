@@ -8,6 +8,7 @@ import base64
 import pytest
 
 from ccms.auth import (
+    HEAD_CACHE,
     MAX_AUTHORIZATION_LENGTH,
     MAX_SIGNED_HEADERS,
     SIGNING_KEY_CACHE,
@@ -264,6 +265,40 @@ def test_the_signing_key_cache_is_bounded() -> None:
         authorization, headers = _signed(["host", f"x-{n}"])
         assert v.verify(authorization, "POST", PATH, "", headers, BODY, T)
     assert v.cached_signing_keys == SIGNING_KEY_CACHE
+
+
+def test_only_verified_requests_enter_the_head_cache_and_it_is_bounded() -> None:
+    v = verifier()
+    for n in range(50):  # wrong signatures over fresh header values
+        authorization, headers = _signed(["host", f"x-{n}"])
+        with pytest.raises(AuthenticationError, match="does not match"):
+            v.verify(authorization, "POST", PATH, "", headers, BODY + b"!", T)
+    assert v.cached_heads == 0
+    for n in range(HEAD_CACHE + 20):
+        authorization, headers = _signed(["host", f"x-{n}"])
+        assert v.verify(authorization, "POST", PATH, "", headers, BODY, T)
+    assert v.cached_heads == HEAD_CACHE
+
+
+def test_a_cached_head_is_used_only_for_the_same_method_path_query_and_values() -> None:
+    v = verifier()
+    authorization, headers = _signed(["host", "x-a"])
+    assert v.verify(authorization, "POST", PATH, "", headers, BODY, T)
+    assert v.verify(authorization, "POST", PATH, "", headers, BODY, T)  # from the cache
+    for method, path, query, changed in (
+        ("PUT", PATH, "", headers),
+        ("POST", PATH + "x", "", headers),
+        ("POST", PATH, "a=1", headers),
+        ("POST", PATH, "", {**headers, "x-a": headers["x-a"] + "!"}),
+    ):
+        with pytest.raises(AuthenticationError, match="does not match"):
+            v.verify(authorization, method, path, query, changed, BODY, T)
+    # every vector (both canonical forms) verifies again from its cached head
+    vectors = [(VECTOR_A, HOST), (VECTOR_B, HEADERS_B), (VECTOR_C, HOST), (VECTOR_D, HOST)]
+    for vector, vector_headers in vectors * 2:
+        assert v.verify(vector, "POST", PATH, "", vector_headers, BODY, T).ak == AK
+    with pytest.raises(AuthenticationError, match="does not match"):  # a cached head,
+        v.verify(VECTOR_A, "POST", PATH, "", HOST, BODY + b" ", T)  # another body
 
 
 # -- the rate limit: replays are charged to their own signature -------------------------
