@@ -11,25 +11,45 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from collections.abc import Mapping, Sequence
+from types import FrameType
 
-from ccms import __version__
-from ccms.cli import (
-    adapter,
-    agents,
-    client,
-    completion,
-    db,
-    demo,
-    queues,
-    serve,
-    simulate,
-    wallboard,
-    watch,
-)
-from ccms.cli.command import EXIT_INTERRUPTED, EXIT_OK, REPORTED_ERRORS, Handler, report
-from ccms.settings import process_environ
+
+def _interrupted_while_starting(signum: int, frame: FrameType | None) -> None:
+    # Ctrl-C while the modules below load: the one line and the exit code of an
+    # interrupted command (ccms.cli.command.EXIT_INTERRUPTED, not imported yet), never an
+    # import's traceback
+    sys.stderr.write("ccms: interrupted\n")
+    raise SystemExit(130)
+
+
+_STARTING = threading.current_thread() is threading.main_thread()
+_previous_handler = signal.getsignal(signal.SIGINT)
+if _STARTING and _previous_handler is signal.default_int_handler:
+    signal.signal(signal.SIGINT, _interrupted_while_starting)
+try:
+    from ccms import __version__
+    from ccms.cli import (
+        adapter,
+        agents,
+        client,
+        completion,
+        db,
+        demo,
+        queues,
+        serve,
+        simulate,
+        wallboard,
+        watch,
+    )
+    from ccms.cli.command import EXIT_INTERRUPTED, EXIT_OK, REPORTED_ERRORS, Handler, report
+    from ccms.settings import process_environ
+finally:
+    if _STARTING and signal.getsignal(signal.SIGINT) is _interrupted_while_starting:
+        signal.signal(signal.SIGINT, _previous_handler)
 
 # in the order of ``ccms --help``
 GROUPS = (serve, simulate, demo, client, agents, watch, queues, wallboard, db, adapter, completion)
