@@ -187,7 +187,7 @@ def test_paging_while_changes_arrive_lists_every_unchanged_agent_once(
                     agents[w][3]) for w in moved}  # fmt: skip
         changes = {w: state for w, state in news.items() if state[0] != agents[w][0]}
         harness.set_agents(vdn, changes)  # a new status: a new since, now
-        changed.update(changes)
+        changed.update(list(changes))  # a count per agent, not its state
         page = harness.post(LIST, {**body, "cursor": page["nextCursor"]})
     for work_no in agents:
         if work_no in changed:  # once more at most for each change (it moves past the cursor)
