@@ -11,6 +11,9 @@ log (woken by the store's change feed, as the stream hub is), and at each due mo
 the store to raise the flags of the agents due (:meth:`Store.raise_flags`), which writes a
 ``flag`` entry in the change log for each flag not raised yet. Every process and node runs
 its timers; the store's transaction makes each flag raised once, whichever asks first.
+A reload that changes the thresholds can end flags already raised: before tracking the
+agents again, the timer asks the store to take them back (:meth:`Store.clear_flags`, a
+``flag`` entry with ``raised`` false each, once across processes and nodes too).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ MAX_VDN_LABELS = 100  # VDNs with a metrics series of their own; the others coun
 OTHER_VDN = "other"
 _FLAG_INDEX = {name: i for i, name in enumerate(FLAG_NAMES)}
 PAGE = 1000  # agents or changes read at once
-BATCH = 500  # agents whose flags one store call raises
+BATCH = 500  # agents whose flags one store call raises or takes back
 COALESCE_MS = 5  # moments this close together are handled in one wake-up
 MAX_SLEEP_S = 10.0  # a sleeping timer looks at the clock again at least this often
 _RETRY_S = 1.0
@@ -164,35 +167,55 @@ class FlagTimer:
         self.schedule = FlagSchedule(lambda: config.rules)
         self.seq: int | None = None  # the change log read up to it
         self.raised = 0  # flag entries this process wrote
+        self.cleared = 0  # of them, those that took a flag back (raised false)
         self._lock = asyncio.Lock()  # a reload and the log's reading do not interleave
         self._wake = asyncio.Event()
         self._stale = True  # every agent is to be loaded (again)
+        self._ended = False  # the thresholds changed: flags raised may have ended
         self._tasks: list[asyncio.Task[None]] = []
         config.listeners.append(self.thresholds_changed)
 
     def thresholds_changed(self) -> None:
-        """The thresholds changed: every agent's moments are computed again."""
-        self._stale = True
+        """The thresholds changed: every agent's moments are computed again, and the
+        flags raised that the agents no longer have are taken back first."""
+        self._stale = self._ended = True
         self._wake.set()
 
     # -- one step at a time (the tasks below, and tests with a clock of their own) -----
 
     async def load(self) -> None:
         """Track every signed-in agent afresh, then the log from where it was (or, the
-        first time, from the newest change when the loading began)."""
+        first time, from the newest change when the loading began). After a change of
+        the thresholds, each page of agents first has the flags it no longer has taken
+        back."""
         async with self._lock:
             if self.seq is None:
                 self.seq = await self._store.change_seq()
-            self._stale = False
+            ended, self._stale, self._ended = self._ended, False, False
             self.schedule.clear()
             after: AgentKey | None = None
-            while True:
-                page = await self._store.signed_in_agents(after, self._page)
-                self.schedule.track_all(page)
-                if len(page) < self._page:
-                    break
-                after = page[-1].key
+            try:
+                while True:
+                    page = await self._store.signed_in_agents(after, self._page)
+                    if ended:
+                        await self._clear([r.key for r in page])
+                    self.schedule.track_all(page)
+                    if len(page) < self._page:
+                        break
+                    after = page[-1].key
+            except BaseException:
+                self._stale, self._ended = True, self._ended or ended  # load again
+                raise
         self._wake.set()
+
+    async def _clear(self, keys: list[AgentKey]) -> None:
+        """Take back the flags of ``keys`` the thresholds no longer give."""
+        now = self._now_ms()
+        for start in range(0, len(keys), BATCH):
+            part = keys[start : start + BATCH]
+            entries = await self._store.clear_flags(part, self._config.flags_of, now)
+            self.raised += len(entries)
+            self.cleared += len(entries)
 
     async def follow(self) -> None:
         """Track the agents the change log changed since :attr:`seq`."""

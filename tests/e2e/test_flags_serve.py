@@ -1,6 +1,7 @@
 """Flags against real ``ccms serve`` processes on loopback: a flag raised by time alone,
 within a second of its threshold, once with two workers and with two PostgreSQL nodes,
-cleared by the agent's next state; a flags file refused at start and on SIGHUP."""
+cleared by the agent's next state; a flags file refused at start and on SIGHUP, and a
+SIGHUP that ends a raised flag takes it back in the log once."""
 
 from __future__ import annotations
 
@@ -198,4 +199,14 @@ def test_sighup_reads_the_flags_file_again_and_a_file_refused_keeps_the_threshol
     # every worker took the new thresholds (each says so; one raising the flag is not all)
     wait_until(lambda: server.log.read_text().count(f"flags file {path} reloaded") >= workers)
     assert snapshots() == [[wanted]] * 8
+    # the old file again: the flag raised is taken back in the log, once whatever the workers
+    path.write_text("ringing_s = 3600\n", encoding="utf-8")
+    server.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: server.log.read_text().count(f"flags file {path} reloaded") >= 2 * workers)
+    wait_until(lambda: len(flag_entries(server)) >= 2, timeout=10)
+    time.sleep(0.5)  # every worker had its chance
+    entries = flag_entries(server)
+    assert [(e["flag"], e["raised"]) for e in entries] == [(wanted, True), (wanted, False)]
+    assert entries[1]["at"] >= entries[0]["at"] and entries[1]["seq"] == entries[0]["seq"] + 1
+    assert snapshots() == [[]] * 8
     assert server.proc.poll() is None  # the same server: nothing restarted

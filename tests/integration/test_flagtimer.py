@@ -112,6 +112,46 @@ async def test_a_new_threshold_moves_the_moments_of_every_agent(
     assert timer.schedule.next_due() == T0 + 5_000
 
 
+async def test_a_reload_that_ends_a_raised_flag_takes_it_back_once_in_the_log(
+    store: SQLiteStore, clock: FrozenClock, tmp_path: Path
+) -> None:
+    """A ring flagged at 20 s; the file then says 60 s: the reload writes one entry with
+    the flag raised false (a live stream drops it), another process's reload none, and the
+    ring is flagged again at its new moment."""
+    path = tmp_path / "flags.toml"
+    path.write_text("ringing_s = 20\n", encoding="utf-8")
+    config = FlagConfig(str(path))
+    timer = FlagTimer(store, config, lambda: int(clock() * 1000))
+    other_config = FlagConfig(str(path))
+    other = FlagTimer(store, other_config, lambda: int(clock() * 1000))
+    clock.now = T0 / 1000
+    await store.apply_events([ev("a", T0, CtiStatus.OCCUPIED), ev("b", T0, CtiStatus.IDLE, 102)])
+    await timer.load()
+    await other.load()
+    clock.now = (T0 + 25_000) / 1000
+    assert await timer.tick() == 1
+    path.write_text("ringing_s = 60\n", encoding="utf-8")
+    assert config.reload() and other_config.reload()
+    await timer.follow()
+    await other.follow()
+    page = await store.read_changes(0, 1000)
+    flags = [(c.key.work_no, c.flag.flag.name, c.flag.flag.since, c.flag.raised, c.at)
+             for c in page.changes if c.flag]  # fmt: skip
+    assert flags == [
+        (101, RINGING_LONG, T0 + 20_000, True, T0 + 20_000),
+        (101, RINGING_LONG, T0 + 20_000, False, T0 + 25_000),
+    ]
+    assert (timer.cleared, other.cleared) == (1, 0)
+    assert timer.schedule.flagged[0] == 0 and timer.schedule.next_due() == T0 + 60_000
+    clock.now = (T0 + 60_000) / 1000
+    assert await timer.tick() + await other.tick() == 1
+    assert (await flags_in_log(store))[-1] == (101, RINGING_LONG, T0 + 60_000)
+    # a reload that changes nothing takes nothing back
+    assert config.reload()
+    await timer.follow()
+    assert len(await flags_in_log(store)) == 3
+
+
 def test_a_schedule_keeps_one_entry_per_flag_and_skips_stale_ones() -> None:
     from ccms.domain.agent import AgentRecord
     from ccms.domain.flags import FlagRules

@@ -9,7 +9,8 @@ What a subscriber iterates over (``Client.stream``, ``AsyncClient.stream``):
   order. Snapshot + the changes after it = the current state.
 - :class:`StreamFlagChange`: a flag of an agent raised by time alone (its threshold
   crossed, no event), in the same ``seq`` order. A flag clears with the agent's next
-  change, whose ``cur.flags`` no longer has it.
+  change, whose ``cur.flags`` no longer has it, or with a flag change whose ``raised`` is
+  false (a reload of the thresholds ended it).
 - :class:`StreamQueues`: the VDN's skill-queue figures now (a stream opened with
   ``queues=True``): after the snapshot and whenever they change; each replaces the last.
 - :class:`StreamReset`: the server dropped the cursor (``cursor-expired``: older than the
@@ -220,7 +221,9 @@ class StreamChange:
 class StreamFlagChange:
     """A flag of one agent raised (``raised``) by time alone: ``seq`` (in the order of the
     changes), ``at`` (ms, the moment its threshold was crossed), the agent's key, the flag.
-    The agent's state did not change; its next change clears the flag."""
+    The agent's state did not change; its next change clears the flag. ``raised`` false:
+    the flag is taken back (a reload of the thresholds ended it; ``at`` is when the
+    server found it ended)."""
 
     seq: int
     at: int

@@ -27,7 +27,8 @@ class AgentChange(NamedTuple):
     """One entry of the change log: an applied change of an agent or, with ``flag``, a
     flag of the agent raised (by a flag timer, with no event: ``at`` is the moment its
     threshold was crossed, ``event_id`` is empty, ``prev`` is ``None`` and ``cur`` the
-    agent's record, unchanged)."""
+    agent's record, unchanged) or taken back (``flag.raised`` false: a reload of the
+    thresholds ended it, ``at`` is when the timer found it ended)."""
 
     seq: int  # store-wide, gap-free, commit order; one per applied change
     at: int  # ms, the time of the event that caused it

@@ -218,10 +218,18 @@ def _by_since(item: tuple[str, int]) -> int:
 
 
 class FlagRaise(NamedTuple):
-    """A flag raised in the change log (a ``flag`` entry of the live stream)."""
+    """A flag raised, or taken back, in the change log (a ``flag`` entry of the live
+    stream). A flag clears with the agent's next change, or with a ``raised`` false entry
+    when a reload of the thresholds ends it (:func:`to_clear`)."""
 
     flag: Flag
-    raised: bool = True  # every entry raises: a flag clears with the agent's next change
+    raised: bool = True
+
+
+# The ``since`` a store keeps for a flag taken back (no flag is raised at a moment before
+# the epoch): it differs from every real moment, so that the flag is raised again when the
+# thresholds give it once more.
+CLEARED = -1
 
 
 def to_raise(
@@ -232,3 +240,14 @@ def to_raise(
     -> the ``since`` it was last raised with). A flag is raised once per moment it is
     crossed, whichever process asks, and however often."""
     return [f for f in flags_of(record, now_ms) if raised.get(f.name) != f.since]
+
+
+def to_clear(
+    record: AgentRecord, raised: Mapping[str, int], flags_of: FlagsOf, now_ms: int
+) -> list[str]:
+    """The flags to take back now for an agent whose record is ``record``: those raised
+    (``raised``: flag name -> the ``since`` it was last raised with, :data:`CLEARED` for one
+    taken back already) that it no longer has by ``now_ms``, in name order. A flag it still
+    has, with another moment, is not taken back: raising it again replaces it."""
+    held = {f.name for f in flags_of(record, now_ms)}
+    return sorted(n for n, since in raised.items() if since != CLEARED and n not in held)

@@ -262,6 +262,17 @@ class Store(Protocol):
         changes are, the agent's record unchanged. Returns the entries written. Any
         number of processes or nodes asking at once raise each flag once."""
 
+    async def clear_flags(
+        self, keys: Sequence[AgentKey], flags_of: FlagsOf, now_ms: int
+    ) -> list[AgentChange]:
+        """Take back, in one transaction, the flags raised for the agents ``keys`` (by
+        :meth:`raise_flags`, not taken back since) that they no longer have at ``now_ms``
+        (no flag of that name in ``flags_of`` of their records as stored then: the
+        thresholds changed): one change-log entry each, ``flag.raised`` false, ``at``
+        ``now_ms``, numbered as changes are, the agent's record unchanged. Returns the
+        entries written. Any number of processes or nodes asking at once take each flag
+        back once; a flag taken back is raised again when the thresholds give it again."""
+
     async def put_view_token(self, token: ViewToken) -> None:
         """Keep a view token (a token of the same hash is replaced); expired ones are
         dropped from time to time."""

@@ -34,7 +34,7 @@ from typing import Any, Protocol
 import orjson
 
 from ccms.domain.agent import AgentKey, AgentRecord
-from ccms.domain.flags import Flag, FlagRaise
+from ccms.domain.flags import DEFAULT_LEVELS, WARNING, Flag, FlagRaise
 from ccms.errors import StoreUnavailableError
 
 log = logging.getLogger(__name__)
@@ -55,17 +55,29 @@ def decode_record(text: str | bytes) -> AgentRecord:
     return AgentRecord(*values)
 
 
-def encode_flag(flag: Flag) -> str:
-    """The flag of a ``flag`` entry as the change log stores it: ``[name, level, since]``."""
-    return orjson.dumps([flag.name, flag.level, flag.since]).decode()
+def encode_flag(flag: Flag, raised: bool = True) -> str:
+    """The flag of a ``flag`` entry as the change log stores it: ``[name, level, since]``,
+    and ``false`` after them for a flag taken back."""
+    if raised:
+        return orjson.dumps([flag.name, flag.level, flag.since]).decode()
+    return orjson.dumps([flag.name, flag.level, flag.since, False]).decode()
 
 
 def decode_flag(text: str | bytes | None) -> FlagRaise | None:
     """The flag of an entry (``None``: an agent change)."""
     if text is None:
         return None
-    name, level, since = orjson.loads(text)
-    return FlagRaise(Flag(name, level, since))
+    name, level, since, *rest = orjson.loads(text)
+    return FlagRaise(Flag(name, level, since), bool(rest[0]) if rest else True)
+
+
+def flag_of(name: str, since: int, entry: str | bytes | None) -> Flag:
+    """A flag of ``agent_flag`` (its name and moment), with the level of the entry that
+    raised it (``entry``: that entry's flag as stored; ``None`` once the log dropped it:
+    the flag's default level)."""
+    logged = decode_flag(entry)
+    level = logged.flag.level if logged is not None else DEFAULT_LEVELS.get(name, WARNING)
+    return Flag(name, level, since)
 
 
 @dataclass(frozen=True, slots=True)

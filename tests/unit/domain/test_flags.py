@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from ccms.domain.agent import AgentRecord
 from ccms.domain.flags import (
     ALERT,
+    CLEARED,
     NO_SKILL,
     PHONE_UNAVAILABLE,
     REST_LONG,
@@ -21,6 +22,7 @@ from ccms.domain.flags import (
     FlagRules,
     Limits,
     Thresholds,
+    to_clear,
     to_raise,
 )
 from ccms.domain.status import CtiStatus
@@ -98,6 +100,20 @@ def test_a_flag_is_raised_once_per_moment() -> None:
     assert [f.since for f in to_raise(later, raised, RULES, T0 + 80_000)] == [
         T0 + 60_000, T0 + 80_000,
     ]  # fmt: skip
+
+
+def test_a_flag_is_taken_back_when_the_thresholds_no_longer_give_it() -> None:
+    record = agent(CtiStatus.OCCUPIED, skills=())
+    raised = {f.name: f.since for f in RULES(record, T0 + 20_000)}
+    assert to_clear(record, raised, RULES, T0 + 30_000) == []
+    longer = FlagRules(Thresholds(Limits(ringing_s=60).over(Thresholds().default)))
+    assert to_clear(record, raised, longer, T0 + 30_000) == [RINGING_LONG]
+    # held at another moment (raising it again replaces it), or taken back already: kept
+    assert to_clear(record, raised, longer, T0 + 60_000) == []
+    assert to_clear(record, {**raised, RINGING_LONG: CLEARED}, longer, T0 + 30_000) == []
+    off = FlagRules(Thresholds(Limits(enabled={NO_SKILL: False}).over(Thresholds().default)))
+    assert to_clear(record, raised, off, T0 + 30_000) == [NO_SKILL]
+    assert to_raise(record, {RINGING_LONG: CLEARED}, RULES, T0 + 20_000)[-1].name == RINGING_LONG
 
 
 @given(

@@ -220,7 +220,8 @@ class EncodedChange(NamedTuple):
 def encode_change(change: AgentChange, now_ms: int, flags: FlagsOf = no_flags) -> EncodedChange:
     """A change as JSON and SSE. An agent change (``event: change``) carries the agent's
     flags before and after as of the change's ``at``; a flag entry is ``event: flag``,
-    ``{seq, at, key, kind: "flag", flag: {name, level, since}, raised: true}``."""
+    ``{seq, at, key, kind: "flag", flag: {name, level, since}, raised}`` (``raised``
+    false: a flag taken back, a reload of the thresholds ended it)."""
     cur, prev = change.cur, change.prev
     key = {"ccId": cur.cc_id, "vdn": cur.vdn, "agentId": cur.work_no}
     if change.flag is not None:

@@ -441,13 +441,29 @@ class PostgresStore:
     async def raise_flags(
         self, keys: Sequence[AgentKey], flags_of: FlagsOf, now_ms: int
     ) -> list[AgentChange]:
+        return await self._flag_entries(flags.raise_flags, keys, flags_of, now_ms)
+
+    async def clear_flags(
+        self, keys: Sequence[AgentKey], flags_of: FlagsOf, now_ms: int
+    ) -> list[AgentChange]:
+        return await self._flag_entries(flags.clear_flags, keys, flags_of, now_ms)
+
+    async def _flag_entries(
+        self,
+        write: Callable[..., Awaitable[list[AgentChange]]],
+        keys: Sequence[AgentKey],
+        flags_of: FlagsOf,
+        now_ms: int,
+    ) -> list[AgentChange]:
+        """Flag entries written by ``write`` (a raise or a clear) in a transaction of its
+        own, tried again after a serialisation failure or a deadlock."""
         keys = list(keys)
         if not keys:
             return []
         for attempt in range(_RETRIES):
             conn = await self._acquire()
             try:
-                return await flags.raise_flags(conn, keys, flags_of, now_ms, self._channel)
+                return await write(conn, keys, flags_of, now_ms, self._channel)
             except (asyncpg.SerializationError, asyncpg.DeadlockDetectedError) as exc:
                 if attempt == _RETRIES - 1:
                     raise _unavailable(exc) from None

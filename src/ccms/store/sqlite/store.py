@@ -825,10 +825,24 @@ class SQLiteStore:
             return []
         return await self._write(lambda conn: self._raise(conn, keys, flags_of, now_ms))
 
-    def _raise(
-        self, conn: sqlite3.Connection, keys: list[AgentKey], flags_of: FlagsOf, now_ms: int
+    async def clear_flags(
+        self, keys: Sequence[AgentKey], flags_of: FlagsOf, now_ms: int
     ) -> list[AgentChange]:
-        entries = flags.raise_flags(conn, keys, flags_of, now_ms, self._load)
+        keys = list(keys)
+        if not keys:
+            return []
+        return await self._write(lambda conn: self._raise(conn, keys, flags_of, now_ms, True))
+
+    def _raise(
+        self,
+        conn: sqlite3.Connection,
+        keys: list[AgentKey],
+        flags_of: FlagsOf,
+        now_ms: int,
+        clear: bool = False,
+    ) -> list[AgentChange]:
+        write = flags.clear_flags if clear else flags.raise_flags
+        entries = write(conn, keys, flags_of, now_ms, self._load)
         if entries:
             agents = frozenset(e.key for e in entries)
             self._announce(entries[-1].seq, agents, entries[0].seq)
