@@ -87,16 +87,7 @@ def raise_flags(
         for key in sorted(records):
             record = records[key]
             due.extend((record, f) for f in to_raise(record, raised.get(key, {}), flags_of, now_ms))
-        entries: list[AgentChange] = []
-        if due:
-            seq = views.take_changes(conn, len(due))
-            base = seq - len(due)
-            entries = [
-                AgentChange(base + n, f.since, "", None, r, FlagRaise(f))
-                for n, (r, f) in enumerate(due, start=1)
-            ]
-            conn.executemany(_INSERT_ENTRY, [_entry_row(e, now_ms) for e in entries])
-            conn.executemany(_UPSERT_RAISED, [_raised_row(e) for e in entries])
+        entries = _log(conn, due, now_ms, raised=True)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -124,21 +115,30 @@ def clear_flags(
             record, held = records[key], raised.get(key, {})
             since = {name: flag.since for name, flag in held.items()}
             ended.extend((record, held[n]) for n in to_clear(record, since, flags_of, now_ms))
-        entries: list[AgentChange] = []
-        if ended:
-            seq = views.take_changes(conn, len(ended))
-            base = seq - len(ended)
-            entries = [
-                AgentChange(base + n, now_ms, "", None, r, FlagRaise(f, raised=False))
-                for n, (r, f) in enumerate(ended, start=1)
-            ]
-            conn.executemany(_INSERT_ENTRY, [_entry_row(e, now_ms) for e in entries])
-            conn.executemany(_UPSERT_RAISED, [_raised_row(e) for e in entries])
+        entries = _log(conn, ended, now_ms, raised=False)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    return entries
+
+
+def _log(
+    conn: sqlite3.Connection, flags: list[tuple[AgentRecord, Flag]], now_ms: int, raised: bool
+) -> list[AgentChange]:
+    """Number and write the entries of ``flags`` raised (at their moment) or taken back (at
+    ``now_ms``), and what ``agent_flag`` keeps of them; the entries."""
+    if not flags:
+        return []
+    base = views.take_changes(conn, len(flags)) - len(flags)
+    entries = [
+        AgentChange(base + n, f.since if raised else now_ms, "", None, r,
+                    FlagRaise(f, raised=raised))
+        for n, (r, f) in enumerate(flags, start=1)
+    ]  # fmt: skip
+    conn.executemany(_INSERT_ENTRY, [_entry_row(e, now_ms) for e in entries])
+    conn.executemany(_UPSERT_RAISED, [_raised_row(e) for e in entries])
     return entries
 
 
