@@ -9,9 +9,12 @@ the query capacity (unpaced, 10 s), then holds 70% of it, pacing each connection
 ``--minutes``, in windows of 5 minutes (1 minute for runs under 10 minutes). Each window
 has its own pre-signed requests (a signature lives 900 s) and reports its rate, p50 and
 p99, its errors (socket errors, non-2xx answers, answers that are not a success envelope,
-failed intake batches) and the server's RSS at its end. The report, ``SOAK.md``, holds the
-figures of this run and the targets: no error, RSS growth under 5% (from the end of the
-first window to the end of the last), last window's p99 within 20% of the first's.
+failed intake batches) and the server's RSS at its end, whole and its anonymous part (the
+process's own memory, without the store's file mapped for reading). The report,
+``SOAK.md``, holds the figures of this run and the targets: no error, growth of the
+process's own memory under 5% (from the end of the first window to the end of the last),
+last window's p99 within 20% of the first's. ``--report soak.json`` writes the report of a
+run again.
 
 Loopback only, every step bounded in time.
 """
@@ -47,6 +50,9 @@ from run import (
     signed,
 )
 
+from ccms.settings import Settings
+
+MMAP_MB = Settings().sqlite_mmap_mb  # the server runs with the default
 CONNECTIONS = 16
 CAPACITY_S = 10
 CALIBRATE_S = 10
@@ -256,10 +262,18 @@ def report(r: dict[str, Any]) -> str:
         "| target | figure | verdict |",
         "|---|---|---|",
         f"| no error (queries and intake) | {errors:.0f} | {verdict(errors == 0)} |",
-        f"| RSS growth under 5% (end of window 1 to end of window {len(windows)}) | "
-        f"{growth:+.1%} (anonymous: {anon:+.1%}) | {verdict(growth < 0.05)} |",
+        f"| memory growth under 5% (the process's own memory, end of window 1 to end of "
+        f"window {len(windows)}) | {anon:+.1%} ({first['anon_rss_mb']:.1f} -> "
+        f"{last['anon_rss_mb']:.1f} MB) | {verdict(anon < 0.05)} |",
         f"| last window's p99 within 20% of the first's | {first['p99_ms']:.2f} -> "
         f"{last['p99_ms']:.2f} ms ({drift:+.0%}) | {verdict(abs(drift) <= 0.2)} |",
+        "",
+        f"The whole RSS grew {growth:+.1%} ({first['rss_mb']:.1f} -> {last['rss_mb']:.1f} MB): "
+        "the growth that is not the process's own memory is pages of the store's file, "
+        "mapped for reading (`RssFile`), more of them as the file grows with the events the "
+        "intake keeps. They are the kernel's page cache, which it takes back when it needs the "
+        f"memory, and SQLite maps at most `sqlite_mmap_mb` ({MMAP_MB} MB by default) of the "
+        "file: a leak shows in the process's own memory, so the target is judged on it.",
         "",
         "Raw figures: `soak.json`.",
         "",
@@ -272,7 +286,14 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--agents", type=int, default=10_000)
     parser.add_argument("--out", type=Path, default=HERE / "SOAK.md")
+    parser.add_argument(
+        "--report", type=Path, metavar="JSON", help="write the report of a run's soak.json again"
+    )
     args = parser.parse_args()
+    if args.report is not None:
+        args.out.write_text(report(json.loads(args.report.read_text("utf-8"))), encoding="utf-8")
+        log(f"soak: wrote {args.out} from {args.report}")
+        return 0
     if not 1 <= args.minutes <= 240:
         print("soak: --minutes must be 1 to 240", file=sys.stderr)
         return 2
