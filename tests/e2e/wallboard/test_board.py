@@ -93,7 +93,7 @@ def test_an_event_changes_its_tile_within_a_second(live: Server, page: Any) -> N
         timeout=1000,
     )
     print(f"\nevent acknowledged -> tile changed: {1000 * (time.monotonic() - started):.0f} ms")
-    assert "Reason 3" in tile(page, 102).inner_text()
+    assert "Reason 3" in tile(page, 102).inner_text()  # a code without a name
     assert re.fullmatch(r"00:0[0-2]", tile(page, 102).locator(".tile-time").inner_text())
     after = states(page)  # that tile alone changed
     assert {n for n in after if after[n] != before[n]} == {"102"}
@@ -268,6 +268,14 @@ def test_the_demos_wallboard_url_opens_onto_the_demos_floor(demo_factory: Any, p
     )
     signed_in = int(page.locator('#counts [data-state="signedin"] .count-value').inner_text())
     assert signed_in == page.locator("#tiles > li").count() > 0
+    # the demo names the simulator's reason codes (its cc.toml): no busy or rest tile
+    # reads "Reason N"
+    names = page.evaluate("window.wallboard.floor.reasonNames")
+    assert names["rest"] == {"1": "Short break", "2": "Lunch", "3": "Comfort break"}
+    assert names["busy"] == {"5": "Phone unavailable", "11": "Personal time",
+                             "12": "Coaching", "13": "Preparation"}  # fmt: skip
+    details = page.locator("#tiles .tile-detail").all_text_contents()
+    assert not [d for d in details if "Reason" in d], details
     assert demo.stop() == 0
 
 
@@ -289,3 +297,45 @@ def test_a_flag_appears_at_its_threshold_second_with_no_event(
     shown = time.time() * 1000
     assert at + 2000 <= shown < at + 2000 + 2000, shown - at  # the timer 1 s, the page 1 s
     assert tile(page, 101).locator(".tile-flags").text_content() == "Warning: Ringing too long"
+
+
+REASONS_FILE = """\
+rest_reasons = { 2 = "Lunch" }
+
+[[vdn]]
+cc_id = 1
+vdn = 2
+rest_reasons = { 2 = "Lunch break" }
+"""
+
+
+def test_a_busy_or_rest_tile_shows_the_name_of_its_reason(
+    tmp_path: Path, server_factory: Any, page: Any
+) -> None:
+    """The names of the configuration file (``cc_config_file``) for the board's VDN; a code
+    without one reads ``Reason N``; busy reason 5 is named by default."""
+    cc_config = tmp_path / "cc.toml"
+    cc_config.write_text(REASONS_FILE, encoding="utf-8")
+    server = server_factory("--cc-config-file", str(cc_config)).start()
+    now = int(time.time() * 1000)
+    base = {"ccId": 1, "vdn": 1, "at": now - 5000, "ctiStatus": 1, "skills": [1]}
+    post_all(server, [{**base, "eventId": f"idle-{n}", "agentId": n} for n in (101, 102, 103)])
+    open_board(page, board_url(server, view_token(server)), 3)
+    moves = [(101, 8, 2), (102, 8, 9), (103, 7, 5)]  # rest "Lunch", rest 9, busy 5
+    post_all(server, [{**base, "eventId": f"move-{n}", "agentId": n, "at": now, "ctiStatus": cti,
+                       "reason": reason} for n, cti, reason in moves])  # fmt: skip
+    page.wait_for_function(
+        "() => ['101', '102', '103'].every(n => document.querySelector("
+        "`#tiles > li[data-work=\"${n}\"] .tile-detail`).textContent !== '')",
+        timeout=5000,
+    )
+    assert tile(page, 101).locator(".tile-detail").text_content() == "Lunch"
+    assert tile(page, 102).locator(".tile-detail").text_content() == "Reason 9"
+    assert tile(page, 103).locator(".tile-detail").text_content() == "Phone unavailable"
+    assert tile(page, 101).locator(".tile-state").text_content() == "Rest"  # the state too
+    # another VDN's board has that VDN's names
+    post_all(server, [{**base, "vdn": 2, "eventId": "two", "agentId": 201, "ctiStatus": 8,
+                       "reason": 2}])  # fmt: skip
+    other = page.context.new_page()
+    open_board(other, board_url(server, view_token(server, vdn=2), vdn=2), 1)
+    assert tile(other, 201).locator(".tile-detail").text_content() == "Lunch break"

@@ -168,10 +168,19 @@ def test_500_agents_at_50_changes_a_second(server_factory: Any, browser: Any) ->
     context.close()
 
 
+# The names of floor_events' reason codes (1 to 4) in the screenshots' call center.
+SHOT_REASONS = """\
+rest_reasons = { 1 = "Short break", 2 = "Lunch", 3 = "Comfort break", 4 = "Training" }
+busy_reasons = { 1 = "Personal time", 2 = "Coaching", 3 = "Preparation", 4 = "Back office" }
+"""
+
+
 def test_screenshots_light_and_dark_at_two_sizes(
-    server_factory: Any, browser: Any, artifacts: Path
+    server_factory: Any, browser: Any, artifacts: Path, tmp_path: Path
 ) -> None:
-    server = server_factory().start()
+    cc_config = tmp_path / "cc.toml"
+    cc_config.write_text(SHOT_REASONS, encoding="utf-8")
+    server = server_factory("--cc-config-file", str(cc_config)).start()
     post_all(server, floor_events("floor", 500))
     post_all(server, floor_events("vdn2", 48, vdn=2))
     token1, token2 = view_token(server), view_token(server, vdn=2)
