@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +80,9 @@ def test_the_url_of_wallboard_url_opens_the_floor(live: Server, page: Any) -> No
     assert "1 call" in tile(page, 103).inner_text()
 
 
-def test_an_event_changes_its_tile_within_a_second(live: Server, page: Any) -> None:
+def test_an_event_changes_its_tile_within_a_second(
+    live: Server, page: Any, figures: Callable[[str], None]
+) -> None:
     open_board(page, board_url(live, view_token(live)), AGENTS)
     before = states(page)
     event = {"eventId": "one-change", "ccId": 1, "vdn": 1, "agentId": 102,
@@ -92,7 +94,7 @@ def test_an_event_changes_its_tile_within_a_second(live: Server, page: Any) -> N
         ".textContent === 'Rest'",
         timeout=1000,
     )
-    print(f"\nevent acknowledged -> tile changed: {1000 * (time.monotonic() - started):.0f} ms")
+    figures(f"event acknowledged -> tile changed: {1000 * (time.monotonic() - started):.0f} ms")
     assert "Reason 3" in tile(page, 102).inner_text()  # a code without a name
     assert re.fullmatch(r"00:0[0-2]", tile(page, 102).locator(".tile-time").inner_text())
     after = states(page)  # that tile alone changed
