@@ -5,10 +5,10 @@ The browser tests skip, saying why, only where no Chromium is installed. Screens
 ``artifacts/wallboard/`` in the project (git ignores it), or to the folder
 ``CCMS_WALLBOARD_ARTIFACTS`` names; the one the README shows is written to
 ``docs/wallboard.png`` with ``CCMS_WALLBOARD_README_SHOT=1``. What the tests measure (the
-frame times and long tasks of a busy floor, the delay of a change) and where the
-screenshots are is printed at the end of the test run (``wallboard figures``, before
-pytest's short summary): pytest captures what a passing test prints, so a ``print`` alone
-would never be seen.
+frame times and long tasks of a busy floor, the delays of a change and of a flag) and
+where the screenshots are is printed at the end of the test run (``wallboard figures``,
+before pytest's short summary): pytest captures what a passing test prints, so a
+``print`` alone would never be seen.
 """
 
 from __future__ import annotations

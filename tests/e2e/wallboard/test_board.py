@@ -282,23 +282,51 @@ def test_the_demos_wallboard_url_opens_onto_the_demos_floor(demo_factory: Any, p
 
 
 def test_a_flag_appears_at_its_threshold_second_with_no_event(
-    tmp_path: Path, server_factory: Any, page: Any
+    tmp_path: Path, server_factory: Any, page: Any, figures: Callable[[str], None]
 ) -> None:
     """A real server's flag timer (ringing over 2 s here): the tile shows the flag within a
-    second of the threshold, while nothing is posted after the ring began."""
+    second of the threshold (the contract), while nothing is posted after the ring began.
+    The page notes the moment the flag is drawn (a MutationObserver, on the same clock as
+    the test's), so the test's own round trips to the browser are not counted."""
     flags_file = tmp_path / "flags.toml"
     flags_file.write_text("ringing_s = 2\n", encoding="utf-8")
     server = server_factory("--flags-file", str(flags_file)).start()
-    at = int(time.time() * 1000)
-    answer = server.events([{"eventId": "ring", "ccId": 1, "vdn": 1, "agentId": 101, "at": at,
-                             "ctiStatus": 3, "name": "Agent 101", "skills": [1]}]).json()  # fmt: skip
-    assert answer["resultCode"] == "0100000", answer
+    idle = {"eventId": "idle", "ccId": 1, "vdn": 1, "agentId": 101,
+            "at": int(time.time() * 1000) - 1000, "ctiStatus": 1, "name": "Agent 101",
+            "skills": [1]}  # fmt: skip
+    assert server.events([idle]).json()["resultCode"] == "0100000"
     open_board(page, board_url(server, view_token(server)), 1)
+    page.evaluate(FLAG_WATCH)
+    at = int(time.time() * 1000)  # the ring starts once the board is open: it sees it all
+    ring = {**idle, "eventId": "ring", "at": at, "ctiStatus": 3}
+    assert server.events([ring]).json()["resultCode"] == "0100000"
+    page.wait_for_function(
+        "() => document.querySelector('#tiles > li[data-work=\"101\"] .tile-state')"
+        ".textContent === 'Ringing'", timeout=5000,
+    )  # fmt: skip
     assert "f-warning" not in (tile(page, 101).get_attribute("class") or "")
     page.wait_for_selector('#tiles > li[data-work="101"].f-warning', timeout=10_000)
-    shown = time.time() * 1000
-    assert at + 2000 <= shown < at + 2000 + 2000, shown - at  # the timer 1 s, the page 1 s
+    drawn_at = page.evaluate("window.flagDrawnAt")
+    late = drawn_at - (at + 2000)
+    figures(f"flag threshold -> flag drawn on the tile: {late} ms (at most 1000)")
+    # within 1 s of the threshold; 1 ms more for `at`, which the test's clock truncated
+    assert 0 <= late <= 1000 + 1, late
     assert tile(page, 101).locator(".tile-flags").text_content() == "Warning: Ringing too long"
+
+
+# The moment (Date.now(), the machine's clock as time.time() is) agent 101's tile is first
+# drawn with a flag: a MutationObserver runs right after the draw that changed the class.
+FLAG_WATCH = """() => {
+  window.flagDrawnAt = null;
+  const seen = () => {
+    if (window.flagDrawnAt === null &&
+        document.querySelector('#tiles > li[data-work="101"].f-warning')) {
+      window.flagDrawnAt = Date.now();
+    }
+  };
+  new MutationObserver(seen).observe(document.querySelector("#tiles"),
+    { subtree: true, childList: true, attributes: true, attributeFilter: ["class"] });
+}"""
 
 
 REASONS_FILE = """\
