@@ -315,9 +315,9 @@ SETTINGS: tuple[Setting, ...] = (
         "cc_config_file",
         str,
         "",
-        "TOML file of the skill queues' limits (skill/skillcfginfo) and the access codes'"
-        " ids (vdn/queryaccesscodecallinfo); no file: the documented defaults; read again"
-        " on SIGHUP.",
+        "TOML file of the skill queues' limits (skill/skillcfginfo), the access codes' ids"
+        " (vdn/queryaccesscodecallinfo) and the names of the busy and rest reason codes"
+        " (the wallboard); no file: the documented defaults; read again on SIGHUP.",
         metavar="FILE",
     ),
 )

@@ -9,13 +9,17 @@ from pathlib import Path
 import pytest
 
 from ccms.ccconfig import (
+    DEFAULT_REASON_NAMES,
     CallCenterConfig,
     CcConfig,
     CcConfigError,
+    ReasonNames,
     load_cc_config,
     parse_cc_config,
 )
+from ccms.cli.demo import cc_config_text
 from ccms.domain.service import DEFAULT_SKILL_CONFIG, SkillConfig
+from ccms.simulator.transitions import BusyReason, RestReason
 
 pytestmark = pytest.mark.unit
 
@@ -128,3 +132,103 @@ def test_reload_uses_the_new_file_or_keeps_the_one_in_use(
     )
     assert CcConfig().reload() is False  # no file: nothing to read
     assert CcConfig().config == CallCenterConfig()
+
+
+REASONS = """
+rest_reasons = { 1 = "Short break", 2 = "Lunch" }
+busy_reasons = { 11 = " Personal time " }
+
+[[vdn]]
+cc_id = 1
+vdn = 2
+rest_reasons = { 2 = "Lunch break", 4 = "Training" }
+busy_reasons = { 5 = "Headset broken" }
+
+[[vdn]]
+cc_id = 1
+vdn = 3
+"""
+
+
+def test_reason_names_of_every_vdn_and_of_some_vdns() -> None:
+    found = parse_cc_config(REASONS, "cc.toml")
+    every = ReasonNames(
+        busy=((5, "Phone unavailable"), (11, "Personal time")),
+        rest=((1, "Short break"), (2, "Lunch")),
+    )
+    assert found.reason_names(1, 1) == every  # the top level, over the default
+    assert found.reason_names(1, 2) == ReasonNames(
+        busy=((5, "Headset broken"), (11, "Personal time")),
+        rest=((1, "Short break"), (2, "Lunch break"), (4, "Training")),
+    )  # the VDN's own over every VDN's
+    assert found.reason_names(1, 3) == every  # listed, with nothing of its own
+    assert found.reason_names(2, 2) == every  # VDN 2 of another call center
+    assert found.reason_names(1, 2).wire() == {
+        "busy": {"5": "Headset broken", "11": "Personal time"},
+        "rest": {"1": "Short break", "2": "Lunch break", "4": "Training"},
+    }
+    # without names: the documented default, busy reason 5 only
+    default = parse_cc_config("max_call_num = 5", "cc.toml").reason_names(1, 1)
+    assert default == CallCenterConfig().reason_names(7, 7) == DEFAULT_REASON_NAMES
+    assert default.wire() == {"busy": {"5": "Phone unavailable"}, "rest": {}}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("rest_reasons = 'Lunch'",
+         "cc.toml line 1: rest_reasons must be a table of codes and names"
+         ' (rest_reasons = { 1 = "Lunch" }), got \'Lunch\''),
+        ("rest_reasons = { x = 'Lunch' }",
+         "cc.toml line 1: rest_reasons: 'x' is not a reason code from 0 to 65535"),
+        ("busy_reasons = { 65536 = 'Lunch' }",
+         "cc.toml line 1: busy_reasons: '65536' is not a reason code from 0 to 65535"),
+        ("rest_reasons = { -1 = 'Lunch' }",
+         "cc.toml line 1: rest_reasons: '-1' is not a reason code from 0 to 65535"),
+        ("rest_reasons = { 2 = 'Lunch', 02 = 'Dinner' }",
+         "cc.toml line 1: rest_reasons: reason code 2 is named twice"),
+        ("rest_reasons = { 2 = 1800 }",
+         "cc.toml line 1: rest_reasons: the name of 2 must be a string of 1 to 40 printable"
+         " characters, got 1800"),
+        ("rest_reasons = { 2 = '  ' }", "cc.toml line 1: rest_reasons: the name of 2 must be"),
+        ('rest_reasons = { 2 = "a\\nb" }', "cc.toml line 1: rest_reasons: the name of 2 must be"),
+        (f"rest_reasons = {{ 2 = '{'x' * 41}' }}",
+         "cc.toml line 1: rest_reasons: the name of 2 must be"),
+        ("rest_reason = { 2 = 'Lunch' }",
+         "cc.toml line 1: unknown key 'rest_reason' (did you mean 'rest_reasons'?)"),
+        ("[[vdn]]\ncc_id = 1\nvdn = 1\nrest_reasons = { 2 = 'Lunch' }\nmax_call_num = 3",
+         "cc.toml line 5: unknown key 'max_call_num' in [[vdn]] #1 (known: busy_reasons,"
+         " rest_reasons)"),
+        ("[[vdn]]\ncc_id = 1\nvdn = 1\nbusy_reasons = { 5 = 5 }",
+         "cc.toml line 4: busy_reasons: the name of 5 must be a string"),
+        ("[[vdn]]\ncc_id = 1", "cc.toml line 1: [[vdn]] #1 needs vdn"),
+        ("[[vdn]]\ncc_id = 1\nvdn = 1\n[[vdn]]\ncc_id = 1\nvdn = 1",
+         "cc.toml line 5: [[vdn]] 1/1 is listed twice"),
+        ("[vdn]\ncc_id = 1", "cc.toml line 1: write [[vdn]] (a list of tables), not [vdn]"),
+    ],
+)  # fmt: skip
+def test_bad_reason_names_are_refused_with_one_line(text: str, message: str) -> None:
+    with pytest.raises(CcConfigError) as caught:
+        parse_cc_config(text, "cc.toml")
+    assert str(caught.value).startswith(message), str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_reload_reads_the_reason_names_again(tmp_path: Path) -> None:
+    path = tmp_path / "cc.toml"
+    path.write_text("rest_reasons = { 2 = 'Lunch' }\n", encoding="utf-8")
+    config = CcConfig(str(path))
+    assert config.config.reason_names(1, 1).rest == ((2, "Lunch"),)
+    path.write_text("rest_reasons = { 2 = 'Lunch break' }\n", encoding="utf-8")
+    assert config.reload() is True
+    assert config.config.reason_names(1, 1).rest == ((2, "Lunch break"),)
+    path.write_text("rest_reasons = { 2 = 3 }\n", encoding="utf-8")
+    assert config.reload() is False  # refused: the names in use stay
+    assert config.config.reason_names(1, 1).rest == ((2, "Lunch break"),)
+
+
+def test_the_demo_names_every_reason_code_the_simulator_sends() -> None:
+    names = parse_cc_config(cc_config_text(), "cc.toml").reason_names(1, 1)
+    assert {code for code, _ in names.rest} == set(RestReason)
+    assert {code for code, _ in names.busy} == {*BusyReason, 5}
+    assert dict(names.rest)[RestReason.LUNCH] == "Lunch"

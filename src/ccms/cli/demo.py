@@ -39,6 +39,7 @@ from ccms.client import AsyncClient, CCMSClientError, write_profile
 from ccms.feeds import Feed, Schedule, SimulatedSource
 from ccms.settings import Settings, SettingsError, load_settings
 from ccms.simulator import SimulationConfig
+from ccms.simulator.transitions import BUSY_REASON_NAMES, REST_REASON_NAMES
 
 DEMO_AK = "demo"
 HOST = "127.0.0.1"
@@ -115,7 +116,7 @@ def demo_settings(options: DemoOptions) -> Settings:
         {},
         {"host": HOST, "port": options.port, "credentials": str(folder / "credentials.toml"),
          "store": f"sqlite:///{folder / 'demo.db'}", "log_level": "warning",
-         "flags_file": str(folder / FLAGS)},
+         "flags_file": str(folder / FLAGS), "cc_config_file": str(folder / CC_CONFIG)},
     )  # fmt: skip
 
 
@@ -173,9 +174,28 @@ FLAGS_TEXT = """\
 """
 
 
+CC_CONFIG = "cc.toml"
+
+
+def cc_config_text() -> str:
+    """The demo's configuration file: the names of the simulator's reason codes."""
+
+    def table(names: Mapping[int, str]) -> str:
+        return ", ".join(f'{code} = "{name}"' for code, name in sorted(names.items()))
+
+    return f"""\
+# The demo's call-center configuration (docs/calls.md#the-configuration-file): the names
+# the wallboard shows for the simulator's reason codes (busy 5, "Phone unavailable", is a
+# default). Edit, then send SIGHUP to the demo to read it again.
+rest_reasons = {{ {table(REST_REASON_NAMES)} }}
+busy_reasons = {{ {table(BUSY_REASON_NAMES)} }}
+"""
+
+
 def prepare(folder: Path) -> str:
-    """A fresh demo folder: no old store, new credentials, a flags file (the defaults,
-    kept if the user edited it). Returns the SK."""
+    """A fresh demo folder: no old store, new credentials, a flags file (the defaults) and
+    a configuration file (the simulator's reason names), each kept if the user edited it.
+    Returns the SK."""
     for old in folder.glob("demo.db*"):
         old.unlink()
     sk = secrets.token_urlsafe(32)
@@ -183,6 +203,9 @@ def prepare(folder: Path) -> str:
     flags = folder / FLAGS
     if not flags.exists():
         flags.write_text(FLAGS_TEXT, encoding="utf-8")
+    cc_config = folder / CC_CONFIG
+    if not cc_config.exists():
+        cc_config.write_text(cc_config_text(), encoding="utf-8")
     return sk
 
 

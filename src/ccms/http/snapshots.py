@@ -24,13 +24,15 @@ import contextlib
 from collections.abc import Callable
 from typing import NamedTuple
 
+from ccms.ccconfig import ReasonNames
 from ccms.domain.flags import FlagsOf, no_flags
 from ccms.http.schemas.stream import Filter, snapshot_events
 from ccms.store.base import Store
 
 SHARE_S = 1.0  # the oldest snapshot handed to a new stream
 
-_Key = tuple[int, int, Filter, int]  # ccId, vdn, filter, replay window (s)
+# ccId, vdn, filter, replay window (s), the VDN's reason names (None: not sent)
+_Key = tuple[int, int, Filter, int, ReasonNames | None]
 
 
 class SharedSnapshot(NamedTuple):
@@ -73,13 +75,20 @@ class SharedSnapshots:
         return len(self._entries)
 
     async def get(
-        self, cc_id: int, vdn: int, selection: Filter, window_s: int, flags: FlagsOf = no_flags
+        self,
+        cc_id: int,
+        vdn: int,
+        selection: Filter,
+        window_s: int,
+        flags: FlagsOf = no_flags,
+        reasons: ReasonNames | None = None,
     ) -> SharedSnapshot:
         """The snapshot of the tenant's agents that match ``selection``, with their
-        ``flags``: a shared one when there is one to share, else one read now
-        (StoreUnavailableError and the store's other failures reach every caller waiting
-        for that read)."""
-        key = (cc_id, vdn, selection, window_s)
+        ``flags`` and the VDN's ``reasons`` names (a snapshot is shared only with the
+        streams that ask for the same names: a reload of the names is not held back): a
+        shared one when there is one to share, else one read now (StoreUnavailableError
+        and the store's other failures reach every caller waiting for that read)."""
+        key = (cc_id, vdn, selection, window_s, reasons)
         entry = self._entries.get(key)
         if entry is None or not self._shareable(entry):
             entry = self._build(key, flags)
@@ -113,9 +122,10 @@ class SharedSnapshots:
         return entry
 
     async def _read(self, key: _Key, flags: FlagsOf) -> SharedSnapshot:
-        cc_id, vdn, selection, window_s = key
+        cc_id, vdn, selection, window_s, reasons = key
         snapshot = await self._store.snapshot(cc_id, vdn)
-        events = snapshot_events(snapshot, selection, self._now_ms(), window_s, flags)
+        names = None if reasons is None else reasons.wire()
+        events = snapshot_events(snapshot, selection, self._now_ms(), window_s, flags, names)
         self.encoded += 1
         return SharedSnapshot(snapshot.seq, tuple(events))
 

@@ -72,6 +72,25 @@ class BusyReason(enum.IntEnum):
     PREPARATION = 13
 
 
+REST_REASON_NAMES: Mapping[int, str] = MappingProxyType(
+    {
+        RestReason.SHORT_BREAK: "Short break",
+        RestReason.LUNCH: "Lunch",
+        RestReason.COMFORT_BREAK: "Comfort break",
+    }
+)
+"""What each rest reason code stands for (``ccms demo`` names them in its cc.toml)."""
+
+BUSY_REASON_NAMES: Mapping[int, str] = MappingProxyType(
+    {
+        BusyReason.PERSONAL: "Personal time",
+        BusyReason.COACHING: "Coaching",
+        BusyReason.PREPARATION: "Preparation",
+    }
+)
+"""What each busy reason code stands for (``ccms demo`` names them in its cc.toml)."""
+
+
 class TransitionError(AssertionError):
     """The simulator tried a status change outside :data:`ALLOWED_TRANSITIONS` (a bug)."""
 

@@ -2,8 +2,13 @@
 ``chromium`` package; ``.ci/run`` installs it), against a real ``ccms serve`` on loopback.
 
 The browser tests skip, saying why, only where no Chromium is installed. Screenshots go to
-the folder of ``CCMS_WALLBOARD_ARTIFACTS`` when it is set (CI keeps it), else under the
-test's temporary folder; the one the README shows is written to ``docs/wallboard.png``.
+``artifacts/wallboard/`` in the project (git ignores it), or to the folder
+``CCMS_WALLBOARD_ARTIFACTS`` names; the one the README shows is written to
+``docs/wallboard.png`` with ``CCMS_WALLBOARD_README_SHOT=1``. What the tests measure (the
+frame times and long tasks of a busy floor, the delays of a change and of a flag) and
+where the screenshots are is printed at the end of the test run (``wallboard figures``,
+before pytest's short summary): pytest captures what a passing test prints, so a
+``print`` alone would never be seen.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -20,6 +25,10 @@ import pytest
 from tests.e2e.conftest import Server
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+ROOT = Path(__file__).resolve().parents[3]
+ARTIFACTS = ROOT / "artifacts" / "wallboard"  # in .gitignore
+REPORT_TITLE = "wallboard figures"
+_FIGURES = pytest.StashKey[list[str]]()
 
 
 def chromium() -> str | None:
@@ -56,11 +65,40 @@ def page(context: Any) -> Any:
     return context.new_page()
 
 
+def artifacts_folder() -> Path:
+    """Where the screenshots go: ``CCMS_WALLBOARD_ARTIFACTS``, else ``artifacts/wallboard``."""
+    return Path(os.environ.get("CCMS_WALLBOARD_ARTIFACTS") or ARTIFACTS).absolute()
+
+
 @pytest.fixture
-def artifacts(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("CCMS_WALLBOARD_ARTIFACTS") or tmp_path / "artifacts")
+def artifacts() -> Path:
+    folder = artifacts_folder()
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@pytest.fixture
+def figures(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """``figures(line)``: a line of what a test measured, printed (captured, shown if the
+    test fails) and kept for the end of the run (:func:`pytest_terminal_summary`)."""
+    kept = request.config.stash.setdefault(_FIGURES, [])
+    name = request.node.name
+
+    def note(line: str) -> None:
+        print(line)
+        kept.append(f"{name}: {line}")
+
+    return note
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The figures the wallboard's tests measured, at the end of the run whatever the
+    capture and verbosity (``make test`` runs ``pytest -q``)."""
+    kept = config.stash.get(_FIGURES, [])
+    if kept:
+        terminalreporter.write_sep("=", REPORT_TITLE)
+        for line in kept:
+            terminalreporter.write_line(line)
 
 
 def view_token(server: Server, ttl_s: int = 3600, cc_id: int = 1, vdn: int = 1) -> str:

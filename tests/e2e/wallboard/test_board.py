@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +80,9 @@ def test_the_url_of_wallboard_url_opens_the_floor(live: Server, page: Any) -> No
     assert "1 call" in tile(page, 103).inner_text()
 
 
-def test_an_event_changes_its_tile_within_a_second(live: Server, page: Any) -> None:
+def test_an_event_changes_its_tile_within_a_second(
+    live: Server, page: Any, figures: Callable[[str], None]
+) -> None:
     open_board(page, board_url(live, view_token(live)), AGENTS)
     before = states(page)
     event = {"eventId": "one-change", "ccId": 1, "vdn": 1, "agentId": 102,
@@ -92,8 +94,8 @@ def test_an_event_changes_its_tile_within_a_second(live: Server, page: Any) -> N
         ".textContent === 'Rest'",
         timeout=1000,
     )
-    print(f"\nevent acknowledged -> tile changed: {1000 * (time.monotonic() - started):.0f} ms")
-    assert "Reason 3" in tile(page, 102).inner_text()
+    figures(f"event acknowledged -> tile changed: {1000 * (time.monotonic() - started):.0f} ms")
+    assert "Reason 3" in tile(page, 102).inner_text()  # a code without a name
     assert re.fullmatch(r"00:0[0-2]", tile(page, 102).locator(".tile-time").inner_text())
     after = states(page)  # that tile alone changed
     assert {n for n in after if after[n] != before[n]} == {"102"}
@@ -268,24 +270,102 @@ def test_the_demos_wallboard_url_opens_onto_the_demos_floor(demo_factory: Any, p
     )
     signed_in = int(page.locator('#counts [data-state="signedin"] .count-value').inner_text())
     assert signed_in == page.locator("#tiles > li").count() > 0
+    # the demo names the simulator's reason codes (its cc.toml): no busy or rest tile
+    # reads "Reason N"
+    names = page.evaluate("window.wallboard.floor.reasonNames")
+    assert names["rest"] == {"1": "Short break", "2": "Lunch", "3": "Comfort break"}
+    assert names["busy"] == {"5": "Phone unavailable", "11": "Personal time",
+                             "12": "Coaching", "13": "Preparation"}  # fmt: skip
+    details = page.locator("#tiles .tile-detail").all_text_contents()
+    assert not [d for d in details if "Reason" in d], details
     assert demo.stop() == 0
 
 
 def test_a_flag_appears_at_its_threshold_second_with_no_event(
-    tmp_path: Path, server_factory: Any, page: Any
+    tmp_path: Path, server_factory: Any, page: Any, figures: Callable[[str], None]
 ) -> None:
     """A real server's flag timer (ringing over 2 s here): the tile shows the flag within a
-    second of the threshold, while nothing is posted after the ring began."""
+    second of the threshold (the contract), while nothing is posted after the ring began.
+    The page notes the moment the flag is drawn (a MutationObserver, on the same clock as
+    the test's), so the test's own round trips to the browser are not counted."""
     flags_file = tmp_path / "flags.toml"
     flags_file.write_text("ringing_s = 2\n", encoding="utf-8")
     server = server_factory("--flags-file", str(flags_file)).start()
-    at = int(time.time() * 1000)
-    answer = server.events([{"eventId": "ring", "ccId": 1, "vdn": 1, "agentId": 101, "at": at,
-                             "ctiStatus": 3, "name": "Agent 101", "skills": [1]}]).json()  # fmt: skip
-    assert answer["resultCode"] == "0100000", answer
+    idle = {"eventId": "idle", "ccId": 1, "vdn": 1, "agentId": 101,
+            "at": int(time.time() * 1000) - 1000, "ctiStatus": 1, "name": "Agent 101",
+            "skills": [1]}  # fmt: skip
+    assert server.events([idle]).json()["resultCode"] == "0100000"
     open_board(page, board_url(server, view_token(server)), 1)
+    page.evaluate(FLAG_WATCH)
+    at = int(time.time() * 1000)  # the ring starts once the board is open: it sees it all
+    ring = {**idle, "eventId": "ring", "at": at, "ctiStatus": 3}
+    assert server.events([ring]).json()["resultCode"] == "0100000"
+    page.wait_for_function(
+        "() => document.querySelector('#tiles > li[data-work=\"101\"] .tile-state')"
+        ".textContent === 'Ringing'", timeout=5000,
+    )  # fmt: skip
     assert "f-warning" not in (tile(page, 101).get_attribute("class") or "")
     page.wait_for_selector('#tiles > li[data-work="101"].f-warning', timeout=10_000)
-    shown = time.time() * 1000
-    assert at + 2000 <= shown < at + 2000 + 2000, shown - at  # the timer 1 s, the page 1 s
+    drawn_at = page.evaluate("window.flagDrawnAt")
+    late = drawn_at - (at + 2000)
+    figures(f"flag threshold -> flag drawn on the tile: {late} ms (at most 1000)")
+    # within 1 s of the threshold; 1 ms more for `at`, which the test's clock truncated
+    assert 0 <= late <= 1000 + 1, late
     assert tile(page, 101).locator(".tile-flags").text_content() == "Warning: Ringing too long"
+
+
+# The moment (Date.now(), the machine's clock as time.time() is) agent 101's tile is first
+# drawn with a flag: a MutationObserver runs right after the draw that changed the class.
+FLAG_WATCH = """() => {
+  window.flagDrawnAt = null;
+  const seen = () => {
+    if (window.flagDrawnAt === null &&
+        document.querySelector('#tiles > li[data-work="101"].f-warning')) {
+      window.flagDrawnAt = Date.now();
+    }
+  };
+  new MutationObserver(seen).observe(document.querySelector("#tiles"),
+    { subtree: true, childList: true, attributes: true, attributeFilter: ["class"] });
+}"""
+
+
+REASONS_FILE = """\
+rest_reasons = { 2 = "Lunch" }
+
+[[vdn]]
+cc_id = 1
+vdn = 2
+rest_reasons = { 2 = "Lunch break" }
+"""
+
+
+def test_a_busy_or_rest_tile_shows_the_name_of_its_reason(
+    tmp_path: Path, server_factory: Any, page: Any
+) -> None:
+    """The names of the configuration file (``cc_config_file``) for the board's VDN; a code
+    without one reads ``Reason N``; busy reason 5 is named by default."""
+    cc_config = tmp_path / "cc.toml"
+    cc_config.write_text(REASONS_FILE, encoding="utf-8")
+    server = server_factory("--cc-config-file", str(cc_config)).start()
+    now = int(time.time() * 1000)
+    base = {"ccId": 1, "vdn": 1, "at": now - 5000, "ctiStatus": 1, "skills": [1]}
+    post_all(server, [{**base, "eventId": f"idle-{n}", "agentId": n} for n in (101, 102, 103)])
+    open_board(page, board_url(server, view_token(server)), 3)
+    moves = [(101, 8, 2), (102, 8, 9), (103, 7, 5)]  # rest "Lunch", rest 9, busy 5
+    post_all(server, [{**base, "eventId": f"move-{n}", "agentId": n, "at": now, "ctiStatus": cti,
+                       "reason": reason} for n, cti, reason in moves])  # fmt: skip
+    page.wait_for_function(
+        "() => ['101', '102', '103'].every(n => document.querySelector("
+        "`#tiles > li[data-work=\"${n}\"] .tile-detail`).textContent !== '')",
+        timeout=5000,
+    )
+    assert tile(page, 101).locator(".tile-detail").text_content() == "Lunch"
+    assert tile(page, 102).locator(".tile-detail").text_content() == "Reason 9"
+    assert tile(page, 103).locator(".tile-detail").text_content() == "Phone unavailable"
+    assert tile(page, 101).locator(".tile-state").text_content() == "Rest"  # the state too
+    # another VDN's board has that VDN's names
+    post_all(server, [{**base, "vdn": 2, "eventId": "two", "agentId": 201, "ctiStatus": 8,
+                       "reason": 2}])  # fmt: skip
+    other = page.context.new_page()
+    open_board(other, board_url(server, view_token(server, vdn=2), vdn=2), 1)
+    assert tile(other, 201).locator(".tile-detail").text_content() == "Lunch break"

@@ -3,15 +3,24 @@ floor, and screenshots at the sizes of wall screens and laptops."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
+import shutil
+import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.e2e.wallboard.conftest import board_url, floor_events, open_board, post_all, view_token
+from tests.e2e.wallboard.conftest import (
+    ARTIFACTS,
+    board_url,
+    floor_events,
+    open_board,
+    post_all,
+    view_token,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -121,7 +130,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
-def test_500_agents_at_50_changes_a_second(server_factory: Any, browser: Any) -> None:
+def test_500_agents_at_50_changes_a_second(
+    server_factory: Any, browser: Any, figures: Callable[[str], None]
+) -> None:
     server = server_factory().start()
     post_all(server, floor_events("floor", 500))
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
@@ -152,8 +163,8 @@ def test_500_agents_at_50_changes_a_second(server_factory: Any, browser: Any) ->
     changes = page.evaluate("window.wallboard.stats.changes")
     perf = page.evaluate("window.perf")
     frames, tasks = perf["frames"], perf["longTasks"]
-    print(
-        f"\n500 agents, {sent} events in {seconds} s ({sent / seconds:.0f}/s), {changes} changes:"
+    figures(
+        f"500 agents, {sent} events in {seconds} s ({sent / seconds:.0f}/s), {changes} changes:"
         f" frames {len(frames)}, frame time p50 {percentile(frames, 0.5):.1f} ms,"
         f" p95 {percentile(frames, 0.95):.1f} ms, max {max(frames, default=0):.1f} ms;"
         f" long tasks {len(tasks)}, longest {max(tasks, default=0):.0f} ms,"
@@ -168,10 +179,20 @@ def test_500_agents_at_50_changes_a_second(server_factory: Any, browser: Any) ->
     context.close()
 
 
+# The names of floor_events' reason codes (1 to 4) in the screenshots' call center.
+SHOT_REASONS = """\
+rest_reasons = { 1 = "Short break", 2 = "Lunch", 3 = "Comfort break", 4 = "Training" }
+busy_reasons = { 1 = "Personal time", 2 = "Coaching", 3 = "Preparation", 4 = "Back office" }
+"""
+
+
 def test_screenshots_light_and_dark_at_two_sizes(
-    server_factory: Any, browser: Any, artifacts: Path
-) -> None:
-    server = server_factory().start()
+    server_factory: Any, browser: Any, artifacts: Path, figures: Callable[[str], None],
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    cc_config = tmp_path / "cc.toml"
+    cc_config.write_text(SHOT_REASONS, encoding="utf-8")
+    server = server_factory("--cc-config-file", str(cc_config)).start()
     post_all(server, floor_events("floor", 500))
     post_all(server, floor_events("vdn2", 48, vdn=2))
     token1, token2 = view_token(server), view_token(server, vdn=2)
@@ -197,5 +218,12 @@ def test_screenshots_light_and_dark_at_two_sizes(
             if os.environ.get("CCMS_WALLBOARD_README_SHOT") and (width, scheme) == (1366, "light"):
                 page.screenshot(path=ROOT / "docs" / "wallboard.png")
             context.close()
-    print("\nscreenshots:", json.dumps([str(p) for p in shots], indent=1))
+    figures(f"{len(shots)} screenshots in {artifacts}: " + ", ".join(p.name for p in shots))
     assert all(p.stat().st_size > 10_000 for p in shots)
+    if not os.environ.get("CCMS_WALLBOARD_ARTIFACTS"):  # the folder docs/wallboard.md names
+        assert artifacts == ARTIFACTS
+        git = shutil.which("git")
+        if git and (ROOT / ".git").exists():  # a clone: the screenshots are not committed
+            ignored = subprocess.run([git, "check-ignore", "-q", str(shots[0])], cwd=ROOT,
+                                     check=False)  # fmt: skip
+            assert ignored.returncode == 0, f"git does not ignore {shots[0]}"

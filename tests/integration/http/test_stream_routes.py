@@ -170,6 +170,40 @@ def test_a_snapshot_comes_in_parts_of_500_with_one_id(serve: Callable[..., Serve
     assert abs(parts[0].json["serverTime"] - time.time() * 1000) < 60_000
 
 
+def test_a_snapshot_carries_the_vdns_reason_names(
+    serve: Callable[..., Served], tmp_path: Path
+) -> None:
+    """The names of the configuration file (``cc_config_file``) for the stream's VDN, on
+    every part; a reload (SIGHUP) gives the next stream the new names at once."""
+    path = tmp_path / "cc.toml"
+    path.write_text(
+        'rest_reasons = { 2 = "Lunch" }\n[[vdn]]\ncc_id = 1\nvdn = 2\n'
+        'busy_reasons = { 11 = "Coaching" }\n',
+        encoding="utf-8",
+    )
+    served = serve(cc_config_file=str(path))
+    served.ingest(list(range(101, 701)))
+    served.ingest([801], vdn=2)
+    stream = served.open()
+    stream.next()  # retry
+    parts = stream.until(lambda b: b.kind == "snapshot" and b.id is not None)
+    assert len(parts) == 2
+    every = {"busy": {"5": "Phone unavailable"}, "rest": {"2": "Lunch"}}
+    assert all(b.json["reasonNames"] == every for b in parts)
+    two = served.open([("ccId", "1"), ("vdn", "2")])
+    two.next()  # retry
+    [part] = two.until(lambda b: b.kind == "snapshot")
+    assert part.json["reasonNames"] == {
+        "busy": {"5": "Phone unavailable", "11": "Coaching"}, "rest": {"2": "Lunch"},
+    }  # fmt: skip
+    path.write_text('rest_reasons = { 2 = "Lunch break" }\n', encoding="utf-8")
+    assert served.app.cc_config.reload() is True  # what SIGHUP does
+    again = served.open()  # within the second a snapshot is shared: not the old names
+    again.next()  # retry
+    parts = again.until(lambda b: b.kind == "snapshot" and b.id is not None)
+    assert parts[0].json["reasonNames"]["rest"] == {"2": "Lunch break"}
+
+
 def test_last_event_id_resumes_and_wins_over_since(serve: Callable[..., Served]) -> None:
     served = serve()
     served.ingest([101, 102, 103, 104])

@@ -250,6 +250,7 @@ class EventStream:
             query.filter,
             self._ctx.settings.stream_window_s,
             self._ctx.flags,
+            self._ctx.cc_config.config.reason_names(query.cc_id, query.vdn),
         )
         self.cursor = self.last_id = snapshot.seq
         if reset is None:

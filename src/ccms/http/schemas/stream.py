@@ -253,12 +253,20 @@ def encode_change(change: AgentChange, now_ms: int, flags: FlagsOf = no_flags) -
 
 
 def snapshot_events(
-    snapshot: Snapshot, selection: Filter, now_ms: int, window_s: int, flags: FlagsOf = no_flags
+    snapshot: Snapshot,
+    selection: Filter,
+    now_ms: int,
+    window_s: int,
+    flags: FlagsOf = no_flags,
+    reason_names: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[bytes]:
     """The snapshot's SSE events: parts of at most :data:`SNAPSHOT_PART` agents (one part,
-    empty, for no agent); only the last carries ``id:``."""
+    empty, for no agent); only the last carries ``id:``. ``reason_names`` (the VDN's names
+    of its busy and rest reason codes, ``{"busy": {"5": ...}, "rest": {...}}``), when
+    given, is on every part as ``reasonNames``."""
     agents = [agent_json(a, now_ms, flags) for a in snapshot.agents if selection.agent(a)]
     parts = max(1, -(-len(agents) // SNAPSHOT_PART))
+    names = {} if reason_names is None else {"reasonNames": reason_names}
     events = []
     for part in range(parts):
         data = orjson.dumps(
@@ -268,6 +276,7 @@ def snapshot_events(
                 "parts": parts,
                 "serverTime": now_ms,
                 "replayWindowS": window_s,
+                **names,
                 "agents": agents[part * SNAPSHOT_PART : (part + 1) * SNAPSHOT_PART],
             }
         )

@@ -180,12 +180,12 @@ function start() {
     key: boardKey([ccId, vdn, skills, token]),
     state: () => ({
       agents: [...floor.agents.values()], seq: floor.seq, offset: floor.offset,
-      queues: board.strip.frame,
+      reasonNames: floor.reasonNames, queues: board.strip.frame,
     }),
     onItem: apply,
     onStatus: status,
     onState: (state) => {
-      floor.replace(state.agents, state.seq, state.offset);
+      floor.replace(state.agents, state.seq, state.offset, state.reasonNames);
       if (state.queues) board.queues(state.queues);
       stats.snapshots += 1;
       board.refresh();

@@ -5,8 +5,8 @@
 // second on the server's clock (Floor.now()).
 
 import {
-  STATES, SORTS, clock, counts, duration, flagLabel, flagLevel, flagsOf, inSkill, stateOf,
-  visible,
+  STATES, SORTS, clock, counts, duration, flagLabel, flagLevel, flagsOf, inSkill,
+  reasonLabel, stateOf, visible,
 } from "./floor.js";
 import { icon } from "./icons.js";
 import { QueueStrip } from "./queues.js";
@@ -99,7 +99,7 @@ export class Board {
     }
     for (const workNo of this.dirty) {
       const agent = floor.agents.get(workNo);
-      if (agent !== undefined) this._tile(workNo).update(agent);
+      if (agent !== undefined) this._tile(workNo).update(agent, floor.reasonNames);
     }
     this.dirty.clear();
     this.all = false;
@@ -296,7 +296,7 @@ export class Board {
 }
 
 // One agent's tile: real text (a screen reader reads it as it is shown), the state in
-// colour, icon and word, the time in state, the reason, the calls and the flags.
+// colour, icon and word, the time in state, the reason's name, the calls and the flags.
 class Tile {
   constructor(workNo) {
     this.workNo = workNo;
@@ -319,7 +319,7 @@ class Tile {
     this.flagKey = "";
   }
 
-  update(agent) {
+  update(agent, reasonNames) {
     const state = stateOf(agent);
     if (state.key !== this.stateKey) {
       this.li.classList.remove(`s-${this.stateKey}`);
@@ -331,9 +331,8 @@ class Tile {
     this.since = Number.isFinite(agent.since) ? agent.since : null;
     this.name.textContent = agent.name || `Agent ${agent.workNo}`;
     const details = [];
-    if ((state.key === "busy" || state.key === "rest") && agent.reason != null) {
-      details.push(`Reason ${agent.reason}`);
-    }
+    const reason = reasonLabel(agent, reasonNames);
+    if (reason !== null) details.push(reason);
     const calls = (agent.calls || []).length;
     if (calls) details.push(calls === 1 ? "1 call" : `${calls} calls`);
     this.detail.textContent = details.join(" · ");

@@ -60,11 +60,22 @@ export function flagLabel(flag) {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+// A busy or rest agent's reason as the board shows it: the name the VDN gives its code
+// (the snapshot's `reasonNames`, from the server's configuration file), else `Reason N`.
+// null for an agent in another state or without a reason.
+export function reasonLabel(agent, names) {
+  const key = stateOf(agent).key;
+  if ((key !== "busy" && key !== "rest") || agent.reason == null) return null;
+  const name = names?.[key]?.[String(agent.reason)];
+  return typeof name === "string" && name ? name : `Reason ${agent.reason}`;
+}
+
 export class Floor {
   constructor() {
     this.agents = new Map(); // work number -> agent, as the last snapshot or change says
     this.seq = null; // the stream position the agents are at
     this.offset = 0; // server clock minus this browser's clock, in ms
+    this.reasonNames = { busy: {}, rest: {} }; // reason code -> name, by state
     this._parts = [];
   }
 
@@ -77,15 +88,18 @@ export class Floor {
     if (part.part === 1) this._parts = [];
     this._parts.push(...(part.agents || []));
     if (part.part !== part.parts) return false;
-    this.replace(this._parts, part.seq, part.serverTime - Date.now());
+    this.replace(this._parts, part.seq, part.serverTime - Date.now(), part.reasonNames);
     this._parts = [];
     return true;
   }
 
-  replace(agents, seq, offset) {
+  replace(agents, seq, offset, reasonNames) {
     this.agents = new Map(agents.map((agent) => [agent.workNo, agent]));
     this.seq = seq;
     if (Number.isFinite(offset)) this.offset = offset;
+    if (reasonNames && typeof reasonNames === "object") {
+      this.reasonNames = { busy: reasonNames.busy || {}, rest: reasonNames.rest || {} };
+    }
   }
 
   // A change: the agent is `cur` from now on. Returns its work number.

@@ -10,8 +10,8 @@ import { Stream } from "./stream.js";
 
 export class Link {
   // url: the stream's URL; key: what tabs showing the same board share; state(): the
-  // tab's floor as {agents, seq, offset}; onItem, onStatus: as Stream's; onState(state):
-  // a follower's floor from the leader.
+  // tab's floor as {agents, seq, offset, reasonNames, queues}; onItem, onStatus: as
+  // Stream's; onState(state): a follower's floor from the leader.
   constructor({ url, key, state, onItem, onStatus, onState }) {
     this.url = url;
     this.key = key;
