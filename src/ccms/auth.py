@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -38,12 +39,14 @@ from ccms.errors import AuthenticationError
 
 __all__ = [
     "AUTH_VERSION",
+    "LARGE_BODY",
     "MAX_AUTHORIZATION_LENGTH",
     "MAX_SIGNED_HEADERS",
     "MIN_SECRET_LENGTH",
     "ROLES",
     "AccessKey",
     "CredentialsError",
+    "FailureBudget",
     "PendingSignature",
     "RateLimiter",
     "Verifier",
@@ -54,6 +57,7 @@ __all__ = [
     "normalize",
     "parse_credentials",
     "parse_timestamp",
+    "peer_of",
     "sign",
 ]
 
@@ -481,3 +485,75 @@ class RateLimiter:
             return False
         self._buckets[ak] = (tokens - 1.0, now)
         return True
+
+
+LARGE_BODY = 65_536  # bytes: a failed signature over a larger body is charged to its peer
+MAX_TRACKED_PEERS = 4096  # client addresses remembered by a FailureBudget (about 1 MB)
+
+
+def peer_of(address: str) -> str:
+    """The client address a :class:`FailureBudget` charges: an IPv4 address (also when
+    it comes mapped into IPv6), or the /64 of an IPv6 address (what one subscriber
+    holds); anything else as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
+
+
+class FailureBudget:
+    """Signatures that did not match over large bodies, per client address.
+
+    A failed verification of a body larger than :data:`LARGE_BODY` costs an HMAC pass
+    (two) over it, which an attacker who knows only a key id can ask for again and
+    again. Each peer may cost ``per_minute`` of them: a token bucket that holds that many
+    and refills in a minute. While a peer's is empty, :meth:`wait` says how long until
+    it holds one again, and the server refuses that peer's large bodies before reading
+    them. A peer is forgotten a minute after its last failure (its bucket is full again
+    by then); at most ``max_peers`` are remembered, the oldest failure first out.
+    ``per_minute`` 0: off.
+    """
+
+    def __init__(self, per_minute: int, max_peers: int = MAX_TRACKED_PEERS) -> None:
+        self._burst = float(per_minute)
+        self._rate = per_minute / 60.0
+        self._max_peers = max_peers
+        self._peers: dict[str, tuple[float, float]] = {}  # peer -> (tokens, at), by `at`
+
+    @property
+    def enabled(self) -> bool:
+        return self._burst > 0
+
+    @property
+    def tracked(self) -> int:
+        """How many peers are remembered (at most ``max_peers``)."""
+        return len(self._peers)
+
+    def _tokens(self, peer: str, now: float) -> float:
+        entry = self._peers.get(peer)
+        if entry is None:
+            return self._burst
+        tokens, at = entry
+        return min(self._burst, tokens + (now - at) * self._rate)
+
+    def wait(self, peer: str, now: float) -> float:
+        """Seconds until ``peer`` may send a large body again (0: it may now)."""
+        tokens = self._tokens(peer, now)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self._rate
+
+    def charge(self, peer: str, now: float) -> None:
+        """Count one failed signature over a large body from ``peer``."""
+        tokens = max(0.0, self._tokens(peer, now) - 1.0)
+        peers = self._peers
+        peers.pop(peer, None)  # in again at the end: the map stays in order of failure
+        while peers:  # forget the peers whose buckets are full again
+            first = next(iter(peers))
+            if now - peers[first][1] < 60.0 and len(peers) < self._max_peers:
+                break
+            del peers[first]
+        peers[peer] = (tokens, now)

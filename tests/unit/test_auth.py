@@ -21,11 +21,13 @@ from ccms.auth import (
     SIGNING_KEY_CACHE,
     TABLE_BYTES,
     AccessKey,
+    FailureBudget,
     RateLimiter,
     Verifier,
     _percent_encoded,
     normalize,
     parse_timestamp,
+    peer_of,
     sign,
 )
 from ccms.errors import AuthenticationError
@@ -438,3 +440,53 @@ def test_a_large_body_is_verified_and_a_changed_byte_refused(empty_query_line: b
     for changed in (body[:-1] + b"!", b"!" + body[1:], body[:-1], body + b"a"):
         with pytest.raises(AuthenticationError, match="does not match"):
             verifier().verify(authorization, "POST", PATH, "", HOST, changed, T)
+
+
+# -- the budget of failed signatures over large bodies, per client address ------------
+
+
+def test_a_peer_may_fail_its_budget_then_waits_for_it_to_refill() -> None:
+    budget = FailureBudget(per_minute=3)
+    assert budget.wait("a", 0.0) == 0.0
+    for _ in range(3):
+        budget.charge("a", 0.0)
+    assert budget.wait("a", 0.0) == pytest.approx(20.0)  # one failure's worth: 60 / 3 s
+    assert budget.wait("b", 0.0) == 0.0  # another peer is not affected
+    assert budget.wait("a", 10.0) == pytest.approx(10.0)
+    assert budget.wait("a", 20.0) == 0.0
+    budget.charge("a", 20.0)
+    assert budget.wait("a", 20.0) == pytest.approx(20.0)
+
+
+def test_the_budget_forgets_a_peer_a_minute_after_its_last_failure() -> None:
+    budget = FailureBudget(per_minute=2)
+    budget.charge("a", 0.0)
+    budget.charge("b", 30.0)
+    assert budget.tracked == 2
+    budget.charge("c", 60.0)  # a's bucket is full again: forgotten
+    assert budget.tracked == 2
+    assert budget.wait("a", 60.0) == 0.0
+
+
+def test_the_peers_remembered_are_bounded() -> None:
+    budget = FailureBudget(per_minute=1, max_peers=100)
+    for n in range(1000):
+        budget.charge(f"10.0.{n // 256}.{n % 256}", 0.0)
+    assert budget.tracked == 100
+    assert budget.wait("10.0.3.231", 0.0) > 0  # the newest stay
+    assert budget.wait("10.0.0.0", 0.0) == 0.0  # the oldest went first
+
+
+@pytest.mark.parametrize(
+    ("address", "peer"),
+    [
+        ("192.0.2.7", "192.0.2.7"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),  # an IPv4 client of a dual-stack listener
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),  # one subscriber's /64: one peer
+        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+        ("unix-socket", "unix-socket"),
+    ],
+)
+def test_a_peer_is_an_ipv4_address_or_an_ipv6_64(address: str, peer: str) -> None:
+    assert peer_of(address) == peer
