@@ -174,6 +174,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("rate_burst", int, 100, "Requests an access key may send at once above --rate-limit."),
     Setting(
+        "large_body_failures",
+        int,
+        10,
+        "Signatures that do not match over bodies larger than 64 KiB one client address"
+        " may send a minute; past them its large bodies get HTTP 429 before they are read"
+        " (0: no limit).",
+    ),
+    Setting(
         "event_id_retention_days",
         int,
         7,
@@ -351,6 +359,7 @@ class Settings:
     # end of the HTTP limits
     rate_limit: float = 0.0
     rate_burst: int = 100
+    large_body_failures: int = 10
     event_id_retention_days: int = 7
     call_record_days: int = 2
     stream_window_s: int = 900
@@ -477,6 +486,8 @@ def _check(s: Settings) -> None:
         raise SettingsError("max_connections must be at least 1")
     if s.rate_limit < 0 or s.rate_burst < 1:
         raise SettingsError("rate_limit must be >= 0 and rate_burst >= 1")
+    if s.large_body_failures < 0:
+        raise SettingsError("large_body_failures must be 0 (no limit) or more")
     if s.event_id_retention_days < 1:
         raise SettingsError("event_id_retention_days must be at least 1")
     if not 1 <= s.call_record_days <= 366:

@@ -194,6 +194,49 @@ def test_a_slow_loris_is_closed_within_the_header_timeout(server_factory: Any) -
     assert status_of(answer) == 408
 
 
+def read_answer(sock: socket.socket) -> bytes:
+    """One whole answer with a Content-Length (the connection stays open)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"closed in the middle of an answer: {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "closed in the middle of an answer's body"
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
+def test_an_idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout(
+    server_factory: Any,
+) -> None:
+    server: Server = server_factory("--keep-alive-timeout", "1").start()
+    with connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = read_answer(sock)
+        answered = time.monotonic()
+        assert status_of(answer) == 200
+        assert b"connection: close" not in answer.lower()  # kept alive
+        sock.settimeout(0.3)
+        with pytest.raises(TimeoutError):  # nothing, not even the close, in the first 0.3 s
+            sock.recv(1)
+        sock.settimeout(5)
+        try:
+            closed = sock.recv(1)
+        except TimeoutError:
+            pytest.fail("the idle connection was still open 5 s after its answer")
+        took = time.monotonic() - answered
+    assert closed == b"", closed
+    assert 0.8 < took < 3.0, f"closed {took:.2f} s after the answer"
+
+
 def test_a_trickling_body_is_cut_with_408(server_factory: Any) -> None:
     server: Server = server_factory("--body-timeout", "1").start()
     body = orjson.dumps({"events": []}) + b" " * 200

@@ -4,18 +4,30 @@ bounds checked before the body, and the rate limit per access key."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+from urllib.parse import quote_from_bytes
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ccms import auth
 from ccms.auth import (
+    _PERCENT,
     HEAD_CACHE,
     MAX_AUTHORIZATION_LENGTH,
     MAX_SIGNED_HEADERS,
     SIGNING_KEY_CACHE,
+    TABLE_BYTES,
     AccessKey,
+    FailureBudget,
     RateLimiter,
     Verifier,
+    _percent_encoded,
+    normalize,
     parse_timestamp,
+    peer_of,
     sign,
 )
 from ccms.errors import AuthenticationError
@@ -353,3 +365,128 @@ def test_the_signatures_remembered_are_bounded() -> None:
     assert all(limiter.allow(AK, 0.0, signature=_sig(n)) for n in range(1, 6))
     assert limiter.allow(AK, 0.0, signature=_sig(2))  # still remembered: a repeat
     assert not limiter.allow(AK, 0.0, signature=_sig(1))  # forgotten: new, and no tokens
+
+
+# -- percent-encoding: the large-body encoder equals the reference ---------------------
+
+
+def reference(data: bytes) -> str:
+    """The spec's ``normalize`` (spec/c2-auth-vectors.md): urllib's percent-encoding with
+    only the unreserved characters kept."""
+    return quote_from_bytes(data, safe="")
+
+
+def test_the_encoders_equal_the_reference_for_every_byte_value() -> None:
+    for value in range(256):
+        one = bytes([value])
+        assert bytes(_percent_encoded(one)) == reference(one).encode()
+        assert one.decode("latin-1").translate(_PERCENT) == reference(one)
+        assert normalize(one) == reference(one)
+    every = bytes(range(256)) * 5
+    assert bytes(_percent_encoded(every)) == reference(every).encode()
+    assert normalize(every) == reference(every)  # past TABLE_BYTES: _percent_encoded
+    short = every[:TABLE_BYTES]  # at most TABLE_BYTES: the table
+    assert normalize(short) == reference(short)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=2 * TABLE_BYTES),
+        st.binary(min_size=1024, max_size=4096),
+        st.text(max_size=1024).map(lambda text: text.encode("utf-8", "surrogatepass")),
+        st.lists(st.sampled_from([b"a", b"~", b"%", b"{", b'"', b"\x00", b"\xff", b"\xc3\xa9"]),
+                 max_size=1024).map(b"".join),
+    )
+)  # fmt: skip
+def test_the_encoders_equal_the_reference(data: bytes) -> None:
+    expected = reference(data)
+    assert bytes(_percent_encoded(data)) == expected.encode()
+    assert data.decode("latin-1").translate(_PERCENT) == expected
+    assert normalize(data) == expected
+
+
+@pytest.mark.parametrize("table_bytes", [0, 1 << 30])  # every value framed; every one by table
+def test_the_vectors_hold_through_either_encoder(
+    monkeypatch: pytest.MonkeyPatch, table_bytes: int
+) -> None:
+    monkeypatch.setattr(auth, "TABLE_BYTES", table_bytes)
+    test_signer_reproduces_vectors()
+    for authorization, headers in [(VECTOR_A, HOST), (VECTOR_B, HEADERS_B), (VECTOR_C, HOST),
+                                   (VECTOR_D, HOST)]:  # fmt: skip
+        assert verifier().verify(authorization, "POST", PATH, "", headers, BODY, T).ak == AK
+        with pytest.raises(AuthenticationError, match="does not match"):
+            verifier().verify(authorization, "POST", PATH, "", headers, BODY + b" ", T)
+
+
+def _reference_signature(body: bytes, empty_query_line: bool) -> str:
+    """A signature over ``body`` computed from the reference encoding alone."""
+    prefix = "auth-v2/globalaktest/2024-01-01T00:00:00Z/host"
+    canonical = (
+        f"POST\n{PATH}\n" + ("\n" if empty_query_line else "")
+        + f"host\nhost:{reference(HOST['host'].encode())}\n" + reference(body)
+    )  # fmt: skip
+    key = hmac.new(SK.encode(), prefix.encode(), hashlib.sha256).hexdigest()
+    return prefix + "/" + hmac.new(key.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+
+
+@pytest.mark.parametrize("empty_query_line", [False, True])
+def test_a_large_body_is_verified_and_a_changed_byte_refused(empty_query_line: bool) -> None:
+    body = bytes(range(256)) * 4096 + '{"name":"Agent é ~._-"}'.encode()  # 1 MiB and more
+    authorization = _reference_signature(body, empty_query_line)
+    if not empty_query_line:  # the signer emits the demo form
+        assert sign(AK, SK, "POST", PATH, HOST, body, "2024-01-01T00:00:00Z") == authorization
+    assert verifier().verify(authorization, "POST", PATH, "", HOST, body, T).ak == AK
+    for changed in (body[:-1] + b"!", b"!" + body[1:], body[:-1], body + b"a"):
+        with pytest.raises(AuthenticationError, match="does not match"):
+            verifier().verify(authorization, "POST", PATH, "", HOST, changed, T)
+
+
+# -- the budget of failed signatures over large bodies, per client address ------------
+
+
+def test_a_peer_may_fail_its_budget_then_waits_for_it_to_refill() -> None:
+    budget = FailureBudget(per_minute=3)
+    assert budget.wait("a", 0.0) == 0.0
+    for _ in range(3):
+        budget.charge("a", 0.0)
+    assert budget.wait("a", 0.0) == pytest.approx(20.0)  # one failure's worth: 60 / 3 s
+    assert budget.wait("b", 0.0) == 0.0  # another peer is not affected
+    assert budget.wait("a", 10.0) == pytest.approx(10.0)
+    assert budget.wait("a", 20.0) == 0.0
+    budget.charge("a", 20.0)
+    assert budget.wait("a", 20.0) == pytest.approx(20.0)
+
+
+def test_the_budget_forgets_a_peer_a_minute_after_its_last_failure() -> None:
+    budget = FailureBudget(per_minute=2)
+    budget.charge("a", 0.0)
+    budget.charge("b", 30.0)
+    assert budget.tracked == 2
+    budget.charge("c", 60.0)  # a's bucket is full again: forgotten
+    assert budget.tracked == 2
+    assert budget.wait("a", 60.0) == 0.0
+
+
+def test_the_peers_remembered_are_bounded() -> None:
+    budget = FailureBudget(per_minute=1, max_peers=100)
+    for n in range(1000):
+        budget.charge(f"10.0.{n // 256}.{n % 256}", 0.0)
+    assert budget.tracked == 100
+    assert budget.wait("10.0.3.231", 0.0) > 0  # the newest stay
+    assert budget.wait("10.0.0.0", 0.0) == 0.0  # the oldest went first
+
+
+@pytest.mark.parametrize(
+    ("address", "peer"),
+    [
+        ("192.0.2.7", "192.0.2.7"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),  # an IPv4 client of a dual-stack listener
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),  # one subscriber's /64: one peer
+        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+        ("unix-socket", "unix-socket"),
+    ],
+)
+def test_a_peer_is_an_ipv4_address_or_an_ipv6_64(address: str, peer: str) -> None:
+    assert peer_of(address) == peer

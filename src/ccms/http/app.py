@@ -7,7 +7,8 @@ through the same pipeline, each step only where its route asks for it, in this o
 
     Host (400) -> path (404) -> method (405) -> Content-Type (415)
     -> the Authorization header's form, key id, timestamp and signed headers (401, no byte
-    of the body read yet) -> size (413) -> C2 signature over the body (401)
+    of the body read yet) -> size (413) -> for a large body, its client address's budget
+    of failed signatures (429, still unread) -> C2 signature over the body (401)
     -> the route's role (0101003) -> rate limit (429) -> JSON (400)
     -> handler (its own result codes)
 
@@ -24,6 +25,11 @@ scope, or whose secret changed end with an in-band ``error``.
 A key without the route's role learns nothing about the body: it is refused before the
 body is parsed or validated.
 
+A signature that does not match over a body larger than ``LARGE_BODY`` (64 KiB) is
+charged to the client's address (``ccms.auth.FailureBudget``, ``large_body_failures`` a
+minute); once its budget is spent, that address's large bodies on signed routes get 429
+before they are read, until the budget refills. Small bodies are never refused by it.
+
 Every answer, success or failure, is the CC-CMS envelope (``ccms.http.envelope``), but for
 ``/metrics`` and streams; an error renders through its route's envelope family with the
 headers it carries (``CCMSError.headers``).
@@ -34,11 +40,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
-from ccms.auth import AccessKey, RateLimiter, Verifier
+from ccms.auth import LARGE_BODY, AccessKey, FailureBudget, RateLimiter, Verifier, peer_of
 from ccms.ccconfig import CcConfig
 from ccms.credentials import CredentialsError, CredentialsFile
 from ccms.errors import (
@@ -112,6 +119,7 @@ class App:
         self.limiter = RateLimiter(
             settings.rate_limit, settings.rate_burst, window_s=2 * settings.clock_skew
         )
+        self.failures = FailureBudget(settings.large_body_failures)
         self.flag_config = flag_config or FlagConfig()
         flags = self.flag_config.flags_of
         self.hub = Hub(
@@ -337,17 +345,25 @@ class App:
         raw = b""
         if kind is not Body.NONE:
             declared = headers.get("content-length")
-            if (
-                declared is not None
-                and declared.isascii()
-                and declared.isdigit()
-                and int(declared) > route.max_body
-            ):
-                raise PayloadTooLargeError(f"request body is larger than {route.max_body} bytes")
+            if declared is not None and declared.isascii() and declared.isdigit():
+                size = int(declared)
+                if size > route.max_body:
+                    raise PayloadTooLargeError(
+                        f"request body is larger than {route.max_body} bytes"
+                    )
+            else:  # chunked, or no body at all (HTTP/1.1 has no other way to send one)
+                size = -1 if "transfer-encoding" in headers else 0
+            if pending is not None and (size < 0 or size > LARGE_BODY) and self.failures.enabled:
+                self._check_failures(scope, now)
             raw = await _read_body(receive, route.max_body)
         key: AccessKey | None = None
         if pending is not None:
-            key = pending.verify(raw)
+            try:
+                key = pending.verify(raw)
+            except AuthenticationError:
+                if len(raw) > LARGE_BODY and self.failures.enabled:
+                    self.failures.charge(_peer(scope), now)
+                raise
             role = route.role
             if role is not None and not key.has_role(role):
                 raise PermissionDeniedError(f"access key lacks the role {role!r}")
@@ -357,6 +373,19 @@ class App:
         body = parse_body(raw) if kind is Body.JSON or (raw and kind is Body.JSON_OR_EMPTY) else {}
         request = Request(scope["method"], scope["path"], query_string, headers, key, raw, body)
         return await route.handler(self.context, request)
+
+    def _check_failures(self, scope: Scope, now: float) -> None:
+        """429 for a large body from a client address whose budget of failed signatures
+        over large bodies is spent (the body is not read)."""
+        wait = self.failures.wait(_peer(scope), now)
+        if wait > 0:
+            seconds = math.ceil(wait)
+            raise RateLimitedError(
+                f"too many failed signatures over bodies larger than {LARGE_BODY} bytes from"
+                f" this client address: such a body is refused for {seconds} s"
+                " (large_body_failures)",
+                retry_after_s=seconds,
+            )
 
     async def _serve_token(
         self, route: Route, scope: Scope, headers: dict[str, str], query_string: str
@@ -382,6 +411,12 @@ class App:
         request.key = key
         request.token = view
         return await route.handler(self.context, request)
+
+
+def _peer(scope: Scope) -> str:
+    """The client address of a request, as :class:`FailureBudget` counts it."""
+    client = scope.get("client")
+    return peer_of(str(client[0])) if client else ""
 
 
 def _check_host(raw_headers: list[tuple[bytes, bytes]], http_version: str) -> None:

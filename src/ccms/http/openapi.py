@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from ccms import __version__
+from ccms.auth import LARGE_BODY
 from ccms.http.envelope import Family
 from ccms.http.routing import Auth, Body, Route
 from ccms.http.schemas.operations import (
@@ -50,6 +51,11 @@ _SIGNED = [
     ("401", "Authorization missing, malformed, unknown key, stale timestamp or bad signature"),
     ("429", "Too many requests for this access key (rate_limit)"),
 ]
+_SIGNED_WITH_BODY = [
+    ("429", "Too many requests for this access key (rate_limit), or, for a body larger than"
+     f" {LARGE_BODY // 1024} KiB, too many failed signatures over such bodies from this"
+     " client address (large_body_failures)"),
+]  # fmt: skip
 _RETRY_AFTER = {
     "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "string"}}
 }
@@ -65,6 +71,8 @@ def _errors(route: Route) -> dict[str, Any]:
         refusals.update(_WITH_BODY)
     if route.auth is not Auth.NONE:
         refusals.update(_SIGNED)
+        if route.body is not Body.NONE:
+            refusals.update(_SIGNED_WITH_BODY)
     own = VENDOR_FAILURE_REF if route.envelope is Family.VENDOR else FAILURE_REF
     answers: dict[str, Any] = {}
     for status, description in sorted(refusals.items()):

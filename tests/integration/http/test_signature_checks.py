@@ -6,12 +6,13 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from tests.conftest import ADMIN_AK, ADMIN_SK, Api, EventFactory, FrozenClock
 from tests.integration.http.test_agent_routes import DETAIL, envelope_error
 
-from ccms.auth import format_timestamp, sign
+from ccms.auth import LARGE_BODY, format_timestamp, sign
 from ccms.http.app import App
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -112,3 +113,97 @@ async def test_replays_of_a_captured_request_do_not_lock_the_owner_out(
 async def test_a_signature_for_another_server_is_refused(api: Api) -> None:
     text = await _post(api, _authorization(api, {"host": "testserver"}))
     assert "host" in text.lower()
+
+
+# -- failed signatures over large bodies: a budget per client address ------------------
+
+EVENTS = "/ccms/v1/events"
+
+
+def _large(event: EventFactory, tag: str) -> bytes:
+    """A batch of one event, padded past LARGE_BODY with whitespace (still JSON)."""
+    body = orjson.dumps({"events": [event(eventId=tag, ctiStatus=1)]})
+    return body[:-1] + b" " * (LARGE_BODY + 1) + b"}"
+
+
+def _wrong(api: Api, body: bytes) -> dict[str, str]:
+    """Headers of a known key and a fresh timestamp with a signature that does not match."""
+    headers = api.headers(EVENTS, body)
+    headers["authorization"] = headers["authorization"][:-64] + "0" * 64
+    return headers
+
+
+async def _unread_from(app: App, authorization: str, length: int, client: str) -> Any:
+    """POST to the intake through the ASGI app from ``client``, with a body that must
+    never be read: the answer's start message."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        raise AssertionError("the body was read")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": EVENTS, "query_string": b"",
+             "http_version": "1.1", "client": (client, 40000),
+             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
+                         (b"content-length", str(length).encode()),
+                         (b"authorization", authorization.encode())]}  # fmt: skip
+    await app(scope, receive, send)
+    return sent[0]
+
+
+@pytest.mark.parametrize("settings_overrides", [{"large_body_failures": 3}])
+async def test_failed_signatures_over_large_bodies_spend_the_address_budget(
+    app: App, clock: FrozenClock, event: EventFactory
+) -> None:
+    def client(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(address, 40000))
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    async with client("192.0.2.7") as attacker, client("192.0.2.8") as other:
+        api, elsewhere = Api(attacker, clock), Api(other, clock)
+        body = _large(event, "big-1")
+        for _ in range(3):
+            response = await attacker.post(EVENTS, content=body, headers=_wrong(api, body))
+            assert envelope_error(response, 401, "0100001") == "signature does not match"
+        # the budget is spent: a large body from that address is refused unread, even signed
+        refused = await attacker.post(EVENTS, content=body, headers=api.headers(EVENTS, body))
+        text = envelope_error(refused, 429, "0100001")
+        assert text == (
+            f"too many failed signatures over bodies larger than {LARGE_BODY} bytes from this"
+            " client address: such a body is refused for 20 s (large_body_failures)"
+        )
+        assert refused.headers["retry-after"] == "20"
+        headers = dict(_wrong(api, body))
+        start = await _unread_from(app, headers["authorization"], len(body), "192.0.2.7")
+        assert start["status"] == 429
+        # small bodies from that address are answered; another address is not affected
+        assert (await api.agent()).status_code == 200
+        accepted = await other.post(EVENTS, content=body, headers=elsewhere.headers(EVENTS, body))
+        assert accepted.json()["resultDesc"] == {"accepted": 1, "duplicates": 0}
+        # a failure's worth refills in 60 / 3 s
+        clock.now += 19
+        again = await attacker.post(EVENTS, content=body, headers=api.headers(EVENTS, body))
+        assert envelope_error(again, 429, "0100001")
+        assert again.headers["retry-after"] == "1"
+        clock.now += 1
+        body = _large(event, "big-2")
+        taken = await attacker.post(EVENTS, content=body, headers=api.headers(EVENTS, body))
+        assert taken.json()["resultDesc"] == {"accepted": 1, "duplicates": 0}
+
+
+async def test_failed_signatures_over_small_bodies_spend_nothing(
+    app: App, clock: FrozenClock, event: EventFactory
+) -> None:
+    transport = httpx.ASGITransport(app=app, client=("192.0.2.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        api = Api(http, clock)
+        small = orjson.dumps({"events": [event(ctiStatus=1)]}) + b" " * (LARGE_BODY - 200)
+        for _ in range(20):  # twice the default budget
+            response = await http.post(EVENTS, content=small, headers=_wrong(api, small))
+            assert response.status_code == 401
+        body = _large(event, "big")
+        taken = await http.post(EVENTS, content=body, headers=api.headers(EVENTS, body))
+        assert taken.json()["resultDesc"] == {"accepted": 1, "duplicates": 0}
+    assert app.failures.tracked == 0
