@@ -4,6 +4,7 @@ before any signature is checked (``docs/security.md``, "HTTP limits")."""
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import sys
 import threading
@@ -143,6 +144,33 @@ def test_large_headers_get_431_at_once_and_do_not_stall_other_clients(
     assert "request headers larger than 16384 bytes refused" in server.log.read_text()
     # headers just below the limit are served
     assert httpx.get(server.url + "/healthz", headers={"x-pad": "a" * 15_000}).status_code == 200
+
+
+def statuses_of(answers: bytes) -> list[int]:
+    """The HTTP statuses of the answers read from one connection, in order."""
+    return [int(status) for status in re.findall(rb"HTTP/1\.1 (\d{3}) ", answers)]
+
+
+def test_the_header_limit_counts_headers_not_the_body_sent_with_them(server_factory: Any) -> None:
+    """The limit is checked from the size of the chunks read; a chunk past the limit that
+    holds small headers and a large body, or a second request of the chunk that ended
+    the first (pipelining), is counted header by header."""
+    server: Server = server_factory().start()
+    body = b"x" * 60_000
+    small = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 15_000
+    large = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 17_000
+    with connect(server) as sock:  # headers under the limit, with a body past it: served
+        sock.sendall(small + b"\r\nContent-Length: 60000\r\n\r\n" + body)
+        assert statuses_of(read_all(sock)) == [200]
+    with connect(server) as sock:  # headers past the limit, sent with a small body
+        sock.sendall(large + b"\r\nContent-Length: 10\r\n\r\n" + b"x" * 10)
+        assert statuses_of(read_all(sock)) == [431]
+    with connect(server) as sock:  # pipelined: the second request's headers begin in the
+        # chunk that ends the first, and end in a chunk of their own under the limit
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + large[:10_000])
+        time.sleep(0.5)
+        sock.sendall(large[10_000:] + b"\r\n\r\n")
+        assert statuses_of(read_all(sock)) == [200, 431]
 
 
 @pytest.mark.parametrize(

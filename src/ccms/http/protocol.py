@@ -30,7 +30,6 @@ carries them; it is pickled into the worker processes of ``--workers`` like any 
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import time
 from collections.abc import Callable
@@ -51,6 +50,20 @@ from ccms.errors import (
 from ccms.http.envelope import JSON_TYPE, failure
 
 log = logging.getLogger(__name__)
+
+# uvicorn's parser callbacks, which the overrides call without super(): they run for
+# every request (``benchmarks/RESULTS.md``, the query's HTTP layer)
+_on_message_begin = HttpToolsProtocol.on_message_begin
+_on_headers_complete = HttpToolsProtocol.on_headers_complete
+_on_message_complete = HttpToolsProtocol.on_message_complete
+
+
+def _header_bytes(protocol: HttpToolsProtocol) -> int:
+    """The size of a parsed request's target and headers, as the limit counts it: the
+    target, then each header's name and value with its ``: `` and CRLF."""
+    headers = protocol.headers
+    return len(protocol.url) + sum(len(name) + len(value) + 4 for name, value in headers)
+
 
 LINGER_S = 1.0
 LOG_INTERVAL_S = 60.0
@@ -107,15 +120,24 @@ class LimitedConfig(uvicorn.Config):
         self.refusals = RefusalLog()
 
 
-class _Phase(enum.Enum):
-    IDLE = 0  # between requests (or before the first byte of the first)
-    HEADERS = 1  # a request began, its headers are not complete
-    BODY = 2  # headers complete, the body not yet
+# The phase of the connection's current request: plain ints, read in every parser
+# callback (an Enum member costs several times a global to look up on CPython 3.11).
+_IDLE = 0  # between requests (or before the first byte of the first)
+_HEADERS = 1  # a request began, its headers are not complete
+_BODY = 2  # headers complete, the body not yet
 
 
 class LimitedProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, with a header-size limit, header and body deadlines,
     and a connection cap."""
+
+    # Slots, not the instance's dict: uvicorn's protocol sets 28 attributes, and an
+    # instance dict of more than 30 keys loses CPython's shared-key layout, which makes
+    # every attribute access of every request slower.
+    __slots__ = (
+        "_chunk", "_completed", "_deadline", "_deadline_phase", "_max_header_bytes",
+        "_phase", "_received", "_refused", "_uncounted", "limits", "refusals",
+    )  # fmt: skip
 
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
@@ -126,12 +148,13 @@ class LimitedProtocol(HttpToolsProtocol):
             self.limits = HttpLimits()
             self.refusals = RefusalLog()
         self._max_header_bytes = self.limits.max_header_bytes
-        self._phase = _Phase.IDLE
-        self._header_bytes = 0  # request line and headers, as the parser hands them over
+        self._phase = _IDLE
         self._received = 0  # bytes of the headers counted chunk by chunk
+        self._chunk = 0  # the size of the chunk being parsed
+        self._uncounted = 0  # bytes that may be of the headers, in a chunk not counted
         self._completed = False  # a request ended during the current chunk
         self._deadline: asyncio.TimerHandle | None = None
-        self._deadline_phase = _Phase.IDLE
+        self._deadline_phase = _IDLE
         self._refused = False
 
     # -- the connection ----------------------------------------------------------------
@@ -155,7 +178,7 @@ class LimitedProtocol(HttpToolsProtocol):
             linger = len(self.connections) < limits.max_connections + 32
             self._refuse(TooManyConnectionsError("too many connections, try again later"), linger)
             return
-        self._arm(_Phase.HEADERS, limits.header_timeout)
+        self._arm(_HEADERS, limits.header_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -166,6 +189,7 @@ class LimitedProtocol(HttpToolsProtocol):
             return
         self._unset_keepalive_if_required()
         self._completed = False
+        self._chunk = len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -184,50 +208,45 @@ class LimitedProtocol(HttpToolsProtocol):
             self._refuse(MalformedRequestError("the request is not valid HTTP/1.1"))
             return
         phase = self._phase
-        if phase is _Phase.HEADERS:
+        if phase == _HEADERS:
             if not self._completed:  # the whole chunk belongs to the headers of this request
                 self._received += len(data)
                 if self._received > self._max_header_bytes:
                     self._refuse(self._too_large())
                     return
             if self._deadline is None:
-                self._arm(_Phase.HEADERS, self.limits.header_timeout)
-        elif phase is _Phase.BODY and self._deadline_phase is not _Phase.BODY:
-            self._arm(_Phase.BODY, self.limits.body_timeout)
+                self._arm(_HEADERS, self.limits.header_timeout)
+        elif phase == _BODY and self._deadline_phase != _BODY:
+            self._arm(_BODY, self.limits.body_timeout)
 
-    # -- parser callbacks (uvicorn's, with the byte count) -----------------------------
+    # -- parser callbacks (uvicorn's, with the phase and the size check) ---------------
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._phase = _Phase.HEADERS
-        self._header_bytes = 0
+        _on_message_begin(self)
+        self._phase = _HEADERS
         self._received = 0
-
-    def on_url(self, url: bytes) -> None:
-        self.url += url
-        self._header_bytes += len(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_bytes += len(name) + len(value) + 4
-        name = name.lower()
-        if name == b"expect" and value.lower() == b"100-continue":
-            self.expect_100_continue = True
-        self.headers.append((name, value))
+        # a request that begins in the chunk that ended the one before (pipelining): the
+        # chunk is not counted, but may hold the start of these headers
+        self._uncounted = self._chunk if self._completed else 0
 
     def on_headers_complete(self) -> None:
-        if self._header_bytes > self._max_header_bytes:
+        # The headers came in the chunks counted so far and the one being parsed: when
+        # those bytes are within the limit, so are the headers; else count them.
+        limit = self._max_header_bytes
+        seen = self._received + self._uncounted + self._chunk
+        if seen > limit and _header_bytes(self) > limit:
             raise self._too_large()  # feed_data raises it as the context of its error
-        self._phase = _Phase.BODY
-        if self._deadline_phase is _Phase.HEADERS:
+        self._phase = _BODY
+        if self._deadline_phase == _HEADERS:
             self._disarm()
-        super().on_headers_complete()
+        _on_headers_complete(self)
 
     def on_message_complete(self) -> None:
-        self._phase = _Phase.IDLE
+        self._phase = _IDLE
         self._completed = True
-        if self._deadline_phase is _Phase.BODY:
+        if self._deadline_phase == _BODY:
             self._disarm()
-        super().on_message_complete()
+        _on_message_complete(self)
 
     def _unsupported_upgrade_warning(self) -> None:
         """An ``Upgrade`` this server does not speak is served as a plain request; a
@@ -236,7 +255,7 @@ class LimitedProtocol(HttpToolsProtocol):
 
     # -- deadlines ---------------------------------------------------------------------
 
-    def _arm(self, phase: _Phase, seconds: float) -> None:
+    def _arm(self, phase: int, seconds: float) -> None:
         self._disarm()
         self._deadline_phase = phase
         self._deadline = self.loop.call_later(seconds, self._expired, phase)
@@ -245,20 +264,20 @@ class LimitedProtocol(HttpToolsProtocol):
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
-        self._deadline_phase = _Phase.IDLE
+        self._deadline_phase = _IDLE
 
-    def _expired(self, phase: _Phase) -> None:
+    def _expired(self, phase: int) -> None:
         self._deadline = None
-        self._deadline_phase = _Phase.IDLE
+        self._deadline_phase = _IDLE
         if self.transport.is_closing():
             return
         cycle = self.cycle
-        if phase is _Phase.HEADERS:
+        if phase == _HEADERS:
             if cycle is not None and not cycle.response_complete:
                 # a pipelined request is still being answered: close after that answer
                 cycle.keep_alive = False
                 self.flow.pause_reading()
-            elif self._phase is _Phase.HEADERS:
+            elif self._phase == _HEADERS:
                 seconds = self.limits.header_timeout
                 self.refusals.note("header_timeout", f"request headers not complete in {seconds} s")
                 self._refuse(RequestTimeoutError(f"request headers not complete in {seconds} s"))
