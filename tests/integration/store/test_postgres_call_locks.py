@@ -16,17 +16,17 @@ from tests.integration.store.conftest import PgSchema
 
 from ccms.domain.call import CallEvent, CallKind
 from ccms.store.postgres import PostgresStore
-from ccms.store.postgres.calls import PLACE_OR_LOCK
+from ccms.store.postgres.calls import PLACE_OR_LOCK, READ_LOCKED
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.anyio]
 
 T0 = 1_789_999_000_000  # within the clock's day (FrozenClock: 1_790_000_000 s)
 
 
-def prepare(conn: psycopg.Connection[Any]) -> None:
-    """``PREPARE lock`` of the statement (by the simple query protocol: its ``$n`` are the
+def prepare(conn: psycopg.Connection[Any], name: str = "lock", sql: str = PLACE_OR_LOCK) -> None:
+    """``PREPARE name`` of ``sql`` (by the simple query protocol: its ``$n`` are the
     prepared statement's, not the query's)."""
-    sql = "PREPARE lock(integer[], integer[], text[]) AS " + PLACE_OR_LOCK
+    sql = f"PREPARE {name}(integer[], integer[], text[]) AS " + sql
     result = conn.pgconn.exec_(sql.encode())
     assert result.status == psycopg.pq.ExecStatus.COMMAND_OK, result.error_message
 
@@ -49,7 +49,7 @@ def scans(plan: dict[str, Any]) -> list[tuple[str, str | None]]:
     return found
 
 
-async def test_the_lock_of_a_batchs_calls_reads_no_index_on_a_table_not_analyzed(
+async def test_a_batch_locks_and_reads_its_calls_by_the_primary_key_on_a_table_not_analyzed(
     pg_schema: PgSchema, clock: FrozenClock
 ) -> None:
     store = PostgresStore(pg_schema.url, clock=clock)
@@ -79,6 +79,15 @@ async def test_the_lock_of_a_batchs_calls_reads_no_index_on_a_table_not_analyzed
             assert top["Conflict Arbiter Indexes"] == ["call_pkey"], mode
             assert scans(top) == [], mode  # the keys alone are read: no scan of call
             assert top["Actual Rows"] == 100, mode  # the placeholders, returned
+        # the known calls, read after (prepared for each batch: planned for its keys), by
+        # the primary key alone, one seek each
+        prepare(conn, "read", READ_LOCKED)
+        known = tuple(column[:200] for column in keys)
+        conn.execute("SET plan_cache_mode = force_custom_plan")
+        (plan,) = execute(conn, "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE read", known)[0]
+        top = (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]
+        assert scans(top) == [("Index Scan", "call_pkey")]
+        assert top["Actual Rows"] == 200
 
 
 async def test_a_known_call_is_locked_as_for_update_and_left_as_it_was(

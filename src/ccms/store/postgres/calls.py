@@ -31,12 +31,15 @@ PLACE_OR_LOCK = (
     ' ORDER BY c, v, i COLLATE "C" ON CONFLICT (cc_id, vdn, call_id)'
     " DO UPDATE SET cc_id = EXCLUDED.cc_id WHERE false RETURNING cc_id, vdn, call_id"
 )
-# The known calls, locked, read by their keys (none in a batch of new calls). Planned as
-# any read: on a table not analyzed, a generic plan made while it was small may take
-# ``call_queue`` (every call of the VDN per key), as the old lock did.
-_READ_LOCKED = (
-    f"SELECT {call_sql.COLUMNS} FROM call WHERE (cc_id, vdn, call_id) IN"
-    f" (SELECT c, v, i FROM {_KEYS})"
+# The known calls, locked, read by their keys (none in a batch of new calls): a row
+# comparison of the three columns, which only the primary key matches whole, prepared
+# for each batch so that it is planned with its keys (a generic plan, made by a
+# connection once and kept, takes ``call_queue`` on a table not analyzed, reading every
+# call of the VDN per key; an equality on each column takes it in either plan).
+READ_LOCKED = (
+    f"SELECT t.* FROM {_KEYS}, LATERAL (SELECT {call_sql.COLUMNS} FROM call"
+    " WHERE (cc_id, vdn, call_id) >= (k.c, k.v, k.i) AND (cc_id, vdn, call_id) <= (k.c, k.v, k.i))"
+    " AS t"
 )
 _UPSERT = call_sql.upsert(_PG)
 _WINDOWS = call_sql.queue_windows(_PG)
@@ -100,7 +103,8 @@ async def apply_calls(conn: Any, fresh: list[CallEvent]) -> CallPlan:
     locked = [k for k in keys if k not in placeholders]
     if locked:
         arrays = ([k.cc_id for k in locked], [k.vdn for k in locked], [k.call_id for k in locked])
-        for row in await conn.fetch(_READ_LOCKED, *arrays):
+        read = await conn.prepare(READ_LOCKED)  # planned for these keys: see READ_LOCKED
+        for row in await read.fetch(*arrays):
             found = call_sql.record(row)
             known[found.key] = found
     plan = plan_call_batch(fresh, known)
