@@ -20,7 +20,12 @@ side's median batch and over all its batches, and the ratio after / before. The 
 are printed as JSON; ``--write`` keeps them in ``results.json`` (section ``calls``,
 ``before_after``).
 
+With ``--fresh N``, each side fills a fresh store of its own instead, N batches of new
+calls in turns: the events per second of each side's first and last ten batches (a
+table that grows and is not analyzed).
+
     python benchmarks/call_before_after.py [--records 100000] [--batches 30] [--write]
+    python benchmarks/call_before_after.py --fresh 60
 """
 
 from __future__ import annotations
