@@ -20,16 +20,26 @@ from ccms.store.postgres import record_counts
 _PG = Dialect.POSTGRES
 _SELECT_CALL = call_sql.select_one(_PG)
 _KEYS = "unnest($1::integer[], $2::integer[], $3::text[]) AS k(c, v, i)"
-# Calls are locked as agents are: a placeholder row for the unknown ones, then FOR UPDATE,
-# both in key order, so that two batches about one new call do not both insert it.
-_PLACEHOLD = (
-    f"INSERT INTO call ({call_sql.WRITE_COLUMNS}) SELECT c, v, i, 0, '', '', '', 0, -1, 0, true,"
-    f" NULL, 0, 0, 0, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0 FROM {_KEYS}"
-    ' ORDER BY c, v, i COLLATE "C" ON CONFLICT DO NOTHING RETURNING cc_id, vdn, call_id'
+# A batch's calls are locked in one statement, in key order, that only the primary key
+# serves (ON CONFLICT's arbiter, whatever the planner knows of the table): a placeholder
+# row for each unknown call (returned), so that two batches about one new call do not
+# both insert it; each known call locked by ``DO UPDATE ... WHERE false``, which locks the
+# row (as FOR UPDATE: it names a key column) and writes nothing.
+PLACE_OR_LOCK = (
+    f"INSERT INTO call ({call_sql.WRITE_COLUMNS}) SELECT c, v, i, 0, '', '', '', 0, -1, 0,"
+    f" true, NULL, 0, 0, 0, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0 FROM {_KEYS}"
+    ' ORDER BY c, v, i COLLATE "C" ON CONFLICT (cc_id, vdn, call_id)'
+    " DO UPDATE SET cc_id = EXCLUDED.cc_id WHERE false RETURNING cc_id, vdn, call_id"
 )
-_LOCK = (
-    f"SELECT {call_sql.COLUMNS} FROM call WHERE (cc_id, vdn, call_id) IN"
-    f' (SELECT c, v, i FROM {_KEYS}) ORDER BY cc_id, vdn, call_id COLLATE "C" FOR UPDATE'
+# The known calls, locked, read by their keys (none in a batch of new calls): a row
+# comparison of the three columns, which only the primary key matches whole, prepared
+# for each batch so that it is planned with its keys (a generic plan, made by a
+# connection once and kept, takes ``call_queue`` on a table not analyzed, reading every
+# call of the VDN per key; an equality on each column takes it in either plan).
+READ_LOCKED = (
+    f"SELECT t.* FROM {_KEYS}, LATERAL (SELECT {call_sql.COLUMNS} FROM call"
+    " WHERE (cc_id, vdn, call_id) >= (k.c, k.v, k.i) AND (cc_id, vdn, call_id) <= (k.c, k.v, k.i))"
+    " AS t"
 )
 _UPSERT = call_sql.upsert(_PG)
 _WINDOWS = call_sql.queue_windows(_PG)
@@ -88,11 +98,14 @@ async def apply_calls(conn: Any, fresh: list[CallEvent]) -> CallPlan:
     locked in key order after the one before. Returns the plan (its moves change agents)."""
     keys = sorted({c.key for c in fresh})
     arrays = ([k.cc_id for k in keys], [k.vdn for k in keys], [k.call_id for k in keys])
-    placeholders = {CallKey(*r) for r in await conn.fetch(_PLACEHOLD, *arrays)}
+    placeholders = {CallKey(*r) for r in await conn.fetch(PLACE_OR_LOCK, *arrays)}
     known: dict[CallKey, CallRecord] = {}
-    for row in await conn.fetch(_LOCK, *arrays):
-        found = call_sql.record(row)
-        if found.key not in placeholders:
+    locked = [k for k in keys if k not in placeholders]
+    if locked:
+        arrays = ([k.cc_id for k in locked], [k.vdn for k in locked], [k.call_id for k in locked])
+        read = await conn.prepare(READ_LOCKED)  # planned for these keys: see READ_LOCKED
+        for row in await read.fetch(*arrays):
+            found = call_sql.record(row)
             known[found.key] = found
     plan = plan_call_batch(fresh, known)
     # A placeholder whose events changed nothing cannot be: a new call always differs.
