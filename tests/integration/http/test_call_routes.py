@@ -424,6 +424,8 @@ async def test_rindex_vdn_counts_the_agents_and_calls_now(list_api: Api) -> None
         ({"vdnIds": [5001], "indexIds": ["IDX_COUNT_REAL_VDN_CALL"]}, "vdnIds must be a list"),
         ({"vdnIds": [1], "indexIds": ["IDX_NOPE"]}, "indexIds must be a list of 1 to 15 of"),
         ({"vdnIds": [1], "indexIds": []}, "indexIds must be a list of 1 to 15"),
+        ({"vdnIds": [1], "indexIds": ["IDX_COUNT_REAL_VDN_CALL"] * 16},
+         "indexIds must be a list of 1 to 15"),
         ({"vdnIds": [1], "indexIds": "IDX_COUNT_REAL_VDN_CALL"}, "indexIds must be a list"),
         ({"vdnIds": [1], "indexIds": [1]}, "indexIds must be a list"),
         ({"ccId": 0, "vdnIds": [1], "indexIds": ["IDX_COUNT_REAL_VDN_CALL"]},
@@ -436,6 +438,9 @@ async def test_rindex_vdn_request_rules(list_api: Api, body: dict[str, Any], mes
     if len(body.get("vdnIds", [])) == 101:  # the limit itself is taken
         ok = await list_api.post(RINDEX, {**body, "vdnIds": list(range(1, 101))})
         assert len(ok.json()["resultDesc"]) == 100
+    if len(body.get("indexIds", [])) == 16:  # the limit itself is taken
+        ok = await list_api.post(RINDEX, {**body, "indexIds": body["indexIds"][:15]})
+        assert ok.json()["resultDesc"][0]["idxs"] == [{"id": "IDX_COUNT_REAL_VDN_CALL", "val": 0}]
 
 
 async def test_rindex_vdn_needs_every_vdn_in_the_keys_scopes(list_api: Api) -> None:
