@@ -91,10 +91,15 @@ _FRAME = (
 
 def normalize(value: str | bytes) -> str:
     """RFC 3986 percent-encoding of the UTF-8 bytes, uppercase hex (the demo's PathUtils)."""
-    data = value.encode() if isinstance(value, str) else value
+    return _normalized_bytes(value.encode() if isinstance(value, str) else value).decode("ascii")
+
+
+def _normalized_bytes(data: bytes) -> bytes | bytearray:
+    """:func:`normalize` of ``data`` as ASCII bytes (what the HMAC takes), each way without
+    a round trip through ``str`` for the large ones."""
     if len(data) > TABLE_BYTES:
-        return _percent_encoded(data).decode("ascii")
-    return data.decode("latin-1").translate(_PERCENT)
+        return _percent_encoded(data)
+    return data.decode("latin-1").translate(_PERCENT).encode("ascii")
 
 
 def _percent_encoded(data: bytes) -> bytearray:
@@ -241,11 +246,7 @@ class PendingSignature:
         known = signing_key is not None
         if signing_key is None:
             signing_key = _hex_hmac(key.sk, self.prefix).encode()
-        encoded: bytes | bytearray
-        if len(body) > TABLE_BYTES:
-            encoded = _percent_encoded(body)
-        else:
-            encoded = body.decode("latin-1").translate(_PERCENT).encode("ascii") if body else b""
+        encoded = _normalized_bytes(body)
         head = self._head
         # one-shot HMAC (C, no HMAC object) over the head and the encoded body
         mac = _hmac_sha256(signing_key, head.encode() + encoded, "sha256").hex()

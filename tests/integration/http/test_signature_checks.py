@@ -62,21 +62,8 @@ async def test_a_huge_signed_header_list_is_refused(api: Api) -> None:
 
 async def _call_unread(app: App, authorization: str) -> int:
     """POST through the ASGI app with a body that must never be read: the status."""
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        raise AssertionError("the body was read before the Authorization header was checked")
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {"type": "http", "method": "POST", "path": DETAIL, "query_string": b"",
-             "http_version": "1.1",
-             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
-                         (b"content-length", str(8 * 1024 * 1024).encode()),
-                         (b"authorization", authorization.encode())]}  # fmt: skip
-    await app(scope, receive, send)
-    return int(sent[0]["status"])
+    start = await _unread(app, authorization, DETAIL, 8 * 1024 * 1024, None)
+    return int(start["status"])
 
 
 async def test_an_unknown_key_or_a_stale_stamp_costs_no_body(app: App, clock: FrozenClock) -> None:
@@ -136,19 +123,29 @@ def _wrong(api: Api, body: bytes) -> dict[str, str]:
 async def _unread_from(app: App, authorization: str, length: int, client: str) -> Any:
     """POST to the intake through the ASGI app from ``client``, with a body that must
     never be read: the answer's start message."""
+    return await _unread(app, authorization, EVENTS, length, (client, 40000))
+
+
+async def _unread(
+    app: App, authorization: str, path: str, length: int, client: tuple[str, int] | None
+) -> Any:
+    """POST ``path`` through the ASGI app, a body of ``length`` announced that must never
+    be read: the answer's start message."""
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
-        raise AssertionError("the body was read")
+        raise AssertionError("the body was read before the Authorization header was checked")
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "method": "POST", "path": EVENTS, "query_string": b"",
-             "http_version": "1.1", "client": (client, 40000),
-             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
-                         (b"content-length", str(length).encode()),
-                         (b"authorization", authorization.encode())]}  # fmt: skip
+    scope: dict[str, Any] = {
+        "type": "http", "method": "POST", "path": path, "query_string": b"",
+        "http_version": "1.1", "client": client,
+        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
+                    (b"content-length", str(length).encode()),
+                    (b"authorization", authorization.encode())],
+    }  # fmt: skip
     await app(scope, receive, send)
     return sent[0]
 
