@@ -53,6 +53,25 @@ def wait_until(check: Any, timeout: float = 15.0, interval: float = 0.05) -> Any
         time.sleep(interval)
 
 
+WINDOW_MS = 300_000
+
+
+def mid_window_ms(since_s: float = 12.0, left_s: float = 30.0) -> int:
+    """Now (ms), once the current 5-minute window of the queue figures began at least
+    ``since_s`` ago and has at least ``left_s`` left: events dated up to ``since_s`` back
+    and the reads that follow fall in one window, whatever the wall clock said when the
+    test began (it sleeps at most ``since_s + left_s``)."""
+    while True:
+        now = int(time.time() * 1000)
+        into = now % WINDOW_MS
+        if into < since_s * 1000:
+            time.sleep((since_s * 1000 - into) / 1000 + 0.01)
+        elif into > WINDOW_MS - left_s * 1000:
+            time.sleep((WINDOW_MS - into + since_s * 1000) / 1000 + 0.01)
+        else:
+            return now
+
+
 def batch(tag: str, count: int, status: int = 1, first: int = 101) -> list[dict[str, Any]]:
     """``count`` events of one status for agents ``first``.., at now, ids ``tag-n``."""
     now = int(time.time() * 1000)

@@ -238,10 +238,11 @@ def test_the_demo_floor_has_calls_with_queue_figures(demo_factory: Any) -> None:
     """The simulated calls reach the call routes: records of the day (``vdn/querycalls``)
     and the current 5 minutes of the skill queues (``skill/currentcallstateinfo``)."""
     demo: Demo = demo_factory("--speed", "30").start()
+    # yesterday and today (the two days kept): the warm-up may straddle midnight UTC
     day = int(time.time() * 1000) // 86_400_000 * 86_400_000
     skills = [101, 102, 103, 104]
     with demo.client() as client:
-        page = client.vdn_calls(1, 1, day, day + 86_399_999, call_in=True)
+        page = client.vdn_calls(1, 1, day - 86_400_000, day + 86_399_999, call_in=True)
         assert page.count > 20  # the warm-up's calls, ended
         record = page.records[0]
         assert record.call_id.split("-")[0].isdigit() and record.callee_no == "650501"
@@ -249,7 +250,10 @@ def test_the_demo_floor_has_calls_with_queue_figures(demo_factory: Any) -> None:
         assert answered and all(r.wait_begin is not None for r in answered)
         deadline = time.monotonic() + 30
         counts = client.skill_call_counts(1, 1, skills)
-        while sum(c.calls for c in counts) < 3 and time.monotonic() < deadline:
+        # a window may just have begun: wait for its calls and an answer (speed 30: seconds)
+        while (sum(c.calls for c in counts) < 3 or not sum(c.connected for c in counts)) and (
+            time.monotonic() < deadline
+        ):
             time.sleep(0.5)
             counts = client.skill_call_counts(1, 1, skills)
         assert [c.skill_id for c in counts] == skills

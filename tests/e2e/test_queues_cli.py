@@ -4,13 +4,12 @@ their exit codes."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from tests.conftest import ADMIN_AK, ADMIN_SK
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, mid_window_ms
 
 from ccms.cli import main
 from ccms.cli.queues import queue_table
@@ -22,7 +21,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running = Server(tmp_path_factory.mktemp("queues")).start()
-    now = int(time.time() * 1000)
+    now = mid_window_ms()  # the answer and the abandon in the figures' current 5 minutes
     agents = [{"eventId": f"a{w}", "ccId": 1, "vdn": 1, "agentId": w, "ctiStatus": 1,
                "at": now - 60_000, "skills": [1, 2]} for w in (101, 102)]  # fmt: skip
 

@@ -25,7 +25,7 @@ import anyio
 import httpx
 import pytest
 from tests.conftest import ADMIN_AK, ADMIN_SK
-from tests.e2e.conftest import SRC, Server, wait_until
+from tests.e2e.conftest import SRC, Server, mid_window_ms, wait_until
 
 from ccms.client import (
     AsyncClient,
@@ -407,7 +407,7 @@ def test_the_stream_with_queues_yields_the_queue_figures(server_factory: Any) ->
     """``queues=True``: a StreamQueues item after the snapshot, and another when a call
     changes the figures; StreamView keeps the newest. Without it, none."""
     server: Server = server_factory(*FAST).start()
-    now = int(time.time() * 1000)
+    now = mid_window_ms()  # the answer in the figures' current 5 minutes
     server.events([{**changes("seed", range(101, 102), 1)[0], "skills": [4]}])
     queued = {"eventId": "q1", "ccId": 1, "vdn": 1, "callId": "1790000000-1",
               "at": now - 2_000, "callEvent": "queue", "skillId": 4}  # fmt: skip

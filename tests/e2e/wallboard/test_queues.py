@@ -5,10 +5,10 @@ calls, for every queue or the one selected."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
+from tests.e2e.conftest import mid_window_ms
 from tests.e2e.wallboard.conftest import board_url, floor_events, open_board, post_all, view_token
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +28,7 @@ def test_the_queue_strip_shows_the_queues_of_the_floor(server_factory: Any, page
     post_all(server, floor_events("floor", 6))  # agents in skill queues 1 and 2
     open_board(page, board_url(server, view_token(server)), 6)
     assert page.locator("#queue-strip").is_hidden()  # no call data yet
-    now = int(time.time() * 1000)
+    now = mid_window_ms()  # the answer and the abandon in the figures' current 5 minutes
     post_all(server, [
         call("a1", "1790000000-1", now - 70_000, "queue", skillId=1),  # waits 70 s: warning
         call("b1", "1790000000-2", now - 5_000, "queue", skillId=2),
