@@ -1,12 +1,14 @@
 """The SQLite writer's agent-event path (``ccms.store.sqlite.intake``): what it writes on
 disk equals what the rules say, whichever shortcut wrote it (ids claimed in one statement,
 history rows without their NULL columns, agents updated in the columns that changed,
-change-log JSON reused from the batch before)."""
+change-log JSON reused from the batch before, batches that waited committed together)."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,8 @@ import pytest
 
 from ccms.domain.agent import AgentEvent, AgentKey, AgentRecord, apply_event
 from ccms.domain.changes import is_change
+from ccms.errors import StoreUnavailableError
+from ccms.store.base import IngestResult
 from ccms.store.changes import ChangeSet
 from ccms.store.sqlite import SQLiteStore
 
@@ -103,6 +107,98 @@ async def test_what_the_writer_writes_is_what_the_rules_say(tmp_path: Path) -> N
         ("e8", None, None, None, 1, "integer"),
         ("e9", None, None, None, 0, "integer"),
     ]
+
+
+async def behind_a_lock(
+    path: Path, store: SQLiteStore, batches: Sequence[list[AgentEvent]]
+) -> list[IngestResult | BaseException]:
+    """Apply ``batches`` while another connection holds the file's write lock: the writer
+    takes the first and waits for the lock, the others wait on its queue behind it."""
+    blocker = sqlite3.connect(path, isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        first = asyncio.ensure_future(store.apply_events(batches[0]))
+        await asyncio.sleep(0.3)  # the writer took the first batch, alone, and waits
+        rest = [asyncio.ensure_future(store.apply_events(b)) for b in batches[1:]]
+        await asyncio.sleep(0.1)
+        blocker.execute("ROLLBACK")
+    finally:
+        blocker.close()
+    return await asyncio.gather(first, *rest, return_exceptions=True)
+
+
+def applied_at(path: Path) -> dict[str, int]:
+    conn = sqlite3.connect(path)
+    try:
+        return dict(conn.execute("SELECT event_id, applied_at FROM applied_event WHERE vdn = 1"))
+    finally:
+        conn.close()
+
+
+def ticking() -> Any:
+    """A clock 10 ms later at each reading: each transaction has a moment of its own."""
+    return itertools.count(1_790_000_000.0, 0.01).__next__
+
+
+@pytest.mark.anyio
+async def test_batches_that_waited_are_committed_together_as_if_one_by_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ccms.db"
+    store = SQLiteStore(str(path), clock=ticking())
+    await store.open()
+    try:
+        results = await behind_a_lock(path, store, EVENTS)
+        assert [(r.accepted, r.duplicates) for r in results] == [(3, 1), (4, 1), (4, 0)]  # type: ignore[union-attr]
+        page = await store.read_changes(0, 100)
+        for key, record in expected()[0].items():
+            assert await store.get_agent(*key) == record
+    finally:
+        await store.close()
+    assert [(c.event_id, c.prev, c.cur) for c in page.changes] == expected()[1]
+    assert [c.seq for c in page.changes] == list(range(1, len(page.changes) + 1))
+    moments = applied_at(path)
+    # the first batch alone, the two that waited behind it in one transaction
+    assert moments["e3"] == moments["e10"] != moments["e1"]
+
+
+@pytest.mark.anyio
+async def test_a_batch_that_fails_in_a_group_fails_alone(tmp_path: Path) -> None:
+    """A batch SQLite refuses (here a trigger of the file's own) gets its error and leaves
+    nothing; the batches that waited with it are each committed alone."""
+    path = tmp_path / "ccms.db"
+    store = SQLiteStore(str(path), clock=ticking())
+    await store.open()
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute(
+            "CREATE TRIGGER poison BEFORE INSERT ON status_history WHEN NEW.event_id = 'p2'"
+            " BEGIN SELECT RAISE(ABORT, 'poisoned'); END"
+        )
+        conn.commit()
+    finally:
+        conn.close()
+    try:
+        batches = [
+            [AgentEvent("a1", 1, 1, 101, 1_000, 1)],
+            [AgentEvent("b1", 1, 1, 102, 1_000, 1)],
+            [AgentEvent("p1", 1, 1, 103, 1_000, 1), AgentEvent("p2", 1, 1, 104, 1_000, 1)],
+            [AgentEvent("c1", 1, 1, 105, 1_000, 1)],
+        ]
+        results = await behind_a_lock(path, store, batches)
+        assert isinstance(results[2], StoreUnavailableError)
+        assert [(r.accepted, r.duplicates) for r in results if isinstance(r, IngestResult)] == [
+            (1, 0), (1, 0), (1, 0),
+        ]  # fmt: skip
+        assert await store.get_agent(1, 1, 103) is None  # nothing of the failed batch
+        assert await store.get_agent(1, 1, 105) is not None
+        page = await store.read_changes(0, 100)
+        assert [(c.seq, c.event_id) for c in page.changes] == [(1, "a1"), (2, "b1"), (3, "c1")]
+    finally:
+        await store.close()
+    moments = applied_at(path)
+    assert set(moments) == {"a1", "b1", "c1"}
+    assert len(set(moments.values())) == 3  # each in a transaction of its own
 
 
 @pytest.mark.anyio

@@ -30,6 +30,7 @@ file) and every connection is replaced, so that the next ones start a new WAL fi
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import logging
@@ -146,6 +147,9 @@ _CHANGE_PRUNE_INTERVAL_S = 1.0
 # The writer keeps the agents it read or wrote, to skip reading them again (a record is a few
 # hundred bytes: 50,000 are some 20 MB).
 RECORDS_KEPT = 50_000
+# Intake batches waiting on the writer's queue are committed together (group commit), up
+# to this many events in one transaction.
+GROUP_EVENTS = 10_000
 _CHUNK = 500
 _MIGRATIONS = "ccms.store.sqlite.migrations"
 
@@ -164,6 +168,21 @@ def _status_change(r: Sequence[Any]) -> StatusChange:
 def _unavailable(exc: BaseException) -> StoreUnavailableError:
     log.error("SQLite store unavailable: %s", exc)
     return StoreUnavailableError("the store is unavailable, try again later")
+
+
+class _Batch:
+    """An intake batch on the writer's queue (a job: called with the writer's connection,
+    it commits alone); the writer commits the batches waiting together."""
+
+    __slots__ = ("calls", "events", "store")
+
+    def __init__(
+        self, store: SQLiteStore, events: list[AgentEvent], calls: list[CallEvent]
+    ) -> None:
+        self.store, self.events, self.calls = store, events, calls
+
+    def __call__(self, conn: sqlite3.Connection) -> IngestResult:
+        return self.store._apply_batches(conn, [self])[0]
 
 
 class SQLiteStore:
@@ -375,17 +394,29 @@ class SQLiteStore:
     def _writer_main(self) -> None:
         conn: sqlite3.Connection | None = None
         generation = -1
+        # Jobs taken from the queue to run one by one before the queue's next: the batches
+        # of a group that failed (each gets the answer it would have got alone), or the
+        # job that ended a group.
+        backlog: collections.deque[Any] = collections.deque()
         while True:
-            try:
-                item = self._jobs.get(timeout=self._check_interval)
-            except queue.Empty:  # idle: is the WAL file still there?
-                if conn is not None and generation == self._generation:
-                    with contextlib.suppress(StoreUnavailableError):
-                        self._check_wal(conn)
-                continue
+            if backlog:
+                item, alone = backlog.popleft(), True
+            else:
+                try:
+                    item = self._jobs.get(timeout=self._check_interval)
+                except queue.Empty:  # idle: is the WAL file still there?
+                    if conn is not None and generation == self._generation:
+                        with contextlib.suppress(StoreUnavailableError):
+                            self._check_wal(conn)
+                    continue
+                alone = False
             if item is None:
                 return
-            fn, create, future, loop = item
+            group = [item]
+            if not alone and type(item[0]) is _Batch:
+                self._gather(group, backlog)
+            create = item[1]
+            results: list[Any] | None = None
             try:
                 if conn is None or generation != self._generation:
                     self._forget(conn)
@@ -395,20 +426,52 @@ class SQLiteStore:
                 if not create:
                     self._check_file()
                 try:
-                    result = fn(conn)
+                    if len(group) == 1:
+                        results = [item[0](conn)]
+                    else:
+                        try:
+                            results = self._apply_batches(conn, [job[0] for job in group])
+                        except sqlite3.Error:
+                            self._forget(conn)  # the batches run again alone, reconnecting
+                            conn = None
+                        except Exception as exc:  # each batch runs again alone
+                            log.debug("a group of %d batches failed: %r", len(group), exc)
                 finally:
-                    self._check_wal(conn)  # before any answer: a commit is in the WAL file
+                    if conn is not None:
+                        self._check_wal(conn)  # before any answer: a commit is in the WAL file
             except sqlite3.Error as exc:
                 # Disk full, I/O error, lock timeout: SQLite rolled the batch back. Start
                 # the next batch on a fresh connection; readers keep theirs.
                 self._forget(conn)
                 conn = None
-                loop.call_soon_threadsafe(_resolve, future, None, _unavailable(exc))
+                error = _unavailable(exc)
+                for _, _, future, loop in group:
+                    loop.call_soon_threadsafe(_resolve, future, None, error)
             except BaseException as exc:
                 # A connection retired by a check is replaced at the next batch.
-                loop.call_soon_threadsafe(_resolve, future, None, exc)
+                for _, _, future, loop in group:
+                    loop.call_soon_threadsafe(_resolve, future, None, exc)
             else:
-                loop.call_soon_threadsafe(_resolve, future, result, None)
+                if results is None:  # the group failed: nothing of it was committed
+                    backlog.extendleft(reversed(group))
+                    continue
+                for (_, _, future, loop), result in zip(group, results, strict=True):
+                    loop.call_soon_threadsafe(_resolve, future, result, None)
+
+    def _gather(self, group: list[Any], backlog: collections.deque[Any]) -> None:
+        """Add to ``group`` (an intake batch) the intake batches waiting right behind it,
+        up to :data:`GROUP_EVENTS` events; a job of another kind goes to ``backlog``."""
+        events = len(group[0][0].events) + len(group[0][0].calls)
+        while events < GROUP_EVENTS:
+            try:
+                item = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            if item is None or type(item[0]) is not _Batch or item[1]:
+                backlog.append(item)
+                return
+            group.append(item)
+            events += len(item[0].events) + len(item[0].calls)
 
     def _forget(self, conn: sqlite3.Connection | None) -> None:
         """Close one connection after an error, leaving the others open."""
@@ -888,42 +951,25 @@ class SQLiteStore:
     async def apply_events(
         self, events: Sequence[AgentEvent], calls: Sequence[CallEvent] = ()
     ) -> IngestResult:
-        events = list(events)
-        calls = list(calls)
-        return await self._write(lambda conn: self._apply(conn, events, calls))
+        result: IngestResult = await self._write(_Batch(self, list(events), list(calls)))
+        return result
 
-    def _apply(
-        self, conn: sqlite3.Connection, events: list[AgentEvent], calls: list[CallEvent]
-    ) -> IngestResult:
-        """One batch in one transaction, following the domain's batch plan."""
+    def _apply_batches(
+        self, conn: sqlite3.Connection, batches: Sequence[_Batch]
+    ) -> list[IngestResult]:
+        """Batches in one transaction, each following the domain's batch plan after the
+        one before it (it sees that one's writes): the intake batches waiting on the
+        writer's queue are committed together (group commit: one ``COMMIT``, one sync of
+        the WAL, each page written once for all of them), and answered after it. Nothing
+        of them is committed when one fails."""
         now_ms = int(self._clock() * 1000)
         conn.execute("BEGIN IMMEDIATE")
+        done = []
         try:
             if not self._wal_unchanged():  # checked holding the write lock of every process
                 raise StoreUnavailableError("the store is unavailable, try again later")
-            new = self._new_events(conn, events, now_ms)
-            loaded = self._load(conn, new.keys)
-            plan = plan_batch(new, loaded)
-            if calls:
-                fresh, again = new_calls(calls, self._applied(conn, calls), new.event_keys)
-                call_plan = self._plan_calls(conn, fresh)
-                if call_plan.moves:
-                    loaded.update(self._load(conn, call_plan.agents))
-                    plan = with_call_moves(plan, loaded, call_plan.moves)
-            intake.write_history(conn, plan.history)
-            seq = base = 0
-            logged: intake.Texts = {}
-            if plan.log:
-                seq = views.take_changes(conn, len(plan.log))
-                base = seq - len(plan.log)
-                logged = intake.write_log(conn, plan.log, base, now_ms, loaded, self._texts)
-            if plan.changes:
-                intake.write_agents(conn, plan.changes, plan.last_changes, base)
-                views.sync_skills(conn, plan.changes.values())
-            accepted, duplicates = len(new.events), new.duplicates
-            if calls:
-                self._apply_calls(conn, fresh, call_plan, now_ms)
-                accepted, duplicates = accepted + len(fresh), duplicates + again
+            for batch in batches:
+                done.append(self._apply(conn, batch.events, batch.calls, now_ms))
             self._maybe_prune(conn, now_ms)
             conn.execute("COMMIT")
         except BaseException:
@@ -932,10 +978,48 @@ class SQLiteStore:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        for _, seq, agents, first in done:
+            if seq:
+                self._announce(seq, agents, first)
+        return [result for result, _, _, _ in done]
+
+    def _apply(
+        self,
+        conn: sqlite3.Connection,
+        events: list[AgentEvent],
+        calls: list[CallEvent],
+        now_ms: int,
+    ) -> tuple[IngestResult, int, frozenset[AgentKey], int]:
+        """One batch inside the transaction: its answer, and the numbers of the changes it
+        logged (the last, 0 for none; the first) with their agents, to announce after the
+        commit. The writer's copy of the records takes the batch's (valid within the
+        transaction, dropped when it rolls back)."""
+        new = self._new_events(conn, events, now_ms)
+        loaded = self._load(conn, new.keys)
+        plan = plan_batch(new, loaded)
+        if calls:
+            fresh, again = new_calls(calls, self._applied(conn, calls), new.event_keys)
+            call_plan = self._plan_calls(conn, fresh)
+            if call_plan.moves:
+                loaded.update(self._load(conn, call_plan.agents))
+                plan = with_call_moves(plan, loaded, call_plan.moves)
+        intake.write_history(conn, plan.history)
+        seq = base = 0
+        logged: intake.Texts = {}
+        if plan.log:
+            seq = views.take_changes(conn, len(plan.log))
+            base = seq - len(plan.log)
+            logged = intake.write_log(conn, plan.log, base, now_ms, loaded, self._texts)
+        if plan.changes:
+            intake.write_agents(conn, plan.changes, plan.last_changes, base)
+            views.sync_skills(conn, plan.changes.values())
+        accepted, duplicates = len(new.events), new.duplicates
+        if calls:
+            self._apply_calls(conn, fresh, call_plan, now_ms)
+            accepted, duplicates = accepted + len(fresh), duplicates + again
         self._remember(loaded, plan, logged)
-        if seq:
-            self._announce(seq, frozenset(plan.last_changes), base + 1)
-        return IngestResult(accepted, duplicates, tuple(state_exits(plan.log)))
+        result = IngestResult(accepted, duplicates, tuple(state_exits(plan.log)))
+        return result, seq, frozenset(plan.last_changes), base + 1
 
     def _new_events(
         self, conn: sqlite3.Connection, events: list[AgentEvent], now_ms: int
@@ -1006,7 +1090,7 @@ class SQLiteStore:
     def _remember(
         self, loaded: dict[AgentKey, AgentRecord], plan: BatchPlan, logged: intake.Texts
     ) -> None:
-        """After a commit: keep the agents read and written (at most RECORDS_KEPT; the
+        """After a batch's writes: keep the agents read and written (at most RECORDS_KEPT; the
         oldest go first), and the change log's JSON of those the batch logged last.
         Unknown agents are not kept: their absence is read again."""
         known, texts = self._records, self._texts
