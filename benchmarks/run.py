@@ -123,6 +123,17 @@ class Server:
             self.proc.kill()
             self.proc.wait(5)
 
+    def usage(self) -> tuple[float, int]:
+        """CPU seconds (user and system) the server process used so far, and the bytes it
+        had written to storage (``/proc``, Linux)."""
+        assert self.proc is not None
+        stat = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(stat[11]) + int(stat[12])  # utime, stime
+        io = dict(
+            line.split(": ") for line in Path(f"/proc/{self.proc.pid}/io").read_text().splitlines()
+        )
+        return ticks / os.sysconf("SC_CLK_TCK"), int(io["write_bytes"])
+
     def worker_rss_mb(self) -> list[float]:
         """RSS of each serving process: the workers when there are any, else the server."""
         assert self.proc is not None
@@ -470,6 +481,9 @@ def bench_before_after(
             load_through_intake(f"http://127.0.0.1:{running.port}", sk, agents)
     query: dict[str, list[float]] = {"baseline": [], "before": [], "after": []}
     intake: dict[str, list[float]] = {"before": [], "after": []}
+    # the server's CPU time and bytes written per event acknowledged, during the posts
+    cpu: dict[str, list[float]] = {"before": [], "after": []}
+    written: dict[str, list[float]] = {"before": [], "after": []}
     for round_no in range(rounds):
         for name in query:
             with (
@@ -498,8 +512,12 @@ def bench_before_after(
                     )
                     return sum(counts), time.monotonic() - started
 
+                used, wrote = running.usage()
                 accepted, elapsed = asyncio.run(post())
+                used_after, wrote_after = running.usage()
             intake[name].append(accepted / elapsed)
+            cpu[name].append((used_after - used) / accepted * 1e6)
+            written[name].append((wrote_after - wrote) / accepted)
         log(
             f"before/after round {round_no + 1}: query before {query['before'][-1]:.0f}, after "
             f"{query['after'][-1]:.0f}, baseline {query['baseline'][-1]:.0f} req/s; intake "
@@ -517,6 +535,7 @@ def bench_before_after(
         "query_rps": query, "intake_events_per_s": intake, "query_ratio": ratios,
         "intake_median": {name: statistics.median(v) for name, v in intake.items()},
         "intake_ratio": intake_ratio,
+        "intake_cpu_us_per_event": cpu, "intake_bytes_per_event": written,
         "intake_instructions": intake_instructions(work, {"before": src, "after": ROOT / "src"}),
     }  # fmt: skip
 
@@ -905,6 +924,21 @@ def report(results: dict[str, Any]) -> str:
             f"rounds: {per_round(ba)}).",
             "",
         ]
+        cpu = ba.get("intake_cpu_us_per_event")
+        if cpu:
+            written = ba["intake_bytes_per_event"]
+            lines += [
+                "The intake servers' own cost during the posts (CPU time, user and system, and "
+                "bytes written to storage, from `/proc`, per event acknowledged; medians of the "
+                "rounds): "
+                + "; ".join(
+                    f"{name} {statistics.median(cpu[name]):.1f} µs and "
+                    f"{statistics.median(written[name]):,.0f} bytes"
+                    for name in ("before", "after")
+                )
+                + f" (CPU after / before {statistics.median(cpu['after']) / statistics.median(cpu['before']):.2f}).",
+                "",
+            ]
         counted = ba.get("intake_instructions")
         if counted:
             lines += [
