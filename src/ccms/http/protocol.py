@@ -23,6 +23,9 @@ then half-closed and what the client still sends is read and dropped for at most
 refusals are logged, one line per kind at most every :data:`LOG_INTERVAL_S` seconds with
 the count since the last line (``RefusalLog``).
 
+An answer of known length leaves in one write, its head joined to its body
+(:class:`OneWrite`): one ``send()`` per answer instead of uvicorn's two.
+
 The limits reach the protocol through :class:`LimitedConfig`, a ``uvicorn.Config`` that
 carries them; it is pickled into the worker processes of ``--workers`` like any config.
 """
@@ -38,7 +41,11 @@ from typing import Any
 
 import httptools
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
 from ccms.errors import (
     CCMSError,
@@ -56,6 +63,56 @@ log = logging.getLogger(__name__)
 _on_message_begin = HttpToolsProtocol.on_message_begin
 _on_headers_complete = HttpToolsProtocol.on_headers_complete
 _on_message_complete = HttpToolsProtocol.on_message_complete
+
+
+class OneWrite:
+    """The connection's transport as one response cycle sees it: an answer of known length
+    has its status line and headers held until its body's first write and sent with it in
+    one write (one ``send()``, and for a small answer one TCP segment, instead of two: the
+    query's HTTP layer, ``benchmarks/RESULTS.md``). Any other write passes through: the
+    ``100 Continue`` before the answer, the head of a chunked answer (a stream shows its
+    headers at once), of a ``HEAD`` answer (no body follows), the writes after the first.
+    Closing sends a head still held first."""
+
+    __slots__ = ("_cycle", "_fresh", "_head", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, cycle: RequestResponseCycle) -> None:
+        self._transport = transport
+        self._cycle = cycle
+        self._head: bytes | None = None
+        self._fresh = True  # the answer's head not written yet
+
+    def write(self, data: bytes) -> None:
+        head = self._head
+        if head is not None:
+            self._head = None
+            if len(data) <= _JOINED_BODY:
+                self._transport.write(head + data)
+                return
+            self._transport.write(head)
+        elif self._fresh and self._cycle.response_started:  # the head of the answer
+            self._fresh = False
+            cycle = self._cycle
+            if cycle.chunked_encoding is False and cycle.scope["method"] != "HEAD":
+                self._head = data
+                return
+        self._transport.write(data)
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def close(self) -> None:
+        head = self._head
+        if head is not None:
+            self._head = None
+            self._transport.write(head)
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:  # what else a cycle may ask of its transport
+        return getattr(self._transport, name)
+
+
+_JOINED_BODY = 65_536  # a larger body is written after its head, not copied behind it
 
 
 def _header_bytes(protocol: HttpToolsProtocol) -> int:
@@ -239,7 +296,11 @@ class LimitedProtocol(HttpToolsProtocol):
         self._phase = _BODY
         if self._deadline_phase == _HEADERS:
             self._disarm()
+        before = self.cycle
         _on_headers_complete(self)
+        cycle = self.cycle
+        if cycle is not before and cycle is not None:
+            cycle.transport = OneWrite(self.transport, cycle)  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
         self._phase = _IDLE
