@@ -31,15 +31,19 @@ from ccms.store.sqlite import SQLiteStore
 pytestmark = pytest.mark.integration
 
 ENTRIES = fixture_entries()
+# The store's clock stands a minute after the recording's last call ended: the store keeps
+# the call records of call_record_days days up to its own today, so on the real clock the
+# recording's calls would be pruned once it is two days old.
+RECORDED = max(at for events in CALL_EVENTS.values() for _, at, _ in events) / 1000 + 60
 
 
 class Ccms:
     """The app on its own event loop, driven from the (synchronous) Hypothesis test."""
 
     def __init__(self, db: Path) -> None:
-        self.clock = FrozenClock(time.time())
+        self.clock = FrozenClock(time.time())  # the app's: the client signs with the real one
         self.loop = asyncio.new_event_loop()
-        self.store = SQLiteStore(str(db), clock=self.clock)
+        self.store = SQLiteStore(str(db), clock=FrozenClock(RECORDED))
         self.app = build_app(load_settings({}), test_keys(), store=self.store, clock=self.clock)
         self.loop.run_until_complete(self.app.startup())
 
