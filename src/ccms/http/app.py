@@ -61,14 +61,12 @@ from ccms.errors import (
     UnsupportedMediaTypeError,
 )
 from ccms.flagtimer import FlagTimer
-from ccms.http.envelope import FAILURES, JSON_TYPE, failure
+from ccms.http.envelope import JSON_TYPE, failure
 from ccms.http.hub import Hub, Subscriber
 from ccms.http.metrics import Metrics
 from ccms.http.routes import route_table
 from ccms.http.routing import (
     Answer,
-    Auth,
-    Body,
     Context,
     Request,
     Route,
@@ -290,7 +288,7 @@ class App:
                 raise MethodNotAllowedError(
                     f"{path} supports only {entry.allow}", allow=entry.allow
                 )
-            render = FAILURES[route.envelope]
+            render = route.render
             answer = await self._serve(route, scope, receive, headers)
         except ClientDisconnectedError:
             return
@@ -321,18 +319,17 @@ class App:
     ) -> Answer:
         """The pipeline after the route is found: Content-Type, the signature's cheap checks
         (before any byte of the body is read), size, signature, role, rate limit, JSON."""
-        kind = route.body
-        if kind is not Body.NONE:
+        reads_body = route.reads_body
+        if reads_body:
             content_type = headers.get("content-type", "")
             if content_type.partition(";")[0].strip().lower() != "application/json":
                 raise UnsupportedMediaTypeError("Content-Type must be application/json")
         query_string: str = scope["query_string"].decode("latin-1")
         pending = None
         now = 0.0
-        auth = route.auth
-        if auth is Auth.VIEW_TOKEN and "authorization" not in headers:
+        if route.token and "authorization" not in headers:
             return await self._serve_token(route, scope, headers, query_string)
-        if auth is not Auth.NONE:
+        if route.signed:
             now = self.clock()
             pending = self.verifier.precheck(
                 headers.get("authorization"),
@@ -343,7 +340,7 @@ class App:
                 now,
             )
         raw = b""
-        if kind is not Body.NONE:
+        if reads_body:
             declared = headers.get("content-length")
             if declared is not None and declared.isascii() and declared.isdigit():
                 size = int(declared)
@@ -370,7 +367,7 @@ class App:
             limiter = self.limiter
             if limiter.enabled and not limiter.allow(key.ak, now, signature=pending.signature):
                 raise RateLimitedError("too many requests for this access key")
-        body = parse_body(raw) if kind is Body.JSON or (raw and kind is Body.JSON_OR_EMPTY) else {}
+        body = parse_body(raw) if route.parses_json or (raw and reads_body) else {}
         request = Request(scope["method"], scope["path"], query_string, headers, key, raw, body)
         return await route.handler(self.context, request)
 

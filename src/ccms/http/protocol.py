@@ -72,15 +72,20 @@ class OneWrite:
     query's HTTP layer, ``benchmarks/RESULTS.md``). Any other write passes through: the
     ``100 Continue`` before the answer, the head of a chunked answer (a stream shows its
     headers at once), of a ``HEAD`` answer (no body follows), the writes after the first.
-    Closing sends a head still held first."""
+    Closing sends a head still held first.
 
-    __slots__ = ("_cycle", "_fresh", "_head", "_transport")
+    It lets go of its cycle once the answer's head is written: the cycle holds it as its
+    transport, and the two would otherwise be a reference cycle, each request's cycle,
+    scope and headers left to the garbage collector instead of freed when answered. It
+    has no ``__getattr__`` for what else a transport has: a class with one loses CPython's
+    fast attribute lookups, and uvicorn's cycle asks its transport for these three only."""
+
+    __slots__ = ("_cycle", "_head", "_transport")
 
     def __init__(self, transport: asyncio.Transport, cycle: RequestResponseCycle) -> None:
         self._transport = transport
-        self._cycle = cycle
+        self._cycle: RequestResponseCycle | None = cycle  # None: the answer's head written
         self._head: bytes | None = None
-        self._fresh = True  # the answer's head not written yet
 
     def write(self, data: bytes) -> None:
         head = self._head
@@ -90,12 +95,13 @@ class OneWrite:
                 self._transport.write(head + data)
                 return
             self._transport.write(head)
-        elif self._fresh and self._cycle.response_started:  # the head of the answer
-            self._fresh = False
+        else:
             cycle = self._cycle
-            if cycle.chunked_encoding is False and cycle.scope["method"] != "HEAD":
-                self._head = data
-                return
+            if cycle is not None and cycle.response_started:  # the head of the answer
+                self._cycle = None
+                if cycle.chunked_encoding is False and cycle.scope["method"] != "HEAD":
+                    self._head = data
+                    return
         self._transport.write(data)
 
     def is_closing(self) -> bool:
@@ -106,10 +112,8 @@ class OneWrite:
         if head is not None:
             self._head = None
             self._transport.write(head)
+        self._cycle = None
         self._transport.close()
-
-    def __getattr__(self, name: str) -> Any:  # what else a cycle may ask of its transport
-        return getattr(self._transport, name)
 
 
 _JOINED_BODY = 65_536  # a larger body is written after its head, not copied behind it

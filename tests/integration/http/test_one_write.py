@@ -5,12 +5,14 @@ request bytes, its writes recorded where they would reach the socket."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from typing import Any
 
 import pytest
 from uvicorn.server import ServerState
 
-from ccms.http.protocol import HttpLimits, LimitedConfig, LimitedProtocol
+from ccms.http.protocol import HttpLimits, LimitedConfig, LimitedProtocol, OneWrite
 
 pytestmark = pytest.mark.integration
 
@@ -143,3 +145,33 @@ async def test_a_head_held_leaves_before_the_connection_closes(
     head, closed = await served(request(path="/fails"))
     assert head.startswith(b"HTTP/1.1 200 OK") and head.endswith(b"\r\n\r\n")
     assert closed == b"<closed>"
+
+
+@pytest.mark.anyio
+async def test_an_answered_cycle_is_freed_without_the_garbage_collector() -> None:
+    """The cycle holds its ``OneWrite`` as its transport; once the answer is written the
+    ``OneWrite`` no longer holds the cycle, so the two are not a reference cycle and the
+    request's cycle (its scope, its headers) is freed when the next one replaces it."""
+    config = LimitedConfig(app, limits=HttpLimits(), lifespan="off", log_level="warning")
+    protocol = LimitedProtocol(config, ServerState(), {})
+    socket = Socket()
+    protocol.connection_made(socket)
+    gc.disable()
+    try:
+        cycles = []
+        for n in range(2):
+            protocol.data_received(request())
+            cycle = protocol.cycle
+            assert isinstance(cycle.transport, OneWrite)
+            cycles.append(weakref.ref(cycle))
+            del cycle
+            for _ in range(200):
+                await asyncio.sleep(0.005)
+                if len(socket.writes) > n:
+                    break
+        assert len(socket.writes) == 2
+        await asyncio.sleep(0.01)  # the first cycle's task has ended
+        assert cycles[0]() is None, "the first request's cycle is kept alive by a cycle"
+    finally:
+        gc.enable()
+        protocol.connection_lost(None)

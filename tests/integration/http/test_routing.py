@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import logging
 import threading
@@ -284,6 +285,22 @@ def test_a_route_is_named_by_its_path_unless_told() -> None:
     assert Route("POST", "/ccms/v1/events", echo).name == "events"
     assert Route("GET", "/healthz", echo).name == "/healthz"
     assert Route("GET", "/healthz", echo, name="health").name == "health"
+
+
+def test_what_a_route_derives_follows_its_fields_and_a_replaced_routes() -> None:
+    """What the pipeline reads for every request is derived from the route's fields once,
+    and again for a route made by ``dataclasses.replace`` (the OpenAPI document's)."""
+    signed = Route("POST", "/s", echo, envelope=envelope.Family.VENDOR)
+    assert (signed.signed, signed.token, signed.reads_body, signed.parses_json) == (
+        True, False, True, True,
+    )  # fmt: skip
+    assert signed.render is envelope.FAILURES[envelope.Family.VENDOR]
+    open_get = Route("GET", "/o", echo, auth=Auth.NONE, body=Body.NONE)
+    assert (open_get.signed, open_get.token, open_get.reads_body) == (False, False, False)
+    assert open_get.render is envelope.FAILURES[envelope.Family.STANDARD]
+    maybe = dataclasses.replace(signed, body=Body.JSON_OR_EMPTY, auth=Auth.VIEW_TOKEN)
+    assert (maybe.token, maybe.reads_body, maybe.parses_json) == (True, True, False)
+    assert maybe.render is envelope.FAILURES[envelope.Family.VENDOR]
 
 
 def test_a_request_parses_its_query_once_on_demand() -> None:
