@@ -114,10 +114,16 @@ def _percent_encoded(data: bytes) -> bytearray:
     return frame.translate(None, b"\0")
 
 
-try:  # OpenSSL's one-shot HMAC, without the Python frame of hmac.digest
-    from _hashlib import hmac_digest as _hmac_sha256
+try:  # OpenSSL's HMAC objects, without the Python frames of hmac.HMAC
+    from _hashlib import hmac_new as _hmac_new
 except ImportError:  # pragma: no cover - a Python built without OpenSSL
-    _hmac_sha256 = hmac.digest  # type: ignore[assignment]
+    _hmac_new = hmac.new  # type: ignore[assignment]
+
+
+def _keyed_hmac(signing_key: bytes) -> Any:
+    """An HMAC-SHA256 keyed with ``signing_key`` and fed nothing: each request's MAC is a
+    copy of it, which skips the key's set-up (the query's cost, ``benchmarks/RESULTS.md``)."""
+    return _hmac_new(signing_key, digestmod="sha256")
 
 
 def _hex_hmac(key: str, msg: str) -> str:
@@ -242,24 +248,27 @@ class PendingSignature:
         verifier = self._verifier
         key = self.key
         cache_key = (key.ak, self.prefix)
-        signing_key = verifier._signing_keys.get(cache_key)
-        known = signing_key is not None
-        if signing_key is None:
-            signing_key = _hex_hmac(key.sk, self.prefix).encode()
+        keyed = verifier._signing_keys.get(cache_key)
+        known = keyed is not None
+        if keyed is None:
+            keyed = _keyed_hmac(_hex_hmac(key.sk, self.prefix).encode())
         encoded = _normalized_bytes(body)
         head = self._head
-        # one-shot HMAC (C, no HMAC object) over the head and the encoded body
-        mac = _hmac_sha256(signing_key, head.encode() + encoded, "sha256").hex()
-        if not hmac.compare_digest(mac, self.signature):
+        mac = keyed.copy()
+        mac.update(head.encode())
+        mac.update(encoded)
+        if not hmac.compare_digest(mac.hexdigest(), self.signature):
             at = self._empty_query_at
             if at is None:
                 raise AuthenticationError("signature does not match")
             second = head[:at] + "\n" + head[at:]  # the form with an empty query line
-            mac = _hmac_sha256(signing_key, second.encode() + encoded, "sha256").hex()
-            if not hmac.compare_digest(mac, self.signature):
+            mac = keyed.copy()
+            mac.update(second.encode())
+            mac.update(encoded)
+            if not hmac.compare_digest(mac.hexdigest(), self.signature):
                 raise AuthenticationError("signature does not match")
         if not known:
-            _remember(verifier._signing_keys, cache_key, signing_key, SIGNING_KEY_CACHE)
+            _remember(verifier._signing_keys, cache_key, keyed, SIGNING_KEY_CACHE)
         if self._head_key is not None:
             _remember(verifier._heads, self._head_key, (head, self._empty_query_at), HEAD_CACHE)
         return key
@@ -291,7 +300,8 @@ class Verifier:
         self._keys = dict(keys)
         self._skew = clock_skew_s
         self._allowed = frozenset(host.strip().lower() for host in allowed_hosts)
-        self._signing_keys: dict[tuple[str, str], bytes] = {}
+        # the signing keys of verified prefixes, each as an HMAC keyed with it
+        self._signing_keys: dict[tuple[str, str], Any] = {}
         # Canonical heads (the request before its body) of requests that verified, by
         # method, path, signed names and their values: a client repeats them. Only a
         # verified request adds one, so a caller without the secret adds nothing.
@@ -358,15 +368,25 @@ class Verifier:
             raise AuthenticationError(
                 f"the signed-header list has more than {MAX_SIGNED_HEADERS} names"
             )
-        names = signed_names.split(";")
-        if "host" not in (name.lower() for name in names):
-            raise AuthenticationError("the signed-header list must include host")
         values = []
-        for name in names:
-            value = headers.get(name.lower())
+        host = False
+        missing = None
+        # a loop, not ``"host" in (genexpr)``: a generator left unfinished is closed when
+        # freed, by raising GeneratorExit in it (the query's cost, ``benchmarks/RESULTS.md``)
+        for name in signed_names.split(";"):
+            lower = name.lower()
+            if lower == "host":
+                host = True
+            value = headers.get(lower)
             if value is None:
-                raise AuthenticationError(f"signed header {name!r} is missing from the request")
-            values.append((name, value))
+                if missing is None:
+                    missing = name
+            else:
+                values.append((name, value))
+        if not host:
+            raise AuthenticationError("the signed-header list must include host")
+        if missing is not None:
+            raise AuthenticationError(f"signed header {missing!r} is missing from the request")
         if self._allowed and not self._host_allowed(headers["host"]):
             shown = headers["host"][:100]
             raise AuthenticationError(
