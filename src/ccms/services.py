@@ -11,9 +11,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ccms.auth import AccessKey
-from ccms.domain.agent import AgentEvent, AgentHistory, AgentRecord, AgentState
+from ccms.domain.agent import AgentDetail, AgentEvent, AgentHistory, AgentRecord, AgentState
 from ccms.domain.call import CallEvent, CallRecord, CallState, RecordQuery
 from ccms.domain.calltrace import Leg
 from ccms.domain.counts import (
@@ -44,6 +45,8 @@ from ccms.errors import (
 )
 from ccms.store.base import IngestResult, Store
 
+_T = TypeVar("_T")
+
 
 @dataclass(frozen=True, slots=True)
 class AgentListing:
@@ -53,6 +56,13 @@ class AgentListing:
     agents: list[AgentRecord]
     counts: dict[int, int]
     more: bool
+
+
+def _known(found: _T | None, cc_id: int, vdn: int, work_no: int) -> _T:
+    """``found``, an agent's read; ``None`` is the agent not known (``0100001``)."""
+    if found is None:
+        raise AgentNotFoundError(f"agent {work_no} is not known in call center {cc_id}, vdn {vdn}")
+    return found
 
 
 class Services:
@@ -72,12 +82,14 @@ class Services:
 
     async def agent(self, key: AccessKey, cc_id: int, vdn: int, work_no: int) -> AgentRecord:
         key.check("query", cc_id, vdn)
-        record = await self.store.get_agent(cc_id, vdn, work_no)
-        if record is None:
-            raise AgentNotFoundError(
-                f"agent {work_no} is not known in call center {cc_id}, vdn {vdn}"
-            )
-        return record
+        return _known(await self.store.get_agent(cc_id, vdn, work_no), cc_id, vdn, work_no)
+
+    async def agent_detail(self, key: AccessKey, cc_id: int, vdn: int, work_no: int) -> AgentDetail:
+        """What ``agent/agentbyworkno`` answers: :meth:`agent`'s checks over the store's
+        narrow read (:meth:`Store.get_agent_detail`)."""
+        key.check("query", cc_id, vdn)
+        found = await self.store.get_agent_detail(cc_id, vdn, work_no)
+        return _known(found, cc_id, vdn, work_no)
 
     async def live_call(self, key: AccessKey, cc_id: int, vdn: int, call_id: str) -> CallRecord:
         """A call in progress (``calldata/querybasiccallinfo``); an unknown or ended call

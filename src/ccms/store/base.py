@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ccms.domain.agent import (
+    AgentDetail,
     AgentEvent,
     AgentHistory,
     AgentKey,
@@ -81,6 +82,10 @@ class Store(Protocol):
 
     async def get_agent(self, cc_id: int, vdn: int, work_no: int) -> AgentRecord | None:
         """One agent, or ``None`` when it is not known in that call center and VDN."""
+
+    async def get_agent_detail(self, cc_id: int, vdn: int, work_no: int) -> AgentDetail | None:
+        """What ``agent/agentbyworkno`` answers of one agent (:meth:`get_agent`'s record
+        without what that answer does not show), or ``None`` when it is not known."""
 
     async def get_agents(self, cc_id: int, vdn: int, work_nos: Sequence[int]) -> list[AgentRecord]:
         """The known agents among ``work_nos``, in one query, ordered by work number."""

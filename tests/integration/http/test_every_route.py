@@ -60,8 +60,8 @@ async def test_every_post_route_refuses_alike(api: Api, app: App) -> None:
 class ExplodingStore(SQLiteStore):
     """A store whose reads fail in a way nobody planned for."""
 
-    async def get_agent(self, cc_id: int, vdn: int, work_no: int) -> Any:
-        raise RuntimeError("internal detail: /var/lib/secret.db")
+    async def get_agent_detail(self, cc_id: int, vdn: int, work_no: int) -> Any:
+        raise RuntimeError("internal detail: /var/lib/secret.db")  # the agent query's read
 
 
 async def test_unexpected_error_is_500_with_nothing_internal(
@@ -93,7 +93,7 @@ async def test_unexpected_error_is_500_with_nothing_internal(
 class UnavailableStore(SQLiteStore):
     """A store whose reads fail as a store does when its file or server is gone."""
 
-    async def get_agent(self, cc_id: int, vdn: int, work_no: int) -> Any:
+    async def get_agent_detail(self, cc_id: int, vdn: int, work_no: int) -> Any:
         raise StoreUnavailableError("the store is unavailable, try again later")
 
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.conftest import FrozenClock
 
-from ccms.domain.agent import AgentEvent, AgentRecord, apply_event
+from ccms.domain.agent import AgentDetail, AgentEvent, AgentRecord, apply_event, detail_of
 from ccms.domain.status import CtiStatus
 from ccms.store.base import Store
 
@@ -27,6 +27,33 @@ def ev(
 async def test_unknown_agent_is_none(store: Store) -> None:
     assert await store.get_agent(1, 1, 101) is None
     assert await store.get_agents(1, 1, [101, 102]) == []
+
+
+async def test_agent_detail_is_the_records_narrow_read(store: Store) -> None:
+    """``get_agent_detail`` (the agent query's read) agrees with the full record, for an
+    agent signed in with its attributes, one provisioned by attributes only (its status
+    counted from its creation), and one signed out; ``None`` for one not known."""
+    assert await store.get_agent_detail(1, 1, 101) is None
+    await store.apply_events([
+        ev("a", T0, CtiStatus.IDLE, name="Ann", phone_number="+86105550101",
+           has_phone_number=True, media_type=5, skills=(3,)),
+        ev("b", T0 + 1_000, None, work_no=102, name="Bo"),
+        ev("c", T0 + 2_000, CtiStatus.IDLE, work_no=103),
+    ])  # fmt: skip
+    await store.apply_events([
+        ev("d", T0 + 4_000, CtiStatus.TALKING, calls=("c-1",)),
+        ev("e", T0 + 5_000, CtiStatus.SIGNED_OUT, work_no=103),
+    ])  # fmt: skip
+    assert await store.get_agent_detail(1, 1, 101) == AgentDetail(
+        101, 1, CtiStatus.TALKING, T0 + 4_000, T0, "Ann", "+86105550101", 5
+    )
+    detail = await store.get_agent_detail(1, 1, 102)
+    assert detail is not None and (detail.state_start, detail.login_at) == (T0 + 1_000, None)
+    for work_no in (101, 102, 103):
+        record = await store.get_agent(1, 1, work_no)
+        assert record is not None
+        assert await store.get_agent_detail(1, 1, work_no) == detail_of(record)
+    assert await store.get_agent_detail(1, 2, 101) is None
 
 
 async def test_sign_in_sets_login_and_status(store: Store) -> None:

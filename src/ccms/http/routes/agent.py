@@ -20,14 +20,14 @@ from ccms.settings import Settings
 async def agent_by_work_no(ctx: Context, request: Request) -> Answer:
     cc_id, vdn, work_no = schema.agent_query(request.body, ctx.settings.large_work_numbers)
     services = ctx.services
-    record = await services.agent(request.signed_key, cc_id, vdn, work_no)
+    record = await services.agent_detail(request.signed_key, cc_id, vdn, work_no)
     return Answer(envelope.success(schema.agent_detail(record, services.now_ms())))
 
 
 async def legacy_agent_by_work_no(ctx: Context, request: Request) -> Answer:
     cc_id, vdn, work_no = schema.agent_query(request.body, ctx.settings.large_work_numbers)
     services = ctx.services
-    record = await services.agent(request.signed_key, cc_id, vdn, work_no)
+    record = await services.agent_detail(request.signed_key, cc_id, vdn, work_no)
     return Answer(envelope.legacy_success(schema.legacy_agent_detail(record, services.now_ms())))
 
 

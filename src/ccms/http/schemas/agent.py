@@ -7,6 +7,7 @@ from typing import Any
 from ccms.domain.agent import (
     CC_ID_RANGE,
     VDN_RANGE,
+    AgentDetail,
     AgentRecord,
     current_state_seconds,
     login_date,
@@ -25,7 +26,7 @@ def agent_query(body: dict[str, Any], large_work_numbers: bool) -> tuple[int, in
     )
 
 
-def agent_detail(record: AgentRecord, now_ms: int) -> dict[str, Any]:
+def agent_detail(record: AgentRecord | AgentDetail, now_ms: int) -> dict[str, Any]:
     """Table 4 of the vendor's page: the agent as ``agent/agentbyworkno`` answers it."""
     return {
         "workNo": record.work_no,
@@ -40,7 +41,7 @@ def agent_detail(record: AgentRecord, now_ms: int) -> dict[str, Any]:
     }
 
 
-def legacy_agent_detail(record: AgentRecord, now_ms: int) -> dict[str, Any]:
+def legacy_agent_detail(record: AgentRecord | AgentDetail, now_ms: int) -> dict[str, Any]:
     """The same agent with the all-lowercase keys of ``agentgroup/agentbyworkno``."""
     return {
         "workno": record.work_no,

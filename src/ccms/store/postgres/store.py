@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from ccms.domain.agent import (
+    AgentDetail,
     AgentEvent,
     AgentHistory,
     AgentKey,
@@ -306,6 +307,9 @@ class PostgresStore:
 
     async def get_agent(self, cc_id: int, vdn: int, work_no: int) -> AgentRecord | None:
         return await self._read(lambda conn: views.get_agent(conn, cc_id, vdn, work_no))
+
+    async def get_agent_detail(self, cc_id: int, vdn: int, work_no: int) -> AgentDetail | None:
+        return await self._read(lambda conn: views.get_agent_detail(conn, cc_id, vdn, work_no))
 
     async def get_call(self, cc_id: int, vdn: int, call_id: str) -> CallRecord | None:
         return await self._read(lambda conn: call_store.get_call(conn, cc_id, vdn, call_id))

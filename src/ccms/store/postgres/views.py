@@ -15,7 +15,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ccms.domain.agent import AgentHistory, AgentRecord, AgentState, SkillMember, StatusChange
+from ccms.domain.agent import (
+    AgentDetail,
+    AgentHistory,
+    AgentRecord,
+    AgentState,
+    SkillMember,
+    StatusChange,
+)
 from ccms.domain.listing import ListedAgents, ListQuery
 from ccms.store import listing
 
@@ -84,6 +91,17 @@ def record(row: Sequence[Any]) -> AgentRecord:
 async def get_agent(conn: Any, cc_id: int, vdn: int, work_no: int) -> AgentRecord | None:
     row = await conn.fetchrow(_SELECT_AGENT, cc_id, vdn, work_no)
     return None if row is None else record(row)
+
+
+_SELECT_DETAIL = (  # AgentDetail's columns
+    "SELECT work_no, vdn, cti_status, coalesce(status_at, created_at), login_at, name,"
+    " phone_number, media_type FROM agent WHERE cc_id = $1 AND vdn = $2 AND work_no = $3"
+)
+
+
+async def get_agent_detail(conn: Any, cc_id: int, vdn: int, work_no: int) -> AgentDetail | None:
+    row = await conn.fetchrow(_SELECT_DETAIL, cc_id, vdn, work_no)
+    return None if row is None else AgentDetail._make(row)
 
 
 async def get_agents(conn: Any, cc_id: int, vdn: int, work_nos: Sequence[int]) -> list[AgentRecord]:

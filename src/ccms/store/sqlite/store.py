@@ -46,6 +46,7 @@ from typing import Any, TypeVar
 import orjson
 
 from ccms.domain.agent import (
+    AgentDetail,
     AgentEvent,
     AgentHistory,
     AgentKey,
@@ -94,6 +95,11 @@ _AGENT_COLUMNS = (
     " media_type, media_at, skills, skills_at, calls, calls_at"
 )
 _SELECT_AGENT = f"SELECT {_AGENT_COLUMNS} FROM agent WHERE cc_id = ? AND vdn = ? AND work_no = ?"
+# AgentDetail's columns: the query path's point read
+_SELECT_DETAIL = (
+    "SELECT work_no, vdn, cti_status, coalesce(status_at, created_at), login_at, name,"
+    " phone_number, media_type FROM agent WHERE cc_id = ? AND vdn = ? AND work_no = ?"
+)
 _SELECT_AGENTS = (
     f"SELECT {_AGENT_COLUMNS} FROM agent WHERE cc_id = ? AND vdn = ?"
     " AND work_no IN (SELECT value FROM json_each(?)) ORDER BY work_no"
@@ -589,6 +595,10 @@ class SQLiteStore:
     async def get_agent(self, cc_id: int, vdn: int, work_no: int) -> AgentRecord | None:
         row = self._point_read(_SELECT_AGENT, (cc_id, vdn, work_no))
         return None if row is None else _record(row)
+
+    async def get_agent_detail(self, cc_id: int, vdn: int, work_no: int) -> AgentDetail | None:
+        row = self._point_read(_SELECT_DETAIL, (cc_id, vdn, work_no))
+        return None if row is None else AgentDetail._make(row)
 
     async def get_call(self, cc_id: int, vdn: int, call_id: str) -> CallRecord | None:
         row = self._point_read(_SELECT_CALL, (cc_id, vdn, call_id))
