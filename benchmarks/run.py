@@ -537,6 +537,9 @@ def bench_before_after(
         "intake_ratio": intake_ratio,
         "intake_cpu_us_per_event": cpu, "intake_bytes_per_event": written,
         "intake_instructions": intake_instructions(work, {"before": src, "after": ROOT / "src"}),
+        "query_instructions": query_instructions(
+            work, sk, creds, {"before": src, "after": ROOT / "src"}, dbs, agents
+        ),
     }  # fmt: skip
 
 
@@ -569,6 +572,106 @@ def intake_instructions(work: Path, trees: dict[str, Path]) -> dict[str, float] 
         events = (INSTRUCTION_BATCHES[1] - INSTRUCTION_BATCHES[0]) * 1000
         counts[name] = (totals[1] - totals[0]) / events
         log(f"intake instructions {name}: {counts[name]:,.0f} per event")
+    return counts
+
+
+QUERY_COUNTED = 2000  # requests counted per tree, after as many of warm-up
+
+
+def _answered(sock: socket.socket, request: bytes) -> None:
+    """Send one request on a keep-alive connection and read its whole answer (a success)."""
+    sock.sendall(request)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))  # fmt: skip
+    while len(body) < length:
+        body += sock.recv(65536)
+    if not head.startswith(b"HTTP/1.1 200") or b'"resultCode":"0100000"' not in body:
+        raise RuntimeError(f"query failed: {head[:100]!r} {body[:200]!r}")
+
+
+def _callgrind_dumps(out: Path) -> dict[str, int]:
+    """The instruction total of each dump of a callgrind run, by its trigger's name."""
+    totals = {}
+    for part in out.parent.glob(out.name + ".*"):
+        trigger = total = None
+        for line in part.read_text(errors="replace").splitlines():
+            if line.startswith("desc: Trigger:"):
+                trigger = line.split()[-1]
+            elif line.startswith(("summary:", "totals:")):
+                total = int(line.split()[1])
+        if trigger is not None and total is not None:
+            totals[trigger] = total
+    return totals
+
+
+def _callgrind_control(pid: int, *args: str) -> None:
+    subprocess.run(["callgrind_control", *args, str(pid)], check=True, capture_output=True)
+
+
+def query_instructions(
+    work: Path, sk: str, creds: Path, trees: dict[str, Path], dbs: dict[str, Path], agents: int
+) -> dict[str, float] | None:
+    """CPU instructions per ``agentbyworkno`` query in the server process of each tree:
+    ``ccms serve`` (1 worker, the tree's SQLite store of the query rounds) under callgrind,
+    ``QUERY_COUNTED`` pre-signed requests on one keep-alive connection, each in one write,
+    counted after the same requests once as warm-up (the caches of verified signatures
+    then hold them, as under wrk); the count of an idle window as long as the counted one
+    (the process's timers) is subtracted. None without valgrind."""
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        log("query instructions: valgrind not found, skipped")
+        return None
+    counts: dict[str, float] = {}
+    for name, src in trees.items():
+        port = free_port()
+        host = f"127.0.0.1:{port}"
+        requests = []
+        signed = requests_file(work / f"qi-{name}.txt", sk, host, agents, QUERY_COUNTED)
+        for line in signed.read_text().splitlines():
+            authorization, body = line.split("\t", 1)
+            requests.append(
+                f"POST {QUERY_PATH} HTTP/1.1\r\nHost: {host}\r\nContent-Type: "
+                f"application/json;charset=UTF-8\r\nAuthorization: {authorization}\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n{body}".encode()
+            )
+        out = work / f"callgrind-query-{name}.out"
+        command = [
+            "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
+            "-m", "ccms", "serve", "--port", str(port), "--store", f"sqlite:///{dbs[name]}",
+            "--credentials", str(creds), "--workers", "1", "--log-level", "warning",
+        ]  # fmt: skip
+        COMMANDS.append(f"PYTHONPATH={src} " + " ".join(command))
+        proc = subprocess.Popen(
+            command, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": str(src), "PYTHONHASHSEED": "0"},
+        )  # fmt: skip
+        try:
+            url = f"http://{host}/healthz"
+            wait_for(lambda u=url: httpx.get(u, timeout=5).status_code == 200, timeout=300)
+            with socket.create_connection(("127.0.0.1", port)) as sock:
+                for request in requests:
+                    _answered(sock, request)
+                time.sleep(0.5)
+                _callgrind_control(proc.pid, "-z")
+                started = time.monotonic()
+                for request in requests:
+                    _answered(sock, request)
+                _callgrind_control(proc.pid, "-d", "counted")
+                time.sleep(time.monotonic() - started)
+                _callgrind_control(proc.pid, "-d", "idle")
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        dumps = _callgrind_dumps(out)
+        counts[name] = (dumps["counted"] - dumps["idle"]) / QUERY_COUNTED
+        log(f"query instructions {name}: {counts[name]:,.0f} per request")
     return counts
 
 
@@ -948,6 +1051,18 @@ def report(results: dict[str, Any]) -> str:
                 "does not move with the load of the machine): "
                 f"before {counted['before']:,.0f}, after {counted['after']:,.0f}, "
                 f"after / before {counted['after'] / counted['before']:.2f}.",
+                "",
+            ]
+        queried = ba.get("query_instructions")
+        if queried:
+            lines += [
+                "Query cost in CPU instructions per request, counted by callgrind in the server "
+                f"process (`query_instructions` in `run.py`: `ccms serve`, 1 worker, the "
+                f"{ba['agents']:,}-agent store above; {QUERY_COUNTED:,} signed `agentbyworkno` "
+                "requests on one keep-alive connection after as many of warm-up, an idle "
+                "window's count subtracted): "
+                f"before {queried['before']:,.0f}, after {queried['after']:,.0f}, "
+                f"after / before {queried['after'] / queried['before']:.2f}.",
                 "",
             ]
     intake = results.get("intake")
