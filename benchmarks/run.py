@@ -92,12 +92,14 @@ class Server:
         workdir: Path,
         health: str,
         env: dict[str, str] | None = None,
+        startup_timeout: float = 60.0,
     ) -> None:
         self.command = command
         self.port = port
         self.workdir = workdir
         self.health = health
         self.env = env
+        self.startup_timeout = startup_timeout  # seconds (a server under valgrind: minutes)
         self.proc: subprocess.Popen[bytes] | None = None
         self.startup_s = 0.0
 
@@ -110,7 +112,7 @@ class Server:
             env={**os.environ, **self.env} if self.env else None,
         )  # fmt: skip
         url = f"http://127.0.0.1:{self.port}{self.health}"
-        wait_for(lambda: httpx.get(url, timeout=1).status_code == 200)
+        wait_for(lambda: httpx.get(url, timeout=1).status_code == 200, self.startup_timeout)
         self.startup_s = time.monotonic() - started
         return self
 
@@ -643,32 +645,23 @@ def query_instructions(
             "-m", "ccms", "serve", "--port", str(port), "--store", f"sqlite:///{dbs[name]}",
             "--credentials", str(creds), "--workers", "1", "--log-level", "warning",
         ]  # fmt: skip
-        COMMANDS.append(f"PYTHONPATH={src} " + " ".join(command))
-        proc = subprocess.Popen(
-            command, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": str(src), "PYTHONHASHSEED": "0"},
-        )  # fmt: skip
-        try:
-            url = f"http://{host}/healthz"
-            wait_for(lambda u=url: httpx.get(u, timeout=5).status_code == 200, timeout=300)
-            with socket.create_connection(("127.0.0.1", port)) as sock:
-                for request in requests:
-                    _answered(sock, request)
-                time.sleep(0.5)
-                _callgrind_control(proc.pid, "-z")
-                started = time.monotonic()
-                for request in requests:
-                    _answered(sock, request)
-                _callgrind_control(proc.pid, "-d", "counted")
-                time.sleep(time.monotonic() - started)
-                _callgrind_control(proc.pid, "-d", "idle")
-        finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+        env = {"PYTHONPATH": str(src), "PYTHONHASHSEED": "0"}
+        with (
+            Server(command, port, work, "/healthz", env, startup_timeout=300) as server,
+            socket.create_connection(("127.0.0.1", port)) as sock,
+        ):
+            assert server.proc is not None
+            pid = server.proc.pid  # valgrind runs the server in its own process
+            for request in requests:
+                _answered(sock, request)
+            time.sleep(0.5)
+            _callgrind_control(pid, "-z")
+            started = time.monotonic()
+            for request in requests:
+                _answered(sock, request)
+            _callgrind_control(pid, "-d", "counted")
+            time.sleep(time.monotonic() - started)
+            _callgrind_control(pid, "-d", "idle")
         dumps = _callgrind_dumps(out)
         counts[name] = (dumps["counted"] - dumps["idle"]) / QUERY_COUNTED
         log(f"query instructions {name}: {counts[name]:,.0f} per request")

@@ -150,15 +150,12 @@ class Route:
     def __post_init__(self) -> None:
         if not self.name:
             object.__setattr__(self, "name", route_name(self.path))
-        derived = {
-            "render": FAILURES[self.envelope],
-            "reads_body": self.body is not Body.NONE,
-            "parses_json": self.body is Body.JSON,
-            "signed": self.auth is not Auth.NONE,
-            "token": self.auth is Auth.VIEW_TOKEN,
-        }
-        for name, value in derived.items():
-            object.__setattr__(self, name, value)
+        set_ = object.__setattr__  # the dataclass is frozen
+        set_(self, "render", FAILURES[self.envelope])
+        set_(self, "reads_body", self.body is not Body.NONE)
+        set_(self, "parses_json", self.body is Body.JSON)
+        set_(self, "signed", self.auth is not Auth.NONE)
+        set_(self, "token", self.auth is Auth.VIEW_TOKEN)
 
 
 class PathRoutes:
